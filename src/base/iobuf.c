@@ -1,0 +1,60 @@
+/*
+ * iobuf.c — lazily allocated byte queue (see iobuf.h).
+ */
+#include "base/iobuf.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+char *sg_iobuf_reserve(sg_iobuf *b, size_t want, size_t limit, size_t *avail)
+{
+    if (b->len >= limit) {
+        *avail = 0;
+        return NULL;
+    }
+    if (b->cap - b->len < want && b->cap < limit) {
+        size_t ncap = b->cap ? b->cap : 4096;
+        while (ncap - b->len < want && ncap < limit)
+            ncap *= 2;
+        if (ncap > limit)
+            ncap = limit;
+        char *n = realloc(b->data, ncap);
+        if (!n) {
+            *avail = 0;
+            return NULL;
+        }
+        b->data = n;
+        b->cap = ncap;
+    }
+    *avail = b->cap - b->len;
+    return *avail ? b->data + b->len : NULL;
+}
+
+void sg_iobuf_consume(sg_iobuf *b, size_t n)
+{
+    if (n >= b->len) {
+        sg_iobuf_free(b);
+        return;
+    }
+    memmove(b->data, b->data + n, b->len - n);
+    b->len -= n;
+}
+
+int sg_iobuf_append(sg_iobuf *b, const char *p, size_t n)
+{
+    size_t avail;
+    char *dst = sg_iobuf_reserve(b, n, b->len + n, &avail);
+    if (n && (!dst || avail < n))
+        return -1;
+    if (n)
+        memcpy(dst, p, n);
+    b->len += n;
+    return 0;
+}
+
+void sg_iobuf_free(sg_iobuf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}

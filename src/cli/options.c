@@ -1,0 +1,171 @@
+/*
+ * options.c — `sockgate serve` flags: defaults, parsing, validation.
+ *
+ * Every flag is documented in serve_usage() below, in the README and in the
+ * man page; keep the three in step.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/options.h"
+
+enum {
+    OPT_LISTEN = 256, OPT_RESTRICTED, OPT_ENGINE, OPT_SETTINGS, OPT_STATE_DIR,
+    OPT_SOCKET_GROUP, OPT_SOCKET_MODE, OPT_LOG_FORMAT, OPT_LOG_LEVEL,
+    OPT_SHUTDOWN_TIMEOUT, OPT_HELP,
+};
+
+static const struct option serve_long_options[] = {
+    {"listen", required_argument, NULL, OPT_LISTEN},
+    {"restricted", required_argument, NULL, OPT_RESTRICTED},
+    {"engine", required_argument, NULL, OPT_ENGINE},
+    {"settings", required_argument, NULL, OPT_SETTINGS},
+    {"state-dir", required_argument, NULL, OPT_STATE_DIR},
+    {"socket-group", required_argument, NULL, OPT_SOCKET_GROUP},
+    {"socket-mode", required_argument, NULL, OPT_SOCKET_MODE},
+    {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
+    {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+    {"shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT},
+    {"help", no_argument, NULL, OPT_HELP},
+    {NULL, 0, NULL, 0},
+};
+
+void sg_serve_usage(FILE *to)
+{
+    fputs(
+        "usage: sockgate serve [options]\n"
+        "\n"
+        "Serve the Docker Engine API on a public and a restricted socket and\n"
+        "forward every request, parsed and decided, to dockerd's socket.\n"
+        "\n"
+        "  --listen PATH            public socket to create (default /run/docker.sock)\n"
+        "  --restricted PATH        socket for containers allowed to mount the Docker\n"
+        "                           socket (default /run/sockgate/restricted.sock;\n"
+        "                           \"none\" to serve no restricted socket)\n"
+        "  --engine PATH            dockerd's own socket (default /run/docker-engine.sock)\n"
+        "  --settings FILE          admin-settings.json with the policy (default: none,\n"
+        "                           nothing is enforced)\n"
+        "  --state-dir DIR          persistent state (default /var/lib/sockgate)\n"
+        "  --socket-group NAME      group owning the sockets sockgate creates\n"
+        "  --socket-mode MODE       octal mode of those sockets (default 0660)\n"
+        "  --log-format text|json   log line format on stderr (default text)\n"
+        "  --log-level LEVEL        debug, info, warn or error (default info)\n"
+        "  --shutdown-timeout SEC   on SIGTERM, how long busy requests may finish\n"
+        "                           (default 10)\n"
+        "\n"
+        "Under systemd socket activation (LISTEN_FDS) the passed sockets are used\n"
+        "instead of --listen/--restricted; one named \"restricted\" in\n"
+        "LISTEN_FDNAMES is the restricted socket.\n"
+        "Signals: SIGTERM/SIGINT drain and exit, SIGHUP reloads --settings.\n",
+        to);
+}
+
+static int parse_mode(const char *s, unsigned *out)
+{
+    char *end;
+    unsigned long v = strtoul(s, &end, 8);
+    if (*s == '\0' || *end != '\0' || v > 0777)
+        return -1;
+    *out = (unsigned)v;
+    return 0;
+}
+
+static int parse_log_level(const char *s, sg_log_level *out)
+{
+    static const char *const names[] = {"debug", "info", "warn", "error"};
+    for (int i = 0; i < 4; i++) {
+        if (strcmp(s, names[i]) == 0) {
+            *out = (sg_log_level)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int parse_seconds(const char *s, unsigned *ms)
+{
+    char *end;
+    unsigned long v = strtoul(s, &end, 10);
+    if (*s == '\0' || *end != '\0' || v > 3600)
+        return -1;
+    *ms = (unsigned)v * 1000;
+    return 0;
+}
+
+static void serve_defaults(sg_serve_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->server.listen_path = "/run/docker.sock";
+    o->server.restricted_path = "/run/sockgate/restricted.sock";
+    o->server.engine_path = "/run/docker-engine.sock";
+    o->server.state_dir = "/var/lib/sockgate";
+    o->server.socket_mode = 0660;
+    o->server.shutdown_timeout_ms = 10000;
+    o->log_format = SG_LOG_TEXT;
+    o->log_level = SG_LOG_INFO;
+}
+
+static int serve_bad(const char *flag, const char *value, const char *want)
+{
+    fprintf(stderr, "sockgate serve: %s %s: %s\n", flag, value, want);
+    return 1;
+}
+
+static int serve_apply(sg_serve_options *o, int opt, const char *arg)
+{
+    sg_server_config *s = &o->server;
+    switch (opt) {
+    case OPT_LISTEN: s->listen_path = arg; return 0;
+    case OPT_RESTRICTED:
+        s->restricted_path = strcmp(arg, "none") == 0 ? NULL : arg;
+        return 0;
+    case OPT_ENGINE: s->engine_path = arg; return 0;
+    case OPT_SETTINGS: s->settings_path = arg; return 0;
+    case OPT_STATE_DIR: s->state_dir = arg; return 0;
+    case OPT_SOCKET_GROUP: s->socket_group = arg; return 0;
+    case OPT_SOCKET_MODE:
+        return parse_mode(arg, &s->socket_mode) == 0
+                   ? 0 : serve_bad("--socket-mode", arg, "want an octal mode like 0660");
+    case OPT_LOG_FORMAT:
+        if (strcmp(arg, "text") == 0 || strcmp(arg, "json") == 0) {
+            o->log_format = arg[0] == 'j' ? SG_LOG_JSON : SG_LOG_TEXT;
+            return 0;
+        }
+        return serve_bad("--log-format", arg, "want text or json");
+    case OPT_LOG_LEVEL:
+        return parse_log_level(arg, &o->log_level) == 0
+                   ? 0 : serve_bad("--log-level", arg, "want debug, info, warn or error");
+    case OPT_SHUTDOWN_TIMEOUT:
+        return parse_seconds(arg, &s->shutdown_timeout_ms) == 0
+                   ? 0 : serve_bad("--shutdown-timeout", arg, "want seconds, 0 to 3600");
+    default: return 1;
+    }
+}
+
+int sg_serve_options_parse(int argc, char **argv, sg_serve_options *o)
+{
+    serve_defaults(o);
+    optind = 1;
+    opterr = 0;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "", serve_long_options, NULL)) != -1) {
+        if (opt == OPT_HELP) {
+            sg_serve_usage(stdout);
+            return 2;
+        }
+        if (opt == '?' || opt == ':') {
+            fprintf(stderr, "sockgate serve: unknown or incomplete option %s\n",
+                    argv[optind - 1]);
+            return 1;
+        }
+        if (serve_apply(o, opt, optarg) != 0)
+            return 1;
+    }
+    if (optind < argc) {
+        fprintf(stderr, "sockgate serve: unexpected argument %s\n", argv[optind]);
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,216 @@
+/*
+ * gate.h — the objects of the request path and how they refer to each other.
+ *
+ *   listener.c  accept: the public and restricted sockets (or systemd's)
+ *   conn.c      one client connection: parse → route → decide → forward,
+ *               one exchange (request + response) at a time, in order
+ *   forward.c   the re-framed request head sockgate sends to dockerd
+ *   upstream.c  connections to dockerd's socket and the keep-alive pool
+ *   relay.c     raw two-way relay after dockerd confirms a hijack
+ *   reply.c     sockgate's own answers (Engine-style JSON errors)
+ *   stream_io.c writes with backpressure, peer-gone checks
+ *   server.c    start, signals, draining shutdown
+ *
+ * Ownership: the server owns listeners, connections and idle upstreams. A
+ * connection owns its current exchange and, while one is in flight, one
+ * upstream. Objects are freed only in libuv close callbacks, so a pointer
+ * taken in one callback stays valid until the end of that callback.
+ */
+#ifndef SG_GATE_H
+#define SG_GATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <uv.h>
+
+#include "base/iobuf.h"
+#include "http/http.h"
+#include "policy/decide.h"
+#include "policy/settings.h"
+#include "route/router.h"
+
+/* One read from a socket at most; also the cap of a buffered request head. */
+#define SG_READ_CHUNK (64 * 1024)
+/* Bytes a side may buffer before the head or body is consumed. */
+#define SG_IN_LIMIT (HTTP_MAX_HEAD_BYTES + 1024)
+/* Backpressure: stop reading a side when its peer's write queue is above
+ * HIGH; resume below LOW. Bounds memory per streaming connection. */
+#define SG_WRITE_HIGH (256 * 1024)
+#define SG_WRITE_LOW (64 * 1024)
+/* Idle keep-alive connections kept open to dockerd. */
+#define SG_MAX_IDLE_UPSTREAMS 64
+
+typedef struct sg_server sg_server;
+typedef struct sg_conn sg_conn;
+typedef struct sg_upstream sg_upstream;
+typedef struct sg_listener sg_listener;
+
+typedef struct {
+    const char *engine_path;
+    const char *listen_path;
+    const char *restricted_path;
+    const char *settings_path;
+    const char *state_dir;
+    const char *socket_group;
+    unsigned socket_mode;
+    unsigned shutdown_timeout_ms;
+} sg_server_config;
+
+struct sg_listener {
+    uv_pipe_t pipe;
+    sg_server *srv;
+    sg_socket_kind kind;
+    char *created_path; /* unlinked at shutdown; NULL if systemd owns it */
+    dev_t dev;
+    ino_t ino;
+    sg_listener *next;
+};
+
+struct sg_server {
+    uv_loop_t *loop;
+    sg_server_config cfg;
+    sg_settings *policy;
+    sg_listener *listeners;
+    sg_upstream *idle;   /* idle upstream pool, most recent first */
+    size_t n_idle;
+    sg_conn *conns;      /* every open client connection */
+    size_t n_conns;
+    uint64_t next_conn_id;
+    bool draining;
+    uv_signal_t sig_term, sig_int, sig_hup;
+    uv_timer_t drain_timer;
+    int exit_code;
+};
+
+typedef enum {
+    CONN_READ_HEAD,    /* waiting for the next request head            */
+    CONN_INSPECT_BODY, /* buffering a body for sg_decide_body()        */
+    CONN_CONNECTING,   /* head decided, waiting for an upstream        */
+    CONN_EXCHANGE,     /* forwarding request body and/or response      */
+    CONN_RELAY,        /* hijacked: raw bytes both ways                */
+} sg_conn_state;
+
+/* One request and its response. Freed when both are complete. */
+typedef struct {
+    http_method method;
+    char *target;            /* raw request target, for logs and errors */
+    route_id route;
+    bool http10;
+    bool client_keep_alive;
+    bool upgrade;
+    char *head;              /* forwarded head without framing/final CRLF */
+    size_t head_len;
+    char upgrade_proto[64];  /* value of Upgrade: when upgrade            */
+
+    http_body_kind req_body;
+    uint64_t req_remaining;
+    http_chunked req_chunked;
+    bool req_done;
+    sg_iobuf inspect;        /* CONN_INSPECT_BODY: the decoded body       */
+    bool inspected;          /* body was buffered and decided upon        */
+    router_match *match;     /* kept only while a body is inspected       */
+    sg_settings *policy;     /* the policy this request is decided under  */
+
+    bool resp_head_done;
+    bool resp_started;       /* any response byte reached the client     */
+    http_body_kind resp_body;
+    uint64_t resp_remaining;
+    http_chunked resp_chunked;
+    bool resp_keep_alive;
+    bool resp_done;
+    int status;
+} sg_exchange;
+
+struct sg_conn {
+    uv_pipe_t pipe;          /* the client; pipe.data == this            */
+    sg_server *srv;
+    sg_socket_kind kind;
+    sg_conn_state state;
+    uint64_t id;
+    sg_iobuf in;             /* client bytes not yet consumed            */
+    sg_exchange *ex;
+    sg_upstream *up;
+    bool reading;
+    bool client_eof;
+    bool close_after;        /* close once the current exchange ends    */
+    bool closing;
+    bool in_process, process_again;
+    bool shut_client_sent;   /* relay: write side to client shut down   */
+    bool shut_up_sent;       /* relay: write side to dockerd shut down  */
+    sg_conn *prev, *next;
+};
+
+struct sg_upstream {
+    uv_pipe_t pipe;          /* pipe.data == this                        */
+    uv_connect_t connect_req;
+    sg_server *srv;
+    sg_conn *conn;           /* owner while in use; NULL when idle       */
+    sg_iobuf in;             /* dockerd bytes not yet consumed           */
+    bool connected;
+    bool reading;
+    bool eof;
+    bool closing;
+    bool reused;             /* taken from the idle pool                 */
+    sg_upstream *next_idle;
+};
+
+/* ---- listener.c ---- */
+int sg_listeners_open(sg_server *srv);
+void sg_listeners_close(sg_server *srv);
+
+/* ---- conn.c ---- */
+void sg_conn_accept(sg_listener *l);
+void sg_conn_process(sg_conn *c);
+void sg_conn_update_flow(sg_conn *c);
+void sg_conn_abort(sg_conn *c, const char *why);
+void sg_conn_close_gracefully(sg_conn *c);
+void sg_conn_drain(sg_conn *c);
+bool sg_conn_begin(sg_conn *c, const http_request *req, router_match *m,
+                   router_status rs);
+/* Called by upstream.c */
+void sg_conn_on_upstream_ready(sg_conn *c, int status);
+void sg_conn_on_upstream_read(sg_conn *c);
+void sg_conn_on_upstream_eof(sg_conn *c);
+void sg_conn_on_upstream_error(sg_conn *c, int status);
+
+/* ---- upstream.c ---- */
+void sg_upstream_acquire(sg_server *srv, sg_conn *c);
+void sg_upstream_release(sg_upstream *up, bool reusable);
+void sg_upstream_set_reading(sg_upstream *up, bool on);
+void sg_upstream_pool_close(sg_server *srv);
+void sg_upstream_abandon(sg_upstream *up);
+
+/* ---- forward.c ---- */
+char *sg_forward_head(const http_request *req, const router_match *m,
+                      bool drop_expect, size_t *len);
+size_t sg_forward_framing(const sg_exchange *ex, http_body_kind body,
+                          uint64_t length, char *out, size_t outsz);
+int sg_forward_send_head(sg_conn *c, http_body_kind body, uint64_t length);
+int sg_forward_chunk(uv_stream_t *s, const char *data, size_t len);
+int sg_forward_last_chunk(uv_stream_t *s);
+int sg_forward_bytes(uv_stream_t *s, const char *data, size_t len);
+
+/* ---- relay.c ---- */
+void sg_relay_start(sg_conn *c);
+void sg_relay_pump(sg_conn *c);
+void sg_relay_on_client_eof(sg_conn *c, bool peer_gone);
+void sg_relay_on_upstream_eof(sg_conn *c);
+
+/* ---- reply.c ---- */
+void sg_reply_error(sg_conn *c, int status, bool close, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void sg_reply_redirect(sg_conn *c, const char *location, bool close);
+
+/* ---- stream_io.c ---- */
+typedef void (*sg_write_done_fn)(uv_stream_t *s, int status);
+int sg_stream_write(uv_stream_t *s, const uv_buf_t *bufs, unsigned nbufs,
+                    sg_write_done_fn done);
+bool sg_stream_peer_gone(uv_stream_t *s);
+size_t sg_stream_queued(const uv_stream_t *s);
+
+/* ---- server.c ---- */
+int sg_server_run(const sg_server_config *cfg);
+void sg_server_conn_closed(sg_server *srv);
+
+#endif

@@ -1,0 +1,95 @@
+/*
+ * reply.c — answers sockgate gives itself instead of forwarding.
+ *
+ * They look like dockerd's own errors (`{"message":"..."}` with an
+ * application/json type), because that is what every Engine client prints
+ * to its user: `Error response from daemon: <message>`.
+ */
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gate/gate.h"
+
+static const char *reply_reason(int status)
+{
+    switch (status) {
+    case 301: return "Moved Permanently";
+    case 400: return "Bad Request";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 408: return "Request Timeout";
+    case 413: return "Payload Too Large";
+    case 417: return "Expectation Failed";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 505: return "HTTP Version Not Supported";
+    default: return "Error";
+    }
+}
+
+static void reply_on_written(uv_stream_t *s, int status)
+{
+    sg_conn *c = s->data;
+    if (status < 0)
+        sg_conn_abort(c, "client write failed");
+    else
+        sg_conn_update_flow(c);
+}
+
+static void reply_send(sg_conn *c, int status, const char *extra_headers,
+                       const char *body, bool close)
+{
+    bool head_only = c->ex && c->ex->method == HTTP_METHOD_HEAD;
+    size_t body_len = strlen(body);
+    char head[1024];
+    int n = snprintf(head, sizeof head,
+                     "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
+                     "Content-Length: %zu\r\n%s%s\r\n",
+                     status, reply_reason(status), body_len, extra_headers,
+                     close ? "Connection: close\r\n" : "");
+    uv_buf_t bufs[2] = {uv_buf_init(head, (unsigned)n),
+                        uv_buf_init((char *)body, (unsigned)body_len)};
+    if (sg_stream_write((uv_stream_t *)&c->pipe, bufs, head_only ? 1 : 2,
+                        reply_on_written) < 0) {
+        sg_conn_abort(c, "client write failed");
+        return;
+    }
+    if (c->ex)
+        c->ex->resp_started = true;
+    if (close)
+        sg_conn_close_gracefully(c);
+}
+
+void sg_reply_error(sg_conn *c, int status, bool close, const char *fmt, ...)
+{
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    json_t *obj = json_pack("{s:s}", "message", msg);
+    char *body = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+    json_decref(obj);
+    reply_send(c, status, "", body ? body : "{\"message\":\"error\"}", close);
+    free(body);
+}
+
+void sg_reply_redirect(sg_conn *c, const char *location, bool close)
+{
+    /* Location is a path we cleaned ourselves: no CR/LF can be in it. */
+    size_t n = strlen(location) + 32;
+    char *hdr = malloc(n);
+    if (!hdr) {
+        sg_conn_abort(c, "out of memory");
+        return;
+    }
+    snprintf(hdr, n, "Location: %s\r\n", location);
+    reply_send(c, 301, hdr, "{\"message\":\"moved permanently\"}", close);
+    free(hdr);
+}

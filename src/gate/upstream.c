@@ -1,0 +1,166 @@
+/*
+ * upstream.c — connections to dockerd's socket.
+ *
+ * A connection that ended a response cleanly (keep-alive on both sides, no
+ * hijack, nothing unread) goes back to a small LIFO pool and is handed to
+ * the next request of any client: connecting to a unix socket is cheap, but
+ * not free, and the benchmark's 1-connection figure is dominated by it. An
+ * idle pooled connection keeps reading so that a close by dockerd, or any
+ * stray byte, retires it at once instead of failing a later request.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "gate/gate.h"
+
+static void upstream_on_closed(uv_handle_t *h)
+{
+    sg_upstream *up = h->data;
+    sg_iobuf_free(&up->in);
+    free(up);
+}
+
+static void upstream_close(sg_upstream *up)
+{
+    if (up->closing)
+        return;
+    up->closing = true;
+    up->conn = NULL;
+    uv_close((uv_handle_t *)&up->pipe, upstream_on_closed);
+}
+
+static void upstream_pool_remove(sg_server *srv, sg_upstream *up)
+{
+    for (sg_upstream **pp = &srv->idle; *pp; pp = &(*pp)->next_idle) {
+        if (*pp == up) {
+            *pp = up->next_idle;
+            up->next_idle = NULL;
+            srv->n_idle--;
+            return;
+        }
+    }
+}
+
+static void upstream_on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+    sg_upstream *up = h->data;
+    size_t avail;
+    char *p = sg_iobuf_reserve(&up->in, SG_READ_CHUNK, SG_IN_LIMIT, &avail);
+    *buf = uv_buf_init(p, (unsigned)avail);
+}
+
+static void upstream_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    sg_upstream *up = s->data;
+    if (nread == 0)
+        return;
+    if (nread > 0)
+        up->in.len += (size_t)nread;
+    if (!up->conn) {
+        /* Idle in the pool: dockerd closed it or sent something unasked. */
+        upstream_pool_remove(up->srv, up);
+        upstream_close(up);
+        return;
+    }
+    if (nread > 0) {
+        sg_conn_on_upstream_read(up->conn);
+    } else if (nread == UV_EOF) {
+        up->eof = true;
+        sg_upstream_set_reading(up, false);
+        sg_conn_on_upstream_eof(up->conn);
+    } else if (nread == UV_ENOBUFS) {
+        sg_upstream_set_reading(up, false);
+    } else {
+        sg_conn_on_upstream_error(up->conn, (int)nread);
+    }
+}
+
+void sg_upstream_set_reading(sg_upstream *up, bool on)
+{
+    if (up->closing || up->eof || !up->connected || up->reading == on)
+        return;
+    if (on) {
+        if (uv_read_start((uv_stream_t *)&up->pipe, upstream_on_alloc,
+                          upstream_on_read) != 0)
+            return;
+    } else {
+        uv_read_stop((uv_stream_t *)&up->pipe);
+    }
+    up->reading = on;
+}
+
+static void upstream_on_connect(uv_connect_t *req, int status)
+{
+    sg_upstream *up = req->data;
+    sg_conn *c = up->conn;
+    if (status == 0)
+        up->connected = true;
+    if (!c) { /* the client went away while we were connecting */
+        upstream_close(up);
+        return;
+    }
+    if (status != 0) {
+        c->up = NULL;
+        upstream_close(up);
+    }
+    sg_conn_on_upstream_ready(c, status);
+}
+
+void sg_upstream_acquire(sg_server *srv, sg_conn *c)
+{
+    sg_upstream *up = srv->idle;
+    if (up) {
+        srv->idle = up->next_idle;
+        up->next_idle = NULL;
+        srv->n_idle--;
+        up->conn = c;
+        up->reused = true;
+        c->up = up;
+        sg_conn_on_upstream_ready(c, 0);
+        return;
+    }
+    up = calloc(1, sizeof *up);
+    if (!up || uv_pipe_init(srv->loop, &up->pipe, 0) != 0) {
+        free(up);
+        sg_conn_on_upstream_ready(c, UV_ENOMEM);
+        return;
+    }
+    up->srv = srv;
+    up->pipe.data = up;
+    up->conn = c;
+    c->up = up;
+    up->connect_req.data = up;
+    uv_pipe_connect(&up->connect_req, &up->pipe, srv->cfg.engine_path,
+                    upstream_on_connect);
+}
+
+void sg_upstream_release(sg_upstream *up, bool reusable)
+{
+    sg_server *srv = up->srv;
+    up->conn = NULL;
+    if (!reusable || up->eof || up->in.len > 0 || srv->draining ||
+        srv->n_idle >= SG_MAX_IDLE_UPSTREAMS) {
+        upstream_close(up);
+        return;
+    }
+    sg_iobuf_free(&up->in);
+    up->next_idle = srv->idle;
+    srv->idle = up;
+    srv->n_idle++;
+    sg_upstream_set_reading(up, true);
+}
+
+/* Closing an upstream that is still connecting is safe: libuv cancels the
+ * connect request and upstream_on_connect sees conn == NULL. */
+void sg_upstream_abandon(sg_upstream *up) { upstream_close(up); }
+
+void sg_upstream_pool_close(sg_server *srv)
+{
+    while (srv->idle) {
+        sg_upstream *up = srv->idle;
+        srv->idle = up->next_idle;
+        srv->n_idle--;
+        upstream_close(up);
+    }
+}

@@ -1,0 +1,138 @@
+/*
+ * main.c — sockgate's commands: serve, check, explain.
+ *
+ *   sockgate serve [options]           run the gate (see cli/options.c)
+ *   sockgate check FILE                validate an admin-settings.json
+ *   sockgate explain METHOD TARGET     how a request is routed and decided
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "base/log.h"
+#include "cli/options.h"
+#include "route/router.h"
+
+static void usage(FILE *to)
+{
+    fputs("usage: sockgate COMMAND [args]\n"
+          "\n"
+          "A policy gate in front of the Docker Engine API socket.\n"
+          "\n"
+          "commands:\n"
+          "  serve [options]          run the gate (sockgate serve --help)\n"
+          "  check FILE               validate an admin-settings.json file\n"
+          "  explain METHOD TARGET    show the route a request matches\n"
+          "  --help                   this text\n"
+          "  --version                print the version\n",
+          to);
+}
+
+static int ensure_state_dir(const char *dir)
+{
+    if (mkdir(dir, 0700) == 0 || errno == EEXIST)
+        return 0;
+    sg_error("--state-dir %s: %s", dir, strerror(errno));
+    return -1;
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+    sg_serve_options o;
+    int rc = sg_serve_options_parse(argc, argv, &o);
+    if (rc != 0)
+        return rc == 2 ? 0 : 2;
+    sg_log_setup(o.log_format, o.log_level);
+    if (ensure_state_dir(o.server.state_dir) != 0)
+        return 1;
+    return sg_server_run(&o.server);
+}
+
+static int cmd_check(int argc, char **argv)
+{
+    if (argc != 2) {
+        fputs("usage: sockgate check FILE\n", stderr);
+        return 2;
+    }
+    char err[1024];
+    sg_settings *s = sg_settings_load(argv[1], err, sizeof err);
+    if (!s) {
+        fprintf(stderr, "sockgate check: %s\n", err);
+        return 1;
+    }
+    printf("%s: valid\n", argv[1]);
+    printf("enhanced container isolation: %s%s\n", s->eci_enabled ? "on" : "off",
+           s->locked ? " (locked)" : "");
+    sg_settings_unref(s);
+    return 0;
+}
+
+static int parse_method(const char *s, http_method *m)
+{
+    static const char *const names[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"};
+    for (int i = 0; i < 6; i++) {
+        if (strcmp(s, names[i]) == 0) {
+            *m = (http_method)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int cmd_explain(int argc, char **argv)
+{
+    http_method method;
+    if (argc != 3 || parse_method(argv[1], &method) != 0) {
+        fputs("usage: sockgate explain METHOD TARGET   (METHOD: GET HEAD POST PUT DELETE OPTIONS)\n",
+              stderr);
+        return 2;
+    }
+    static router_match m;
+    router_status st = router_route(method, argv[2], strlen(argv[2]), &m);
+    printf("request: %s %s\n", argv[1], argv[2]);
+    switch (st) {
+    case ROUTER_MATCH: {
+        const route_info *ri = route_lookup(m.route);
+        printf("route:   %s %s (%s)\n", argv[1], ri->pattern, ri->id_name);
+        printf("version: %s\n", m.has_version ? m.version : "(none: daemon default)");
+        return 0;
+    }
+    case ROUTER_UNKNOWN:
+        printf("route:   none (dockerd answers 404 page not found)\n");
+        return 0;
+    case ROUTER_REDIRECT:
+        printf("route:   none: dockerd redirects (301) to %s\n", m.clean_path);
+        return 0;
+    case ROUTER_BAD:
+        printf("route:   rejected: %s\n", m.error ? m.error : "malformed target");
+        return 1;
+    }
+    return 1;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        printf("sockgate %s\n", SG_VERSION);
+        return 0;
+    }
+    if (strcmp(cmd, "serve") == 0)
+        return cmd_serve(argc - 1, argv + 1);
+    if (strcmp(cmd, "check") == 0)
+        return cmd_check(argc - 1, argv + 1);
+    if (strcmp(cmd, "explain") == 0)
+        return cmd_explain(argc - 1, argv + 1);
+    fprintf(stderr, "sockgate: unknown command %s\n\n", cmd);
+    usage(stderr);
+    return 2;
+}
