@@ -2,7 +2,9 @@
 #
 #   make            build/sockgate (release, -O2)
 #   make asan       build/asan/sockgate (ASan + UBSan, used by the tests)
-#   make test       unit tests, fuzz-corpus regression, end-to-end tests
+#   make check      install what is missing, then make test (CI runs this)
+#   make test       both compilers, unit tests, fuzz-corpus regression, end-to-end
+#   make demo       install, build, start a private dockerd with sockgate in front
 #   make unit       unit tests only (ASan + UBSan)
 #   make fuzz       run every libFuzzer target for FUZZ_SECONDS each (clang)
 #   make bench      benchmark against a private dockerd (not part of CI)
@@ -13,6 +15,8 @@
 # library that the unit tests and fuzzers link.
 
 CC      ?= cc
+# V=1 shows full compiler command lines.
+Q       := $(if $(V),,@)
 PKGS    := libuv jansson libcurl
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
@@ -40,29 +44,35 @@ FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRC))
 FUZZ_LIB := $(patsubst src/%.c,$(B)/fuzz-obj/%.o,$(LIB_SRC))
 FUZZ_SECONDS ?= 60
 
-.PHONY: all asan unit fuzz-build fuzz fuzz-regress test e2e bench clean install uninstall
+.PHONY: all asan unit fuzz-build fuzz fuzz-regress test e2e bench clean check demo deps \
+        compilers
 all: $(B)/sockgate
 
 $(B)/sockgate: $(REL_OBJ)
-	$(CC) $(OPT) -o $@ $^ $(LDLIBS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(OPT) -o $@ $^ $(LDLIBS)
 
 $(B)/obj/%.o: src/%.c $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_BASE) $(OPT) -c -o $@ $<
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS_BASE) $(OPT) -c -o $@ $<
 
 asan: $(B)/asan/sockgate
 $(B)/asan/sockgate: $(ASAN_OBJ) $(ASAN_MAIN)
 	@mkdir -p $(dir $@)
-	$(CC) $(SAN) -o $@ $^ $(LDLIBS)
+	@echo "  LD/SAN  $@"
+	$(Q)$(CC) $(SAN) -o $@ $^ $(LDLIBS)
 
 $(B)/asan-obj/%.o: src/%.c $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_BASE) $(SAN) -c -o $@ $<
+	@echo "  CC/SAN  $<"
+	$(Q)$(CC) $(CFLAGS_BASE) $(SAN) -c -o $@ $<
 
 # ---- unit tests: one binary per tests/unit/test_*.c, ASan + UBSan --------
 $(B)/unit/%: tests/unit/%.c tests/unit/unit.h $(ASAN_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_BASE) -Itests/unit $(SAN) -o $@ $< $(ASAN_OBJ) $(LDLIBS)
+	@echo "  TEST    $@"
+	$(Q)$(CC) $(CFLAGS_BASE) -Itests/unit $(SAN) -o $@ $< $(ASAN_OBJ) $(LDLIBS)
 
 unit: $(UNIT_BIN)
 	@tests/unit/run-all $(UNIT_BIN)
@@ -73,11 +83,13 @@ FUZZ_CFLAGS := -std=c17 -D_GNU_SOURCE -DSG_VERSION='"$(VERSION)"' -Isrc \
                -fsanitize=fuzzer-no-link,address,undefined
 $(B)/fuzz-obj/%.o: src/%.c $(HDRS)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -c -o $@ $<
+	@echo "  CC/FUZZ $<"
+	$(Q)clang $(FUZZ_CFLAGS) -c -o $@ $<
 
 $(B)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB) $(LDLIBS)
+	@echo "  FUZZ    $@"
+	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB) $(LDLIBS)
 
 fuzz-build: $(FUZZ_BIN)
 
@@ -95,7 +107,23 @@ fuzz: $(FUZZ_BIN)
 e2e: $(B)/sockgate $(B)/asan/sockgate
 	@tests/e2e/run
 
-test: unit fuzz-regress e2e
+# The compiler matrix: the library and the gate build warning-free with
+# both gcc and clang (into a scratch directory, nothing is installed).
+compilers:
+	@echo "== gcc";   $(MAKE) --no-print-directory B=$(B)/cc-gcc CC=gcc $(B)/cc-gcc/sockgate
+	@echo "== clang"; $(MAKE) --no-print-directory B=$(B)/cc-clang CC=clang $(B)/cc-clang/sockgate
+
+test: compilers unit fuzz-regress e2e
+
+# The two commands of the README: both install what is missing first, then
+# re-enter make so that pkg-config sees the freshly installed libraries.
+deps:
+	@testbed/install-deps
+check: deps
+	@$(MAKE) --no-print-directory test
+demo: deps
+	@$(MAKE) --no-print-directory $(B)/sockgate
+	@testbed/demo
 
 bench: $(B)/sockgate
 	@bench/run

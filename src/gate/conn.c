@@ -36,6 +36,8 @@ static void exchange_free(sg_exchange *ex)
 static void conn_on_closed(uv_handle_t *h)
 {
     sg_conn *c = h->data;
+    if (--c->open_handles > 0)
+        return;
     sg_server *srv = c->srv;
     if (c->prev)
         c->prev->next = c->next;
@@ -46,8 +48,20 @@ static void conn_on_closed(uv_handle_t *h)
     srv->n_conns--;
     exchange_free(c->ex);
     sg_iobuf_free(&c->in);
+    free(c->linger);
     free(c);
     sg_server_conn_closed(srv);
+}
+
+static void conn_close_handles(sg_conn *c)
+{
+    if (uv_is_closing((uv_handle_t *)&c->pipe))
+        return;
+    if (c->linger) {
+        c->open_handles++;
+        uv_close((uv_handle_t *)c->linger, conn_on_closed);
+    }
+    uv_close((uv_handle_t *)&c->pipe, conn_on_closed);
 }
 
 static void conn_detach_upstream(sg_conn *c, bool reusable)
@@ -69,14 +83,60 @@ void sg_conn_abort(sg_conn *c, const char *why)
     sg_debug("conn %llu: closing: %s", (unsigned long long)c->id, why);
     c->closing = true;
     conn_detach_upstream(c, false);
-    uv_close((uv_handle_t *)&c->pipe, conn_on_closed);
+    conn_close_handles(c);
+}
+
+/*
+ * Lingering close. Closing a socket while unread client bytes sit in its
+ * receive queue makes the kernel reset the connection, and the reset can
+ * destroy the error answer we just wrote before the client reads it (a
+ * 431 for an oversized head is the classic case). So after our write side
+ * is shut down, read and discard for a short while, then close.
+ */
+#define CONN_LINGER_MS 2000
+#define CONN_LINGER_MAX_BYTES (1024 * 1024)
+
+static void conn_linger_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+    static char sink[SG_READ_CHUNK]; /* discarded bytes: contents never read */
+    *buf = uv_buf_init(sink, sizeof sink);
+}
+
+static void conn_linger_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    sg_conn *c = s->data;
+    if (nread > 0)
+        c->linger_discarded += (size_t)nread;
+    if (nread < 0 || c->linger_discarded > CONN_LINGER_MAX_BYTES)
+        conn_close_handles(c);
+}
+
+static void conn_linger_timeout(uv_timer_t *t) { conn_close_handles(t->data); }
+
+static void conn_linger(sg_conn *c)
+{
+    c->linger = malloc(sizeof *c->linger);
+    if (!c->client_eof && c->linger && uv_timer_init(c->srv->loop, c->linger) == 0) {
+        c->linger->data = c;
+        uv_timer_start(c->linger, conn_linger_timeout, CONN_LINGER_MS, 0);
+        if (uv_read_start((uv_stream_t *)&c->pipe, conn_linger_alloc,
+                          conn_linger_read) == 0)
+            return;
+    } else {
+        free(c->linger);
+        c->linger = NULL;
+    }
+    conn_close_handles(c);
 }
 
 static void conn_on_shutdown(uv_shutdown_t *req, int status)
 {
     sg_conn *c = req->data;
     free(req);
-    uv_close((uv_handle_t *)&c->pipe, conn_on_closed);
+    if (status < 0 || uv_is_closing((uv_handle_t *)&c->pipe))
+        conn_close_handles(c);
+    else
+        conn_linger(c);
 }
 
 /* Close after everything queued for the client has been written. */
@@ -97,7 +157,7 @@ void sg_conn_close_gracefully(sg_conn *c)
             return;
         free(req);
     }
-    uv_close((uv_handle_t *)&c->pipe, conn_on_closed);
+    conn_close_handles(c);
 }
 
 /* Server is shutting down: idle connections go now, busy ones after their
@@ -463,6 +523,9 @@ static bool conn_inspect_body(sg_conn *c)
 
 /* ---- the upstream side ------------------------------------------------- */
 
+static bool conn_can_retry(const sg_conn *c);
+static void conn_retry(sg_conn *c);
+
 void sg_conn_on_upstream_ready(sg_conn *c, int status)
 {
     if (c->closing)
@@ -486,12 +549,11 @@ void sg_conn_on_upstream_ready(sg_conn *c, int status)
         if (rc == 0 && ex->inspect.len)
             rc = sg_forward_bytes((uv_stream_t *)&c->up->pipe, ex->inspect.data,
                                   ex->inspect.len);
-        sg_iobuf_free(&ex->inspect);
     } else {
         rc = sg_forward_send_head(c, ex->req_body, ex->req_remaining);
     }
-    free(ex->head);
-    ex->head = NULL;
+    /* The head (and an inspected body) are kept until dockerd starts to
+     * answer, in case a pooled connection turns out to be closed. */
     if (rc < 0) {
         sg_conn_abort(c, "engine write failed");
         return;
@@ -505,6 +567,11 @@ void sg_conn_on_upstream_error(sg_conn *c, int status)
 {
     sg_debug("conn %llu: engine connection error: %s", (unsigned long long)c->id,
              uv_strerror(status));
+    if (c->ex && c->state == CONN_EXCHANGE && !c->ex->resp_started &&
+        conn_can_retry(c)) {
+        conn_retry(c);
+        return;
+    }
     if (c->ex && !c->ex->resp_started && c->state == CONN_EXCHANGE) {
         c->ex->req_done = false; /* the body may be half sent: close after */
         conn_refuse(c, 502, "sockgate: the Docker Engine connection failed");
@@ -533,6 +600,7 @@ static bool conn_pump_request_body(sg_conn *c)
         if (ex->req_body == HTTP_BODY_LENGTH) {
             used = c->in.len < ex->req_remaining ? c->in.len : (size_t)ex->req_remaining;
             rc = sg_forward_bytes(up, c->in.data, used);
+            ex->req_sent_body = ex->req_sent_body || used > 0;
             ex->req_remaining -= used;
             ex->req_done = ex->req_remaining == 0;
         } else {
@@ -575,6 +643,38 @@ static bool response_switches(const sg_exchange *ex, const http_response *r)
             ex->route == ROUTE_EXEC_START);
 }
 
+/*
+ * A pooled connection can be closed by dockerd just as a request is sent
+ * on it. If nothing of the answer arrived and the whole request is still
+ * at hand (no streamed body), send it again once on a fresh connection.
+ */
+static bool conn_can_retry(const sg_conn *c)
+{
+    const sg_exchange *ex = c->ex;
+    return c->up->reused && ex->head && !ex->resp_head_done &&
+           c->up->in.len == 0 &&
+           (ex->inspected || ex->req_body == HTTP_BODY_NONE ||
+            (ex->req_body == HTTP_BODY_LENGTH && ex->req_done &&
+             ex->req_remaining == 0 && c->in.len == 0 && !ex->req_sent_body));
+}
+
+static void conn_retry(sg_conn *c)
+{
+    sg_debug("conn %llu: pooled engine connection was closed, retrying",
+             (unsigned long long)c->id);
+    conn_detach_upstream(c, false);
+    c->state = CONN_CONNECTING;
+    sg_upstream_acquire(c->srv, c);
+}
+
+/* The answer has begun: the retry copies are no longer needed. */
+static void conn_drop_retry_copies(sg_exchange *ex)
+{
+    free(ex->head);
+    ex->head = NULL;
+    sg_iobuf_free(&ex->inspect);
+}
+
 /* Parse dockerd's response head in c->up->in and pass it on. */
 static bool conn_response_head(sg_conn *c)
 {
@@ -596,6 +696,7 @@ static bool conn_response_head(sg_conn *c)
         conn_refuse(c, 502, "sockgate: invalid response from the Docker Engine");
         return false;
     }
+    conn_drop_retry_copies(ex);
     if (conn_write_client(c, up->in.data, r.head_len) < 0) {
         sg_conn_abort(c, "client write failed");
         return false;
@@ -675,6 +776,8 @@ static void conn_pump_response(sg_conn *c)
     if (ex->resp_head_done && ex->resp_body == HTTP_BODY_EOF) {
         ex->resp_done = true;
         ex->resp_keep_alive = false;
+    } else if (!ex->resp_started && conn_can_retry(c)) {
+        conn_retry(c);
     } else if (!ex->resp_started) {
         ex->req_done = ex->req_done && ex->req_body == HTTP_BODY_NONE;
         conn_refuse(c, 502, "sockgate: the Docker Engine closed the connection");
@@ -771,6 +874,7 @@ void sg_conn_accept(sg_listener *l)
         return;
     }
     c->pipe.data = c;
+    c->open_handles = 1;
     c->srv = srv;
     c->kind = l->kind;
     c->id = ++srv->next_conn_id;

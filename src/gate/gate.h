@@ -107,6 +107,7 @@ typedef struct {
     uint64_t req_remaining;
     http_chunked req_chunked;
     bool req_done;
+    bool req_sent_body;      /* streamed body bytes went to dockerd      */
     sg_iobuf inspect;        /* CONN_INSPECT_BODY: the decoded body       */
     bool inspected;          /* body was buffered and decided upon        */
     router_match *match;     /* kept only while a body is inspected       */
@@ -138,6 +139,9 @@ struct sg_conn {
     bool in_process, process_again;
     bool shut_client_sent;   /* relay: write side to client shut down   */
     bool shut_up_sent;       /* relay: write side to dockerd shut down  */
+    uv_timer_t *linger;      /* lingering close: see conn_linger()       */
+    size_t linger_discarded;
+    int open_handles;        /* freed when the last one is closed        */
     sg_conn *prev, *next;
 };
 

@@ -1,0 +1,84 @@
+/*
+ * fields.h — field-syntax helpers shared by request.c, response.c and
+ * chunked.c: character classes of RFC 9110/9112, the header-section
+ * scanner, field-line parsing and the framing/Connection rules that
+ * requests and responses have in common.
+ *
+ * Errors are reported with request-side statuses (400, 431); response.c
+ * maps them to its own status because dockerd, not the client, is at fault.
+ */
+#ifndef SG_HTTP_FIELDS_H
+#define SG_HTTP_FIELDS_H
+
+#include "http/http.h"
+
+/* Largest Content-Length accepted: big enough for any image tarball, small
+ * enough that offset arithmetic on it can never overflow. */
+#define HTTP_MAX_CONTENT_LENGTH (UINT64_C(1) << 62)
+
+/* RFC 9110 tchar. */
+bool http_is_tchar(unsigned char c);
+/* 1*tchar. */
+bool http_is_token(const char *s, size_t n);
+/* Byte allowed inside a field value: VCHAR, SP, HTAB or obs-text. */
+bool http_is_field_byte(unsigned char c);
+/* ASCII case-insensitive comparison of s[0..n) with the C string lit. */
+bool http_ieq(const char *s, size_t n, const char *lit);
+
+/*
+ * Find the end of the header section in buf[0..len) and check line endings
+ * on the way: every LF must follow a CR and every CR must precede a LF.
+ * OK sets *head_len (up to and including CRLFCRLF). Heads over
+ * HTTP_MAX_HEAD_BYTES fail with 431 as soon as that is certain.
+ */
+http_parse_status http_scan_head(const char *buf, size_t len, size_t *head_len,
+                                 http_error *err);
+
+/*
+ * Parse the field lines in [p, end): each "name: value" CRLF, with end
+ * just past the CRLF of the last field line. Line endings must already be
+ * checked by http_scan_head. Appends to hdrs[*n].
+ */
+bool http_parse_fields(const char *p, const char *end, http_header *hdrs,
+                       size_t *n, http_error *err);
+
+/* One field line without its CRLF. */
+bool http_parse_field_line(const char *line, size_t len, http_header *out,
+                           http_error *err);
+
+/* Content-Length value: 1*DIGIT, at most HTTP_MAX_CONTENT_LENGTH. */
+bool http_parse_content_length(const char *v, size_t n, uint64_t *out);
+
+/* Message framing as declared by the header fields alone. */
+typedef struct {
+    bool has_length;         /* one valid Content-Length field            */
+    uint64_t content_length;
+    bool chunked;            /* one "Transfer-Encoding: chunked" field    */
+} http_framing;
+
+/*
+ * Apply the framing rules common to requests and responses: at most one
+ * Content-Length (1*DIGIT), at most one Transfer-Encoding and only
+ * "chunked", never both, no Transfer-Encoding in HTTP/1.0.
+ */
+bool http_check_framing(const http_header *hdrs, size_t n, int version_minor,
+                        http_framing *out, http_error *err);
+
+/* Tokens of interest in the (combined) Connection fields. */
+typedef struct {
+    bool close;
+    bool keep_alive;
+    bool upgrade;
+} http_connection;
+
+/* Read every Connection field as one comma-separated token list. */
+bool http_check_connection(const http_header *hdrs, size_t n,
+                           http_connection *out, http_error *err);
+
+/* keep-alive default of HTTP/1.1 and opt-in of HTTP/1.0. */
+bool http_connection_persists(const http_connection *conn, int version_minor);
+
+/* Number of fields named name (case-insensitive). */
+size_t http_count_headers(const http_header *hdrs, size_t n, const char *name);
+
+#endif

@@ -1,0 +1,382 @@
+/*
+ * router.c — decide which dockerd route a request target reaches.
+ *
+ * Owns router_route() and router_encode_path(). The rules reproduce what
+ * dockerd does with gorilla/mux v1.8.1 (StrictSlash, SkipClean and
+ * UseEncodedPath all off), because a gate that routes differently from the
+ * daemon can be walked around (see docs/ROUTING.md):
+ *
+ *   1. split the target at the first '?';
+ *   2. percent-decode the path once, like Go's url.PathUnescape (mux matches
+ *      the decoded URL.Path, so "%2F" is a real separator);
+ *   3. if mux's cleanPath() would change the path, dockerd answers 301 and
+ *      never runs a handler: report ROUTER_REDIRECT;
+ *   4. try the routes in registration order, each first as
+ *      "/v{version:[0-9.]+}" + pattern and then bare; the first route whose
+ *      method and (anchored) pattern match wins.
+ */
+#include "route/router.h"
+
+#include <string.h>
+
+/* ---- percent-decoding ---------------------------------------------------- */
+
+static int hex_value(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Go's net/url refuses these anywhere in a request target (CTL bytes). */
+static bool is_ctl(unsigned char c)
+{
+    return c < 0x20 || c == 0x7f;
+}
+
+/* A half-decoded path must not look like a valid one to a careless caller. */
+static router_status decode_fail(router_match *m, const char *why)
+{
+    m->path[0] = '\0';
+    m->path_len = 0;
+    m->error = why;
+    return ROUTER_BAD;
+}
+
+/*
+ * Decode raw[0..len) into m->path. Like url.PathUnescape: "%" must be
+ * followed by two hex digits and "+" stays "+". Stricter than Go in one
+ * way: a decoded control byte is refused, since no legitimate Engine API
+ * path has one and downstream code treats paths as C strings.
+ */
+static router_status decode_path(const char *raw, size_t len, router_match *m)
+{
+    size_t out = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)raw[i];
+        if (c == '%') {
+            int hi = i + 2 < len ? hex_value((unsigned char)raw[i + 1]) : -1;
+            int lo = i + 2 < len ? hex_value((unsigned char)raw[i + 2]) : -1;
+            if (hi < 0 || lo < 0)
+                return decode_fail(m, "invalid percent-escape in path");
+            c = (unsigned char)(hi << 4 | lo);
+            i += 2;
+        }
+        if (is_ctl(c))
+            return decode_fail(m, "control character in decoded path");
+        if (out == ROUTER_MAX_PATH)
+            return decode_fail(m, "path too long");
+        m->path[out++] = (char)c;
+    }
+    m->path[out] = '\0';
+    m->path_len = out;
+    return ROUTER_MATCH;
+}
+
+/* ---- mux cleanPath ------------------------------------------------------- */
+
+/*
+ * Go's path.Clean for a rooted path, plus mux's rule that a trailing slash
+ * survives. Writes into out (at least len + 1 bytes) and returns its length.
+ * The result is never longer than the input: it only drops bytes, and the
+ * trailing slash it re-adds was in the input.
+ */
+static size_t clean_path(const char *p, size_t len, char *out)
+{
+    size_t o = 0;
+    size_t i = 0;
+    while (i < len) {
+        while (i < len && p[i] == '/')
+            i++;
+        size_t start = i;
+        while (i < len && p[i] != '/')
+            i++;
+        size_t seg = i - start;
+        if (seg == 0 || (seg == 1 && p[start] == '.'))
+            continue;
+        if (seg == 2 && p[start] == '.' && p[start + 1] == '.') {
+            /* ".." removes the previous element; at the root it is dropped */
+            while (o > 0 && out[o - 1] != '/')
+                o--;
+            if (o > 0)
+                o--;
+            continue;
+        }
+        out[o++] = '/';
+        memcpy(out + o, p + start, seg);
+        o += seg;
+    }
+    if (o == 0 || (len > 0 && p[len - 1] == '/'))
+        out[o++] = '/';
+    out[o] = '\0';
+    return o;
+}
+
+/* ---- pattern matching ---------------------------------------------------- */
+
+typedef enum {
+    VAR_SEGMENT, /* {x}      [^/]+ */
+    VAR_ANY,     /* {x:.*}   .*    */
+    VAR_SOME,    /* {x:.+}   .+    */
+    VAR_INVALID, /* anything else: never matches (the table uses none) */
+} var_kind;
+
+typedef struct {
+    const char *s; /* the path being matched (after any version prefix) */
+    size_t len;
+    router_span vars[ROUTER_MAX_VARS];
+    size_t n_vars;
+} match_ctx;
+
+/* Parse "{name}" / "{name:re}" at pat; return the text after '}' or NULL. */
+static const char *parse_var(const char *pat, var_kind *kind)
+{
+    const char *close = strchr(pat, '}');
+    if (!close)
+        return NULL;
+    const char *colon = memchr(pat, ':', (size_t)(close - pat));
+    if (!colon) {
+        *kind = VAR_SEGMENT;
+    } else {
+        size_t n = (size_t)(close - colon - 1);
+        if (n == 2 && memcmp(colon + 1, ".*", 2) == 0)
+            *kind = VAR_ANY;
+        else if (n == 2 && memcmp(colon + 1, ".+", 2) == 0)
+            *kind = VAR_SOME;
+        else
+            *kind = VAR_INVALID;
+    }
+    return close + 1;
+}
+
+static bool match_from(match_ctx *c, const char *pat, size_t pos);
+
+/*
+ * Match a variable at s[pos..] and then the rest of the pattern. Go's
+ * regexp prefers the longest capture for a greedy operator (leftmost-first
+ * semantics), so lengths are tried from the longest down. When only
+ * literal text follows, the anchored match leaves exactly one candidate.
+ */
+static bool match_var(match_ctx *c, var_kind kind, const char *rest, size_t pos)
+{
+    if (kind == VAR_INVALID || c->n_vars == ROUTER_MAX_VARS)
+        return false;
+    size_t avail = c->len - pos;
+    size_t hi = avail;
+    if (kind == VAR_SEGMENT) {
+        const char *slash = memchr(c->s + pos, '/', avail);
+        if (slash)
+            hi = (size_t)(slash - (c->s + pos));
+    }
+    size_t lo = kind == VAR_ANY ? 0 : 1;
+    if (!strchr(rest, '{')) {
+        size_t tail = strlen(rest);
+        if (tail > avail)
+            return false;
+        size_t only = avail - tail;
+        if (only > hi || only < lo)
+            return false;
+        hi = lo = only;
+    }
+    if (hi < lo)
+        return false;
+    size_t idx = c->n_vars++;
+    for (size_t l = hi;; l--) {
+        c->vars[idx] = (router_span){c->s + pos, l};
+        if (match_from(c, rest, pos + l))
+            return true;
+        if (l == lo)
+            break;
+    }
+    c->n_vars = idx;
+    return false;
+}
+
+/* Anchored match of pat against s[pos..len). */
+static bool match_from(match_ctx *c, const char *pat, size_t pos)
+{
+    while (*pat && *pat != '{') {
+        if (pos >= c->len || c->s[pos] != *pat)
+            return false;
+        pat++;
+        pos++;
+    }
+    if (!*pat)
+        return pos == c->len;
+    var_kind kind;
+    const char *rest = parse_var(pat, &kind);
+    if (!rest)
+        return false;
+    return match_var(c, kind, rest, pos);
+}
+
+static bool match_pattern(const char *pattern, const char *s, size_t len,
+                          match_ctx *c)
+{
+    c->s = s;
+    c->len = len;
+    c->n_vars = 0;
+    return match_from(c, pattern, 0);
+}
+
+/* ---- routing ------------------------------------------------------------- */
+
+/*
+ * Length of a "/v[0-9.]+" prefix that is followed by '/', or 0. Only such a
+ * prefix can satisfy dockerd's "/v{version:[0-9.]+}" + route (every route
+ * starts with '/', and '/' is not in [0-9.]).
+ */
+static size_t version_prefix_len(const char *p, size_t len)
+{
+    if (len < 3 || p[0] != '/' || p[1] != 'v')
+        return 0;
+    size_t i = 2;
+    while (i < len && ((p[i] >= '0' && p[i] <= '9') || p[i] == '.'))
+        i++;
+    if (i == 2 || i == len || p[i] != '/')
+        return 0;
+    return i;
+}
+
+static void reset_match(router_match *m)
+{
+    m->route = ROUTE_NONE;
+    m->has_version = false;
+    m->version[0] = '\0';
+    m->path[0] = '\0';
+    m->path_len = 0;
+    m->route_path = m->path;
+    m->n_vars = 0;
+    m->query = NULL;
+    m->query_len = 0;
+    m->clean_path[0] = '\0';
+    m->error = NULL;
+}
+
+static void set_match(router_match *m, const route_info *r, const match_ctx *c,
+                      bool versioned)
+{
+    m->route = r->id;
+    m->route_path = c->s;
+    if (!versioned) {
+        m->has_version = false;
+        m->version[0] = '\0';
+    }
+    m->n_vars = c->n_vars;
+    for (size_t i = 0; i < c->n_vars; i++)
+        m->vars[i] = c->vars[i];
+}
+
+/* Steps 1-3: split, decode, detect redirects. */
+static router_status prepare(const char *target, size_t target_len,
+                             router_match *m)
+{
+    if (!target || target_len == 0 || target[0] != '/') {
+        m->error = "request target is not origin-form";
+        return ROUTER_BAD;
+    }
+    for (size_t i = 0; i < target_len; i++) {
+        if (is_ctl((unsigned char)target[i])) {
+            m->error = "control character in request target";
+            return ROUTER_BAD;
+        }
+    }
+    const char *q = memchr(target, '?', target_len);
+    size_t raw_len = q ? (size_t)(q - target) : target_len;
+    if (q) {
+        m->query = q + 1;
+        m->query_len = target_len - raw_len - 1;
+    }
+    router_status st = decode_path(target, raw_len, m);
+    if (st != ROUTER_MATCH)
+        return st;
+    size_t clen = clean_path(m->path, m->path_len, m->clean_path);
+    if (clen != m->path_len || memcmp(m->clean_path, m->path, clen) != 0)
+        return ROUTER_REDIRECT;
+    m->clean_path[0] = '\0';
+    return ROUTER_MATCH;
+}
+
+router_status router_route(http_method method, const char *target,
+                           size_t target_len, router_match *m)
+{
+    reset_match(m);
+    router_status st = prepare(target, target_len, m);
+    if (st != ROUTER_MATCH)
+        return st;
+
+    size_t vlen = version_prefix_len(m->path, m->path_len);
+    if (vlen) {
+        if (vlen - 2 >= sizeof m->version) {
+            m->error = "API version too long";
+            return ROUTER_BAD;
+        }
+        memcpy(m->version, m->path + 2, vlen - 2);
+        m->version[vlen - 2] = '\0';
+        m->has_version = true;
+        m->route_path = m->path + vlen;
+    }
+
+    const route_info *routes = route_table();
+    size_t n = route_count();
+    match_ctx c;
+    for (size_t i = 0; i < n; i++) {
+        if (routes[i].method != method)
+            continue;
+        if (vlen && match_pattern(routes[i].pattern, m->path + vlen,
+                                  m->path_len - vlen, &c)) {
+            set_match(m, &routes[i], &c, true);
+            return ROUTER_MATCH;
+        }
+        if (match_pattern(routes[i].pattern, m->path, m->path_len, &c)) {
+            set_match(m, &routes[i], &c, false);
+            return ROUTER_MATCH;
+        }
+    }
+    return ROUTER_UNKNOWN;
+}
+
+/* ---- encoding ------------------------------------------------------------ */
+
+/*
+ * Bytes forwarded as they are: RFC 3986 unreserved characters, '/', and the
+ * sub-delims plus ':' and '@' that may appear raw in a path segment. Go's
+ * PathUnescape leaves all of them untouched ('+' is not a space in a path),
+ * so dockerd decodes the result to exactly the path that was checked, and
+ * names like "alpine:3.20" or "img@sha256:..." reach it as the CLI sends
+ * them. '%', '?', '#' and everything else are escaped.
+ */
+static bool encode_keeps(unsigned char c)
+{
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+        (c >= '0' && c <= '9'))
+        return true;
+    return c != '\0' && strchr("-._~/:@!$&'()*+,;=", c) != NULL;
+}
+
+size_t router_encode_path(const char *path, size_t len, char *out, size_t outsz)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)path[i];
+        size_t need = encode_keeps(c) ? 1 : 3;
+        if (o + need >= outsz) /* keep room for the NUL */
+            return 0;
+        if (need == 1) {
+            out[o++] = (char)c;
+        } else {
+            out[o++] = '%';
+            out[o++] = hex[c >> 4];
+            out[o++] = hex[c & 15];
+        }
+    }
+    if (o >= outsz)
+        return 0;
+    out[o] = '\0';
+    return o;
+}
