@@ -2,8 +2,10 @@
  * gate.h — the objects of the request path and how they refer to each other.
  *
  *   listener.c  accept: the public and restricted sockets (or systemd's)
- *   conn.c      one client connection: parse → route → decide → forward,
+ *   conn.c      one client connection: lifetime, reading, backpressure,
  *               one exchange (request + response) at a time, in order
+ *   dispatch.c  parse → route → decide one request; body inspection
+ *   exchange.c  forward the request, stream the response, finish
  *   forward.c   the re-framed request head sockgate sends to dockerd
  *   upstream.c  connections to dockerd's socket and the keep-alive pool
  *   relay.c     raw two-way relay after dockerd confirms a hijack
@@ -165,13 +167,25 @@ void sg_listeners_close(sg_server *srv);
 
 /* ---- conn.c ---- */
 void sg_conn_accept(sg_listener *l);
+void sg_exchange_free(sg_exchange *ex);
+void sg_conn_detach_upstream(sg_conn *c, bool reusable);
+int sg_conn_write_client(sg_conn *c, const char *data, size_t len);
 void sg_conn_process(sg_conn *c);
 void sg_conn_update_flow(sg_conn *c);
 void sg_conn_abort(sg_conn *c, const char *why);
 void sg_conn_close_gracefully(sg_conn *c);
 void sg_conn_drain(sg_conn *c);
+
+/* ---- dispatch.c ---- */
+bool sg_conn_read_head(sg_conn *c);
 bool sg_conn_begin(sg_conn *c, const http_request *req, router_match *m,
                    router_status rs);
+bool sg_conn_inspect_body(sg_conn *c);
+void sg_conn_refuse(sg_conn *c, int status, const char *message);
+bool sg_conn_refused(sg_conn *c);
+
+/* ---- exchange.c ---- */
+bool sg_conn_exchange_step(sg_conn *c);
 /* Called by upstream.c */
 void sg_conn_on_upstream_ready(sg_conn *c, int status);
 void sg_conn_on_upstream_read(sg_conn *c);

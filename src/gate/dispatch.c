@@ -1,0 +1,258 @@
+/*
+ * dispatch.c — the front half of an exchange: parse the next request head,
+ * route it, decide it, and either answer it here (malformed, redirected,
+ * denied) or prepare what will be forwarded and ask for an upstream.
+ *
+ * Bodies that can expose the Docker socket are buffered and decided here
+ * too (CONN_INSPECT_BODY) before a single byte of them reaches dockerd.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "gate/gate.h"
+
+/* ---- starting an exchange ---------------------------------------------- */
+
+static void conn_log_request(const sg_conn *c, const sg_verdict *v)
+{
+    if (v->kind != SG_VERDICT_DENY)
+        return;
+    json_t *f = json_pack("{s:I,s:s,s:s,s:s,s:i}", "conn", (json_int_t)c->id,
+                          "socket", sg_socket_kind_name(c->kind), "target",
+                          c->ex->target, "rule", v->rule ? v->rule : "",
+                          "status", v->status);
+    sg_log_event(SG_LOG_INFO, "request denied", f);
+}
+
+static sg_exchange *exchange_new(const http_request *req)
+{
+    sg_exchange *ex = calloc(1, sizeof *ex);
+    if (!ex)
+        return NULL;
+    ex->target = strndup(req->target, req->target_len);
+    if (!ex->target) {
+        free(ex);
+        return NULL;
+    }
+    ex->method = req->method;
+    ex->http10 = req->version_minor == 0;
+    ex->client_keep_alive = req->keep_alive;
+    ex->req_body = req->body;
+    ex->req_remaining = req->body == HTTP_BODY_LENGTH ? req->content_length : 0;
+    ex->req_done = req->body == HTTP_BODY_NONE ||
+                   (req->body == HTTP_BODY_LENGTH && req->content_length == 0);
+    http_chunked_init(&ex->req_chunked);
+    http_chunked_init(&ex->resp_chunked);
+    const http_header *up = http_find_header(req->headers, req->n_headers, "upgrade");
+    if (req->upgrade && up && up->value_len < sizeof ex->upgrade_proto) {
+        ex->upgrade = true;
+        memcpy(ex->upgrade_proto, up->value, up->value_len);
+    }
+    return ex;
+}
+
+/* A request that fails before it reaches dockerd: answer and maybe close.
+ * The connection stays usable only if no body bytes are left unread. */
+void sg_conn_refuse(sg_conn *c, int status, const char *message)
+{
+    bool close = !c->ex || !c->ex->req_done || !c->ex->client_keep_alive ||
+                 c->client_eof || c->srv->draining;
+    sg_conn_detach_upstream(c, false);
+    sg_reply_error(c, status, close, "%s", message);
+    if (!close) {
+        sg_exchange_free(c->ex);
+        c->ex = NULL;
+        c->state = CONN_READ_HEAD;
+    }
+}
+
+static void conn_reply_redirect(sg_conn *c, const router_match *m)
+{
+    size_t len = strlen(m->clean_path);
+    size_t room = len * 3 + 2 + (m->query ? m->query_len + 1 : 0);
+    char *loc = malloc(room);
+    if (!loc) {
+        sg_conn_abort(c, "out of memory");
+        return;
+    }
+    size_t n = router_encode_path(m->clean_path, len, loc, room);
+    if (m->query) {
+        loc[n++] = '?';
+        memcpy(loc + n, m->query, m->query_len);
+        n += m->query_len;
+    }
+    loc[n] = '\0';
+    bool close = !c->ex->req_done || !c->ex->client_keep_alive;
+    sg_reply_redirect(c, loc, close);
+    free(loc);
+    if (!close) {
+        sg_exchange_free(c->ex);
+        c->ex = NULL;
+    }
+}
+
+/* Parse a head from c->in, route and decide it. Returns true if the
+ * connection moved on and processing should continue. */
+bool sg_conn_read_head(sg_conn *c)
+{
+    if (c->in.len == 0)
+        return false;
+    http_request req;
+    http_error err;
+    http_parse_status st = http_parse_request(c->in.data, c->in.len, &req, &err);
+    if (st == HTTP_PARSE_INCOMPLETE) {
+        if (c->in.len >= SG_IN_LIMIT)
+            sg_reply_error(c, 431, true, "request header section too large");
+        return false;
+    }
+    if (st == HTTP_PARSE_ERROR) {
+        sg_reply_error(c, err.status, true, "malformed request: %s", err.message);
+        return false;
+    }
+    c->ex = exchange_new(&req);
+    if (!c->ex) {
+        sg_conn_abort(c, "out of memory");
+        return false;
+    }
+    /* router_match is large (it holds the decoded path): keep it off the
+     * connection, it is only needed until the head is rebuilt. */
+    router_match *m = malloc(sizeof *m);
+    if (!m) {
+        sg_conn_abort(c, "out of memory");
+        return false;
+    }
+    router_status rs = router_route(req.method, req.target, req.target_len, m);
+    c->ex->route = rs == ROUTER_MATCH ? m->route : ROUTE_NONE;
+    if (rs == ROUTER_MATCH || rs == ROUTER_UNKNOWN)
+        return sg_conn_begin(c, &req, m, rs); /* takes m */
+    bool more = false;
+    if (rs == ROUTER_BAD) {
+        sg_iobuf_consume(&c->in, req.head_len);
+        c->ex->req_done = false; /* force close: we do not know the body */
+        sg_conn_refuse(c, 400, m->error ? m->error : "malformed request target");
+    } else if (rs == ROUTER_REDIRECT) {
+        sg_iobuf_consume(&c->in, req.head_len);
+        conn_reply_redirect(c, m);
+        more = !c->closing;
+        if (more)
+            c->state = CONN_READ_HEAD;
+    }
+    free(m);
+    return more;
+}
+
+bool sg_conn_refused(sg_conn *c) { return c->closing || !c->ex; }
+
+/* Decide a routed request; takes ownership of m. */
+bool sg_conn_begin(sg_conn *c, const http_request *req, router_match *m,
+                   router_status rs)
+{
+    sg_exchange *ex = c->ex;
+    ex->policy = sg_settings_ref(c->srv->policy);
+    sg_request_ctx ctx = {.socket = c->kind, .method = req->method,
+                          .target = ex->target, .route_status = rs, .match = m};
+    sg_verdict v;
+    sg_decide_request(ex->policy, &ctx, &v);
+    if (v.kind != SG_VERDICT_DENY) {
+        bool inspect = v.kind == SG_VERDICT_INSPECT_BODY;
+        ex->head = sg_forward_head(req, m, inspect, &ex->head_len);
+        if (inspect) {
+            ex->match = m;
+            m = NULL;
+        }
+    }
+    free(m);
+    /* The parsed head points into c->in: nothing may use req after this. */
+    sg_iobuf_consume(&c->in, req->head_len);
+    if (v.kind == SG_VERDICT_DENY) {
+        conn_log_request(c, &v);
+        sg_conn_refuse(c, v.status, v.message);
+        return !sg_conn_refused(c);
+    }
+    if (!ex->head) {
+        sg_conn_abort(c, "out of memory");
+        return false;
+    }
+    if (v.kind == SG_VERDICT_INSPECT_BODY) {
+        if (ex->req_body == HTTP_BODY_LENGTH && ex->req_remaining > SG_MAX_INSPECT_BODY) {
+            sg_conn_refuse(c, 413, "request body too large to inspect");
+            return false;
+        }
+        if (req->expect_continue) /* we read the body before dockerd does */
+            sg_conn_write_client(c, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+        c->state = CONN_INSPECT_BODY;
+        return true;
+    }
+    c->state = CONN_CONNECTING;
+    sg_upstream_acquire(c->srv, c);
+    return true;
+}
+
+/* Move body bytes from c->in into ex->inspect, decoding chunked framing.
+ * Returns false on a framing error (already answered). */
+static bool conn_buffer_body(sg_conn *c)
+{
+    sg_exchange *ex = c->ex;
+    while (!ex->req_done && c->in.len > 0) {
+        size_t used = 0;
+        if (ex->req_body == HTTP_BODY_LENGTH) {
+            used = c->in.len < ex->req_remaining ? c->in.len : (size_t)ex->req_remaining;
+            sg_iobuf_append(&ex->inspect, c->in.data, used);
+            ex->req_remaining -= used;
+            ex->req_done = ex->req_remaining == 0;
+        } else {
+            const char *data;
+            size_t dlen = 0;
+            http_chunk_status st = http_chunked_step(&ex->req_chunked, c->in.data,
+                                                     c->in.len, &used, &data, &dlen);
+            if (st == HTTP_CHUNK_ERROR) {
+                sg_conn_refuse(c, 400, "malformed request: bad chunked body");
+                return false;
+            }
+            if (st == HTTP_CHUNK_DATA)
+                sg_iobuf_append(&ex->inspect, data, dlen);
+            ex->req_done = st == HTTP_CHUNK_DONE;
+        }
+        sg_iobuf_consume(&c->in, used);
+        if (ex->inspect.len > SG_MAX_INSPECT_BODY) {
+            sg_conn_refuse(c, 413, "request body too large to inspect");
+            return false;
+        }
+    }
+    return true;
+}
+
+bool sg_conn_inspect_body(sg_conn *c)
+{
+    sg_exchange *ex = c->ex;
+    if (!conn_buffer_body(c) || !ex->req_done)
+        return false;
+    sg_request_ctx ctx = {.socket = c->kind, .method = ex->method,
+                          .target = ex->target, .route_status = ROUTER_MATCH,
+                          .match = ex->match};
+    sg_verdict v;
+    char *replacement = NULL;
+    size_t replacement_len = 0;
+    sg_decide_body(ex->policy, &ctx, ex->inspect.data ? ex->inspect.data : "",
+                   ex->inspect.len, &v, &replacement, &replacement_len);
+    free(ex->match);
+    ex->match = NULL;
+    if (v.kind == SG_VERDICT_DENY) {
+        free(replacement);
+        conn_log_request(c, &v);
+        sg_conn_refuse(c, v.status, v.message);
+        return !sg_conn_refused(c);
+    }
+    if (replacement) {
+        sg_iobuf_free(&ex->inspect);
+        ex->inspect.data = replacement;
+        ex->inspect.len = ex->inspect.cap = replacement_len;
+    }
+    ex->inspected = true;
+    c->state = CONN_CONNECTING;
+    sg_upstream_acquire(c->srv, c);
+    return true;
+}
+

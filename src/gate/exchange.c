@@ -1,0 +1,331 @@
+/*
+ * exchange.c — the back half of an exchange: send the re-framed request to
+ * dockerd, stream the request body (re-framed) and the response (relayed,
+ * its end tracked), hand over to the relay after a confirmed hijack, and
+ * finish: give the upstream back to the pool and wait for the next request
+ * or close.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "gate/gate.h"
+
+/* ---- the upstream side ------------------------------------------------- */
+
+static bool conn_can_retry(const sg_conn *c);
+static void conn_retry(sg_conn *c);
+
+void sg_conn_on_upstream_ready(sg_conn *c, int status)
+{
+    if (c->closing)
+        return;
+    sg_exchange *ex = c->ex;
+    if (status != 0) {
+        sg_warn("cannot reach the Docker Engine at %s: %s", c->srv->cfg.engine_path,
+                uv_strerror(status));
+        char msg[512];
+        snprintf(msg, sizeof msg, "sockgate: cannot reach the Docker Engine at %s: %s",
+                 c->srv->cfg.engine_path, uv_strerror(status));
+        sg_conn_refuse(c, 502, msg);
+        if (!c->closing)
+            sg_conn_process(c);
+        return;
+    }
+    c->state = CONN_EXCHANGE;
+    int rc;
+    if (ex->inspected) {
+        rc = sg_forward_send_head(c, HTTP_BODY_LENGTH, ex->inspect.len);
+        if (rc == 0 && ex->inspect.len)
+            rc = sg_forward_bytes((uv_stream_t *)&c->up->pipe, ex->inspect.data,
+                                  ex->inspect.len);
+    } else {
+        rc = sg_forward_send_head(c, ex->req_body, ex->req_remaining);
+    }
+    /* The head (and an inspected body) are kept until dockerd starts to
+     * answer, in case a pooled connection turns out to be closed. */
+    if (rc < 0) {
+        sg_conn_abort(c, "engine write failed");
+        return;
+    }
+    sg_conn_process(c);
+}
+
+void sg_conn_on_upstream_read(sg_conn *c) { sg_conn_process(c); }
+
+void sg_conn_on_upstream_error(sg_conn *c, int status)
+{
+    sg_debug("conn %llu: engine connection error: %s", (unsigned long long)c->id,
+             uv_strerror(status));
+    if (c->ex && c->state == CONN_EXCHANGE && !c->ex->resp_started &&
+        conn_can_retry(c)) {
+        conn_retry(c);
+        return;
+    }
+    if (c->ex && !c->ex->resp_started && c->state == CONN_EXCHANGE) {
+        c->ex->req_done = false; /* the body may be half sent: close after */
+        sg_conn_refuse(c, 502, "sockgate: the Docker Engine connection failed");
+        return;
+    }
+    sg_conn_abort(c, "engine connection error");
+}
+
+void sg_conn_on_upstream_eof(sg_conn *c)
+{
+    if (c->state == CONN_RELAY) {
+        sg_relay_on_upstream_eof(c);
+        return;
+    }
+    sg_conn_process(c); /* consumes what is buffered, then sees the EOF */
+}
+
+/* Forward request body bytes from c->in to dockerd, re-framed. */
+static bool conn_pump_request_body(sg_conn *c)
+{
+    sg_exchange *ex = c->ex;
+    uv_stream_t *up = (uv_stream_t *)&c->up->pipe;
+    while (!ex->req_done && c->in.len > 0 && sg_stream_queued(up) < SG_WRITE_HIGH) {
+        size_t used = 0;
+        int rc = 0;
+        if (ex->req_body == HTTP_BODY_LENGTH) {
+            used = c->in.len < ex->req_remaining ? c->in.len : (size_t)ex->req_remaining;
+            rc = sg_forward_bytes(up, c->in.data, used);
+            ex->req_sent_body = ex->req_sent_body || used > 0;
+            ex->req_remaining -= used;
+            ex->req_done = ex->req_remaining == 0;
+        } else {
+            const char *data;
+            size_t dlen = 0;
+            http_chunk_status st = http_chunked_step(&ex->req_chunked, c->in.data,
+                                                     c->in.len, &used, &data, &dlen);
+            if (st == HTTP_CHUNK_ERROR) {
+                if (ex->resp_started)
+                    sg_conn_abort(c, "bad chunked body");
+                else
+                    sg_conn_refuse(c, 400, "malformed request: bad chunked body");
+                return false;
+            }
+            if (st == HTTP_CHUNK_DATA && dlen > 0)
+                rc = sg_forward_chunk(up, data, dlen);
+            else if (st == HTTP_CHUNK_DONE) {
+                rc = sg_forward_last_chunk(up);
+                ex->req_done = true;
+            }
+        }
+        sg_iobuf_consume(&c->in, used);
+        if (rc < 0) {
+            sg_conn_abort(c, "engine write failed");
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Is this a response after which the connection carries raw streams?
+ * dockerd confirms a hijack with 101, or (attach without Upgrade, and
+ * older clients) with 200 and a docker raw-stream media type. */
+static bool response_switches(const sg_exchange *ex, const http_response *r)
+{
+    if (r->status == 101)
+        return ex->upgrade;
+    return r->status == 200 && r->raw_stream &&
+           (ex->upgrade || ex->route == ROUTE_CONTAINER_ATTACH ||
+            ex->route == ROUTE_EXEC_START);
+}
+
+/*
+ * A pooled connection can be closed by dockerd just as a request is sent
+ * on it. If nothing of the answer arrived and the whole request is still
+ * at hand (no streamed body), send it again once on a fresh connection.
+ */
+static bool conn_can_retry(const sg_conn *c)
+{
+    const sg_exchange *ex = c->ex;
+    return c->up->reused && ex->head && !ex->resp_head_done &&
+           c->up->in.len == 0 &&
+           (ex->inspected || ex->req_body == HTTP_BODY_NONE ||
+            (ex->req_body == HTTP_BODY_LENGTH && ex->req_done &&
+             ex->req_remaining == 0 && c->in.len == 0 && !ex->req_sent_body));
+}
+
+static void conn_retry(sg_conn *c)
+{
+    sg_debug("conn %llu: pooled engine connection was closed, retrying",
+             (unsigned long long)c->id);
+    sg_conn_detach_upstream(c, false);
+    c->state = CONN_CONNECTING;
+    sg_upstream_acquire(c->srv, c);
+}
+
+/* The answer has begun: the retry copies are no longer needed. */
+static void conn_drop_retry_copies(sg_exchange *ex)
+{
+    free(ex->head);
+    ex->head = NULL;
+    sg_iobuf_free(&ex->inspect);
+}
+
+/* Parse dockerd's response head in c->up->in and pass it on. */
+static bool conn_response_head(sg_conn *c)
+{
+    sg_exchange *ex = c->ex;
+    sg_upstream *up = c->up;
+    http_response r;
+    http_error err;
+    http_parse_status st = http_parse_response(up->in.data, up->in.len, ex->method,
+                                               &r, &err);
+    if (st == HTTP_PARSE_INCOMPLETE) {
+        if (up->in.len >= SG_IN_LIMIT) {
+            sg_error("engine sent an oversized response head");
+            sg_conn_refuse(c, 502, "sockgate: invalid response from the Docker Engine");
+        }
+        return false;
+    }
+    if (st == HTTP_PARSE_ERROR) {
+        sg_error("engine sent a malformed response: %s", err.message);
+        sg_conn_refuse(c, 502, "sockgate: invalid response from the Docker Engine");
+        return false;
+    }
+    conn_drop_retry_copies(ex);
+    if (sg_conn_write_client(c, up->in.data, r.head_len) < 0) {
+        sg_conn_abort(c, "client write failed");
+        return false;
+    }
+    sg_iobuf_consume(&up->in, r.head_len);
+    if (r.status >= 100 && r.status < 200 && r.status != 101)
+        return true; /* interim (100 Continue): the final head follows */
+    if (response_switches(ex, &r)) {
+        sg_relay_start(c);
+        return false;
+    }
+    if (r.status == 101) {
+        sg_conn_abort(c, "engine switched protocols unasked");
+        return false;
+    }
+    ex->status = r.status;
+    ex->resp_head_done = true;
+    ex->resp_body = r.body;
+    ex->resp_remaining = r.content_length;
+    ex->resp_keep_alive = r.keep_alive;
+    ex->resp_done = r.body == HTTP_BODY_NONE ||
+                    (r.body == HTTP_BODY_LENGTH && r.content_length == 0);
+    return true;
+}
+
+/* Pass response body bytes through, tracking where the body ends. dockerd
+ * is the trusted side: its framing is checked, its bytes are relayed. */
+static bool conn_response_body(sg_conn *c)
+{
+    sg_exchange *ex = c->ex;
+    sg_iobuf *in = &c->up->in;
+    size_t used = 0;
+    if (ex->resp_body == HTTP_BODY_LENGTH) {
+        used = in->len < ex->resp_remaining ? in->len : (size_t)ex->resp_remaining;
+        ex->resp_remaining -= used;
+        ex->resp_done = ex->resp_remaining == 0;
+    } else if (ex->resp_body == HTTP_BODY_CHUNKED) {
+        while (used < in->len && !ex->resp_done) {
+            size_t n = 0, dlen;
+            const char *data;
+            http_chunk_status st = http_chunked_step(&ex->resp_chunked, in->data + used,
+                                                     in->len - used, &n, &data, &dlen);
+            used += n;
+            if (st == HTTP_CHUNK_ERROR) {
+                sg_conn_abort(c, "engine sent a malformed chunked body");
+                return false;
+            }
+            ex->resp_done = st == HTTP_CHUNK_DONE;
+            if (st == HTTP_CHUNK_NEED_MORE)
+                break;
+        }
+    } else {
+        used = in->len; /* until dockerd closes */
+    }
+    if (used && sg_conn_write_client(c, in->data, used) < 0) {
+        sg_conn_abort(c, "client write failed");
+        return false;
+    }
+    sg_iobuf_consume(in, used);
+    return true;
+}
+
+static void conn_pump_response(sg_conn *c)
+{
+    sg_exchange *ex = c->ex;
+    while (!c->closing && c->state == CONN_EXCHANGE && !ex->resp_done &&
+           c->up->in.len > 0 &&
+           sg_stream_queued((uv_stream_t *)&c->pipe) < SG_WRITE_HIGH) {
+        bool ok = ex->resp_head_done ? conn_response_body(c) : conn_response_head(c);
+        if (!ok)
+            return;
+    }
+    if (c->closing || c->state != CONN_EXCHANGE || ex->resp_done || !c->up->eof ||
+        c->up->in.len > 0)
+        return;
+    /* dockerd closed and everything it sent has been passed on. */
+    if (ex->resp_head_done && ex->resp_body == HTTP_BODY_EOF) {
+        ex->resp_done = true;
+        ex->resp_keep_alive = false;
+    } else if (!ex->resp_started && conn_can_retry(c)) {
+        conn_retry(c);
+    } else if (!ex->resp_started) {
+        ex->req_done = ex->req_done && ex->req_body == HTTP_BODY_NONE;
+        sg_conn_refuse(c, 502, "sockgate: the Docker Engine closed the connection");
+    } else {
+        sg_conn_abort(c, "engine closed mid-response");
+    }
+}
+
+static void conn_log_exchange(const sg_conn *c)
+{
+    sg_debug("conn %llu: %s -> %d", (unsigned long long)c->id, c->ex->target,
+             c->ex->status);
+}
+
+/* Both halves of the exchange are complete: hand back the upstream and
+ * either wait for the next request or close. */
+static void conn_finish_exchange(sg_conn *c)
+{
+    sg_exchange *ex = c->ex;
+    conn_log_exchange(c);
+    bool reusable = ex->resp_keep_alive && !ex->http10 && ex->req_done;
+    sg_conn_detach_upstream(c, reusable);
+    bool close = c->close_after || !ex->client_keep_alive || c->client_eof ||
+                 c->srv->draining || !ex->req_done;
+    sg_exchange_free(ex);
+    c->ex = NULL;
+    c->state = CONN_READ_HEAD;
+    if (close)
+        sg_conn_close_gracefully(c);
+}
+
+bool sg_conn_exchange_step(sg_conn *c)
+{
+    sg_exchange *ex = c->ex;
+    if (!ex->req_done && !conn_pump_request_body(c))
+        return false;
+    if (c->closing)
+        return false;
+    conn_pump_response(c);
+    if (c->closing || c->state != CONN_EXCHANGE)
+        return false;
+    if (ex->resp_done && !ex->req_done) {
+        /* dockerd answered before reading the whole body: the rest of the
+         * body can no longer be framed for it, so this connection ends. */
+        c->close_after = true;
+        ex->req_done = true;
+        ex->resp_keep_alive = false;
+    }
+    if (ex->resp_done && sg_stream_queued((uv_stream_t *)&c->pipe) == 0) {
+        conn_finish_exchange(c);
+        return !c->closing;
+    }
+    if (ex->resp_done) {
+        /* Wait for the client to take the last bytes before reusing the
+         * upstream; keeps ordering simple and memory bounded. */
+        return false;
+    }
+    return false;
+}
+
