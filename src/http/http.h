@@ -57,7 +57,7 @@ typedef enum {
 } http_parse_status;
 
 typedef struct {
-    int status;          /* HTTP status to answer with: 400, 431, 501, 505 */
+    int status;          /* requests: 400, 417, 431, 501, 505; responses: 502 */
     const char *message; /* static English text, e.g. "bare LF in header"  */
 } http_error;
 
