@@ -175,7 +175,7 @@ static void conn_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
 
 static bool conn_wants_client_bytes(const sg_conn *c)
 {
-    if (c->closing || c->client_eof || c->state == CONN_CONNECTING)
+    if (c->closing || c->client_eof)
         return false;
     if (c->in.len >= SG_IN_LIMIT)
         return false;
