@@ -205,7 +205,7 @@ void sg_conn_update_flow(sg_conn *c)
     conn_set_reading(c, conn_wants_client_bytes(c));
     if (c->up && c->up->connected) {
         bool want = (c->state == CONN_EXCHANGE || c->state == CONN_RELAY) &&
-                    c->up->in.len < SG_IN_LIMIT &&
+                    c->up->in.len < SG_UP_IN_LIMIT &&
                     sg_stream_queued((uv_stream_t *)&c->pipe) < SG_WRITE_HIGH;
         sg_upstream_set_reading(c->up, want);
     }

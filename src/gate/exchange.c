@@ -166,104 +166,108 @@ static void conn_drop_retry_copies(sg_exchange *ex)
     sg_iobuf_free(&ex->inspect);
 }
 
-/* Parse dockerd's response head in c->up->in and pass it on. */
-static bool conn_response_head(sg_conn *c)
+/*
+ * The response is passed on in as few writes as possible: head and body
+ * bytes that arrived together leave together (one write, one wake-up of the
+ * client). `ready` counts the bytes at the front of c->up->in that have
+ * been checked and are due to the client; conn_flush_response sends them.
+ */
+static bool conn_flush_response(sg_conn *c, size_t *ready)
+{
+    if (*ready == 0)
+        return true;
+    if (sg_conn_write_client(c, c->up->in.data, *ready) < 0) {
+        sg_conn_abort(c, "client write failed");
+        return false;
+    }
+    sg_iobuf_consume(&c->up->in, *ready);
+    *ready = 0;
+    return true;
+}
+
+static void conn_take_response_head(sg_exchange *ex, const http_response *r)
+{
+    ex->status = r->status;
+    ex->resp_head_done = true;
+    ex->resp_body = r->body;
+    ex->resp_remaining = r->content_length;
+    ex->resp_keep_alive = r->keep_alive;
+    ex->resp_done = r->body == HTTP_BODY_NONE ||
+                    (r->body == HTTP_BODY_LENGTH && r->content_length == 0);
+}
+
+/* Parse dockerd's response head at c->up->in + *ready. */
+static bool conn_response_head(sg_conn *c, size_t *ready)
 {
     sg_exchange *ex = c->ex;
     sg_upstream *up = c->up;
     http_response r;
     http_error err;
-    http_parse_status st = http_parse_response(up->in.data, up->in.len, ex->method,
-                                               &r, &err);
-    if (st == HTTP_PARSE_INCOMPLETE) {
-        if (up->in.len >= SG_IN_LIMIT) {
-            sg_error("engine sent an oversized response head");
-            sg_conn_refuse(c, 502, "sockgate: invalid response from the Docker Engine");
-        }
+    http_parse_status st = http_parse_response(up->in.data + *ready, up->in.len - *ready,
+                                               ex->method, &r, &err);
+    if (st == HTTP_PARSE_INCOMPLETE && up->in.len - *ready < SG_IN_LIMIT)
         return false;
-    }
-    if (st == HTTP_PARSE_ERROR) {
-        sg_error("engine sent a malformed response: %s", err.message);
-        sg_conn_refuse(c, 502, "sockgate: invalid response from the Docker Engine");
+    if (st != HTTP_PARSE_OK) {
+        sg_error("engine sent a malformed response: %s",
+                 st == HTTP_PARSE_ERROR ? err.message : "head too large");
+        if (ex->resp_started)
+            sg_conn_abort(c, "malformed engine response");
+        else
+            sg_conn_refuse(c, 502, "sockgate: invalid response from the Docker Engine");
         return false;
     }
     conn_drop_retry_copies(ex);
-    if (sg_conn_write_client(c, up->in.data, r.head_len) < 0) {
-        sg_conn_abort(c, "client write failed");
-        return false;
-    }
-    sg_iobuf_consume(&up->in, r.head_len);
+    *ready += r.head_len;
     if (r.status >= 100 && r.status < 200 && r.status != 101)
         return true; /* interim (100 Continue): the final head follows */
     if (response_switches(ex, &r)) {
-        sg_relay_start(c);
+        if (conn_flush_response(c, ready))
+            sg_relay_start(c);
         return false;
     }
     if (r.status == 101) {
         sg_conn_abort(c, "engine switched protocols unasked");
         return false;
     }
-    ex->status = r.status;
-    ex->resp_head_done = true;
-    ex->resp_body = r.body;
-    ex->resp_remaining = r.content_length;
-    ex->resp_keep_alive = r.keep_alive;
-    ex->resp_done = r.body == HTTP_BODY_NONE ||
-                    (r.body == HTTP_BODY_LENGTH && r.content_length == 0);
+    conn_take_response_head(ex, &r);
     return true;
 }
 
-/* Pass response body bytes through, tracking where the body ends. dockerd
- * is the trusted side: its framing is checked, its bytes are relayed. */
-static bool conn_response_body(sg_conn *c)
+/* Body bytes at c->up->in + *ready: find how many belong to this response.
+ * dockerd is the trusted side: its framing is checked, its bytes relayed. */
+static bool conn_response_body(sg_conn *c, size_t *ready)
 {
     sg_exchange *ex = c->ex;
-    sg_iobuf *in = &c->up->in;
-    size_t used = 0;
+    const char *p = c->up->in.data + *ready;
+    size_t avail = c->up->in.len - *ready, used = 0;
     if (ex->resp_body == HTTP_BODY_LENGTH) {
-        used = in->len < ex->resp_remaining ? in->len : (size_t)ex->resp_remaining;
+        used = avail < ex->resp_remaining ? avail : (size_t)ex->resp_remaining;
         ex->resp_remaining -= used;
         ex->resp_done = ex->resp_remaining == 0;
     } else if (ex->resp_body == HTTP_BODY_CHUNKED) {
-        while (used < in->len && !ex->resp_done) {
+        while (used < avail && !ex->resp_done) {
             size_t n = 0, dlen;
             const char *data;
-            http_chunk_status st = http_chunked_step(&ex->resp_chunked, in->data + used,
-                                                     in->len - used, &n, &data, &dlen);
+            http_chunk_status st = http_chunked_step(&ex->resp_chunked, p + used,
+                                                     avail - used, &n, &data, &dlen);
             used += n;
             if (st == HTTP_CHUNK_ERROR) {
                 sg_conn_abort(c, "engine sent a malformed chunked body");
                 return false;
             }
             ex->resp_done = st == HTTP_CHUNK_DONE;
-            if (st == HTTP_CHUNK_NEED_MORE)
-                break;
         }
     } else {
-        used = in->len; /* until dockerd closes */
+        used = avail; /* until dockerd closes */
     }
-    if (used && sg_conn_write_client(c, in->data, used) < 0) {
-        sg_conn_abort(c, "client write failed");
-        return false;
-    }
-    sg_iobuf_consume(in, used);
+    *ready += used;
     return true;
 }
 
-static void conn_pump_response(sg_conn *c)
+/* What dockerd's close means depends on how far the response got. */
+static void conn_response_eof(sg_conn *c)
 {
     sg_exchange *ex = c->ex;
-    while (!c->closing && c->state == CONN_EXCHANGE && !ex->resp_done &&
-           c->up->in.len > 0 &&
-           sg_stream_queued((uv_stream_t *)&c->pipe) < SG_WRITE_HIGH) {
-        bool ok = ex->resp_head_done ? conn_response_body(c) : conn_response_head(c);
-        if (!ok)
-            return;
-    }
-    if (c->closing || c->state != CONN_EXCHANGE || ex->resp_done || !c->up->eof ||
-        c->up->in.len > 0)
-        return;
-    /* dockerd closed and everything it sent has been passed on. */
     if (ex->resp_head_done && ex->resp_body == HTTP_BODY_EOF) {
         ex->resp_done = true;
         ex->resp_keep_alive = false;
@@ -275,6 +279,25 @@ static void conn_pump_response(sg_conn *c)
     } else {
         sg_conn_abort(c, "engine closed mid-response");
     }
+}
+
+static void conn_pump_response(sg_conn *c)
+{
+    sg_exchange *ex = c->ex;
+    size_t ready = 0;
+    while (!ex->resp_done && ready < c->up->in.len &&
+           sg_stream_queued((uv_stream_t *)&c->pipe) < SG_WRITE_HIGH) {
+        bool ok = ex->resp_head_done ? conn_response_body(c, &ready)
+                                     : conn_response_head(c, &ready);
+        if (c->closing || c->state != CONN_EXCHANGE)
+            return;
+        if (!ok)
+            break;
+    }
+    if (!conn_flush_response(c, &ready))
+        return;
+    if (!ex->resp_done && c->up->eof && c->up->in.len == 0)
+        conn_response_eof(c);
 }
 
 static void conn_log_exchange(const sg_conn *c)

@@ -36,6 +36,10 @@
 #define SG_READ_CHUNK (64 * 1024)
 /* Bytes a side may buffer before the head or body is consumed. */
 #define SG_IN_LIMIT (HTTP_MAX_HEAD_BYTES + 1024)
+/* dockerd's side reads bigger pieces: responses are where the volume is
+ * (save, export, logs), and fewer, larger reads cut syscalls per GiB. */
+#define SG_UP_READ_CHUNK (256 * 1024)
+#define SG_UP_IN_LIMIT (SG_UP_READ_CHUNK + 1024)
 /* Backpressure: stop reading a side when its peer's write queue is above
  * HIGH; resume below LOW. Bounds memory per streaming connection. */
 #define SG_WRITE_HIGH (256 * 1024)

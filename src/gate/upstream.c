@@ -46,7 +46,7 @@ static void upstream_on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 {
     sg_upstream *up = h->data;
     size_t avail;
-    char *p = sg_iobuf_reserve(&up->in, SG_READ_CHUNK, SG_IN_LIMIT, &avail);
+    char *p = sg_iobuf_reserve(&up->in, SG_UP_READ_CHUNK, SG_UP_IN_LIMIT, &avail);
     *buf = uv_buf_init(p, (unsigned)avail);
 }
 
