@@ -57,8 +57,11 @@ router_status router_route(http_method method, const char *target,
 
 /*
  * Percent-encode a decoded path for forwarding, so that dockerd decodes it
- * back to exactly m->path (only unreserved characters and "/" are left as
- * they are). Returns the length written, or 0 if out is too small.
+ * back to exactly m->path. Unreserved characters, "/" and the sub-delims
+ * and ":@" that Go's PathUnescape leaves alone are kept as they are (so an
+ * image name arrives spelled as the CLI sends it); everything else is %XX.
+ * Writes a terminating NUL; returns the length without it, or 0 if out is
+ * too small.
  */
 size_t router_encode_path(const char *path, size_t len, char *out, size_t outsz);
 
