@@ -12,6 +12,8 @@
 
 #include "base/log.h"
 #include "cli/options.h"
+#include "registry/digest_cmd.h"
+#include "registry/registry.h"
 #include "route/router.h"
 
 static void usage(FILE *to)
@@ -24,6 +26,7 @@ static void usage(FILE *to)
           "  serve [options]          run the gate (sockgate serve --help)\n"
           "  check FILE               validate an admin-settings.json file\n"
           "  explain METHOD TARGET    show the route a request matches\n"
+          "  digest [options] IMAGE   the digest a registry serves for IMAGE\n"
           "  --help                   this text\n"
           "  --version                print the version\n",
           to);
@@ -41,12 +44,19 @@ static int cmd_serve(int argc, char **argv)
 {
     sg_serve_options o;
     int rc = sg_serve_options_parse(argc, argv, &o);
-    if (rc != 0)
+    if (rc != 0) {
+        sg_registry_config_free(&o.server.registry);
         return rc == 2 ? 0 : 2;
+    }
     sg_log_setup(o.log_format, o.log_level);
-    if (ensure_state_dir(o.server.state_dir) != 0)
+    if (ensure_state_dir(o.server.state_dir) != 0 || sg_registry_global_init() != 0) {
+        sg_registry_config_free(&o.server.registry);
         return 1;
-    return sg_server_run(&o.server);
+    }
+    rc = sg_server_run(&o.server);
+    sg_registry_config_free(&o.server.registry);
+    sg_registry_global_cleanup();
+    return rc;
 }
 
 static int cmd_check(int argc, char **argv)
@@ -64,6 +74,25 @@ static int cmd_check(int argc, char **argv)
     printf("%s: valid\n", argv[1]);
     printf("enhanced container isolation: %s%s\n", s->eci_enabled ? "on" : "off",
            s->locked ? " (locked)" : "");
+    if (s->eci_enabled) {
+        printf("images that may mount the Docker socket:%s\n", s->n_images ? "" : " none");
+        for (size_t i = 0; i < s->n_images; i++) {
+            char norm[SG_REF_MAX];
+            if (s->images[i].everyone)
+                snprintf(norm, sizeof norm, "every image, local-only ones included");
+            else
+                sg_image_ref_string(&s->images[i].ref, norm, sizeof norm);
+            printf("  %-40s %s\n", s->images[i].text, norm);
+        }
+        printf("derived images (allowDerivedImages): %s\n", s->allow_derived ? "allowed" : "denied");
+        printf("command list: %s", s->commands_type == SG_COMMANDS_NONE ? "none\n"
+                                   : s->commands_type == SG_COMMANDS_ALLOW ? "allow"
+                                                                           : "deny");
+        for (size_t i = 0; i < s->n_commands; i++)
+            printf(" %s", s->commands[i]);
+        if (s->commands_type != SG_COMMANDS_NONE)
+            printf("  (not enforced yet)\n");
+    }
     sg_settings_unref(s);
     return 0;
 }
@@ -132,6 +161,8 @@ int main(int argc, char **argv)
         return cmd_check(argc - 1, argv + 1);
     if (strcmp(cmd, "explain") == 0)
         return cmd_explain(argc - 1, argv + 1);
+    if (strcmp(cmd, "digest") == 0)
+        return sg_cmd_digest(argc - 1, argv + 1);
     fprintf(stderr, "sockgate: unknown command %s\n\n", cmd);
     usage(stderr);
     return 2;

@@ -14,7 +14,8 @@
 enum {
     OPT_LISTEN = 256, OPT_RESTRICTED, OPT_ENGINE, OPT_SETTINGS, OPT_STATE_DIR,
     OPT_SOCKET_GROUP, OPT_SOCKET_MODE, OPT_LOG_FORMAT, OPT_LOG_LEVEL,
-    OPT_SHUTDOWN_TIMEOUT, OPT_HELP,
+    OPT_SHUTDOWN_TIMEOUT, OPT_REGISTRY_ENDPOINT, OPT_INSECURE_REGISTRY,
+    OPT_REGISTRY_CONFIG, OPT_PROTECT, OPT_DIGEST_TTL, OPT_HELP,
 };
 
 static const struct option serve_long_options[] = {
@@ -28,6 +29,11 @@ static const struct option serve_long_options[] = {
     {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
     {"shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT},
+    {"registry-endpoint", required_argument, NULL, OPT_REGISTRY_ENDPOINT},
+    {"insecure-registry", required_argument, NULL, OPT_INSECURE_REGISTRY},
+    {"registry-config", required_argument, NULL, OPT_REGISTRY_CONFIG},
+    {"protect", required_argument, NULL, OPT_PROTECT},
+    {"digest-ttl", required_argument, NULL, OPT_DIGEST_TTL},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -54,6 +60,15 @@ void sg_serve_usage(FILE *to)
         "  --log-level LEVEL        debug, info, warn or error (default info)\n"
         "  --shutdown-timeout SEC   on SIGTERM, how long busy requests may finish\n"
         "                           (default 10)\n"
+        "  --registry-endpoint NAME=URL\n"
+        "                           look digests up for registry NAME at URL (a mirror;\n"
+        "                           repeatable), e.g. docker.io=https://mirror.example\n"
+        "  --insecure-registry NAME allow plain HTTP to registry NAME (repeatable;\n"
+        "                           loopback registries always may)\n"
+        "  --registry-config FILE   Docker config.json with registry credentials\n"
+        "  --protect PATH           one more socket no container may mount (repeatable)\n"
+        "  --digest-ttl SEC         how long a registry digest is trusted before it is\n"
+        "                           asked again (default 300)\n"
         "\n"
         "Under systemd socket activation (LISTEN_FDS) the passed sockets are used\n"
         "instead of --listen/--restricted; one named \"restricted\" in\n"
@@ -103,6 +118,9 @@ static void serve_defaults(sg_serve_options *o)
     o->server.state_dir = "/var/lib/sockgate";
     o->server.socket_mode = 0660;
     o->server.shutdown_timeout_ms = 10000;
+    o->server.digest_ttl_s = 300;
+    o->server.registry.connect_timeout_ms = 5000;
+    o->server.registry.total_timeout_ms = 15000;
     o->log_format = SG_LOG_TEXT;
     o->log_level = SG_LOG_INFO;
 }
@@ -140,6 +158,30 @@ static int serve_apply(sg_serve_options *o, int opt, const char *arg)
     case OPT_SHUTDOWN_TIMEOUT:
         return parse_seconds(arg, &s->shutdown_timeout_ms) == 0
                    ? 0 : serve_bad("--shutdown-timeout", arg, "want seconds, 0 to 3600");
+    case OPT_REGISTRY_ENDPOINT: {
+        const char *why = NULL;
+        return sg_registry_config_add_endpoint(&s->registry, arg, &why) == 0
+                   ? 0 : serve_bad("--registry-endpoint", arg, why ? why : "want NAME=URL");
+    }
+    case OPT_INSECURE_REGISTRY:
+        return sg_registry_config_add_insecure(&s->registry, arg) == 0
+                   ? 0 : serve_bad("--insecure-registry", arg, "invalid registry name");
+    case OPT_REGISTRY_CONFIG:
+        free(s->registry.auth_config_path);
+        s->registry.auth_config_path = strdup(arg);
+        return 0;
+    case OPT_PROTECT:
+        if (s->n_protect >= sizeof s->protect / sizeof *s->protect)
+            return serve_bad("--protect", arg, "too many protected paths");
+        s->protect[s->n_protect++] = arg;
+        return 0;
+    case OPT_DIGEST_TTL: {
+        unsigned ms;
+        if (parse_seconds(arg, &ms) != 0)
+            return serve_bad("--digest-ttl", arg, "want seconds, 0 to 3600");
+        s->digest_ttl_s = ms / 1000;
+        return 0;
+    }
     default: return 1;
     }
 }

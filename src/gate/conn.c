@@ -15,6 +15,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "base/log.h"
 #include "gate/gate.h"
@@ -76,10 +77,19 @@ void sg_conn_detach_upstream(sg_conn *c, bool reusable)
         sg_upstream_release(up, reusable);
 }
 
+static void conn_cancel_decision(sg_conn *c)
+{
+    if (c->decision) {
+        sg_body_decision_cancel(c->decision);
+        c->decision = NULL;
+    }
+}
+
 void sg_conn_abort(sg_conn *c, const char *why)
 {
     if (c->closing)
         return;
+    conn_cancel_decision(c);
     sg_debug("conn %llu: closing: %s", (unsigned long long)c->id, why);
     c->closing = true;
     sg_conn_detach_upstream(c, false);
@@ -145,6 +155,7 @@ void sg_conn_close_gracefully(sg_conn *c)
     if (c->closing)
         return;
     c->closing = true;
+    conn_cancel_decision(c);
     sg_conn_detach_upstream(c, false);
     if (c->reading) {
         uv_read_stop((uv_stream_t *)&c->pipe);
@@ -294,7 +305,8 @@ void sg_conn_process(sg_conn *c)
             switch (c->state) {
             case CONN_READ_HEAD: more = sg_conn_read_head(c); break;
             case CONN_INSPECT_BODY: more = sg_conn_inspect_body(c); break;
-            case CONN_CONNECTING: more = false; break;
+            case CONN_CONNECTING:
+            case CONN_DECIDING: more = false; break;
             case CONN_EXCHANGE: more = sg_conn_exchange_step(c); break;
             case CONN_RELAY: sg_relay_pump(c); more = false; break;
             }
@@ -302,6 +314,23 @@ void sg_conn_process(sg_conn *c)
     } while (c->process_again && !c->closing);
     c->in_process = false;
     sg_conn_update_flow(c);
+}
+
+/* Who is on the other end, for the audit log (unix sockets only). */
+static void conn_read_peer(sg_conn *c)
+{
+    uv_os_fd_t fd;
+    struct ucred cred;
+    socklen_t len = sizeof cred;
+    c->peer_pid = -1;
+    c->peer_uid = (uid_t)-1;
+    c->peer_gid = (gid_t)-1;
+    if (uv_fileno((uv_handle_t *)&c->pipe, &fd) == 0 &&
+        getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+        c->peer_pid = cred.pid;
+        c->peer_uid = cred.uid;
+        c->peer_gid = cred.gid;
+    }
 }
 
 void sg_conn_accept(sg_listener *l)
@@ -327,5 +356,6 @@ void sg_conn_accept(sg_listener *l)
         sg_conn_abort(c, "accept failed");
         return;
     }
+    conn_read_peer(c);
     sg_conn_update_flow(c);
 }

@@ -15,15 +15,21 @@
 
 /* ---- starting an exchange ---------------------------------------------- */
 
-static void conn_log_request(const sg_conn *c, const sg_verdict *v)
+/* One line per decision worth auditing: denials, rewrites, pins. */
+static void conn_log_decision(const sg_conn *c, const sg_verdict *v)
 {
-    if (v->kind != SG_VERDICT_DENY)
+    if (!v->log)
         return;
-    json_t *f = json_pack("{s:I,s:s,s:s,s:s,s:i}", "conn", (json_int_t)c->id,
-                          "socket", sg_socket_kind_name(c->kind), "target",
-                          c->ex->target, "rule", v->rule ? v->rule : "",
-                          "status", v->status);
-    sg_log_event(SG_LOG_INFO, "request denied", f);
+    const char *verdict = v->kind == SG_VERDICT_DENY ? "denied"
+                          : v->rewritten             ? "allowed, rewritten"
+                                                     : "allowed";
+    json_t *f = json_pack("{s:I,s:i,s:i,s:i,s:s,s:s,s:s,s:s,s:s,s:i}", "conn",
+                          (json_int_t)c->id, "pid", (int)c->peer_pid, "uid",
+                          (int)c->peer_uid, "gid", (int)c->peer_gid, "socket",
+                          sg_socket_kind_name(c->kind), "target", c->ex->target, "image",
+                          v->image, "rule", v->rule, "verdict", verdict, "status",
+                          v->kind == SG_VERDICT_DENY ? v->status : 0);
+    sg_log_event(SG_LOG_INFO, "decision", f);
 }
 
 static sg_exchange *exchange_new(const http_request *req)
@@ -167,7 +173,7 @@ bool sg_conn_begin(sg_conn *c, const http_request *req, router_match *m,
     /* The parsed head points into c->in: nothing may use req after this. */
     sg_iobuf_consume(&c->in, req->head_len);
     if (v.kind == SG_VERDICT_DENY) {
-        conn_log_request(c, &v);
+        conn_log_decision(c, &v);
         sg_conn_refuse(c, v.status, v.message);
         return !sg_conn_refused(c);
     }
@@ -224,35 +230,47 @@ static bool conn_buffer_body(sg_conn *c)
     return true;
 }
 
+static void conn_on_body_decided(void *arg, const sg_verdict *v, char *body, size_t len)
+{
+    sg_conn *c = arg;
+    sg_exchange *ex = c->ex;
+    c->decision = NULL;
+    conn_log_decision(c, v);
+    if (v->kind == SG_VERDICT_DENY) {
+        free(body);
+        sg_conn_refuse(c, v->status, v->message);
+    } else {
+        if (body) { /* forward what was checked, never the bytes as received */
+            sg_iobuf_free(&ex->inspect);
+            ex->inspect.data = body;
+            ex->inspect.len = ex->inspect.cap = len;
+        }
+        ex->inspected = true;
+        c->state = CONN_CONNECTING;
+        sg_upstream_acquire(c->srv, c);
+    }
+    if (!c->closing)
+        sg_conn_process(c);
+}
+
 bool sg_conn_inspect_body(sg_conn *c)
 {
     sg_exchange *ex = c->ex;
     if (!conn_buffer_body(c) || !ex->req_done)
         return false;
+    /* The match is only needed while the decision starts; the decision may
+     * also end at once, and the callback may free the exchange. */
+    router_match *m = ex->match;
+    ex->match = NULL;
     sg_request_ctx ctx = {.socket = c->kind, .method = ex->method,
                           .target = ex->target, .route_status = ROUTER_MATCH,
-                          .match = ex->match};
-    sg_verdict v;
-    char *replacement = NULL;
-    size_t replacement_len = 0;
-    sg_decide_body(ex->policy, &ctx, ex->inspect.data ? ex->inspect.data : "",
-                   ex->inspect.len, &v, &replacement, &replacement_len);
-    free(ex->match);
-    ex->match = NULL;
-    if (v.kind == SG_VERDICT_DENY) {
-        free(replacement);
-        conn_log_request(c, &v);
-        sg_conn_refuse(c, v.status, v.message);
-        return !sg_conn_refused(c);
-    }
-    if (replacement) {
-        sg_iobuf_free(&ex->inspect);
-        ex->inspect.data = replacement;
-        ex->inspect.len = ex->inspect.cap = replacement_len;
-    }
-    ex->inspected = true;
-    c->state = CONN_CONNECTING;
-    sg_upstream_acquire(c->srv, c);
-    return true;
+                          .match = m};
+    c->state = CONN_DECIDING;
+    sg_body_decision *d = sg_decide_body(&c->srv->env, ex->policy, &ctx,
+                                         ex->inspect.data ? ex->inspect.data : "",
+                                         ex->inspect.len, conn_on_body_decided, c);
+    if (d)
+        c->decision = d;
+    free(m);
+    return false; /* conn_on_body_decided moves the connection on */
 }
-

@@ -29,6 +29,7 @@
 #include "base/iobuf.h"
 #include "http/http.h"
 #include "policy/decide.h"
+#include "policy/policy_env.h"
 #include "policy/settings.h"
 #include "route/router.h"
 
@@ -61,6 +62,10 @@ typedef struct {
     const char *socket_group;
     unsigned socket_mode;
     unsigned shutdown_timeout_ms;
+    sg_registry_config registry; /* --registry-endpoint, --insecure-registry … */
+    const char *protect[8];      /* --protect: more protected socket paths     */
+    size_t n_protect;
+    unsigned digest_ttl_s;       /* --digest-ttl                               */
 } sg_server_config;
 
 struct sg_listener {
@@ -77,6 +82,7 @@ struct sg_server {
     uv_loop_t *loop;
     sg_server_config cfg;
     sg_settings *policy;
+    sg_policy_env env;   /* what the policy may use to decide */
     sg_listener *listeners;
     sg_upstream *idle;   /* idle upstream pool, most recent first */
     size_t n_idle;
@@ -92,6 +98,7 @@ struct sg_server {
 typedef enum {
     CONN_READ_HEAD,    /* waiting for the next request head            */
     CONN_INSPECT_BODY, /* buffering a body for sg_decide_body()        */
+    CONN_DECIDING,     /* waiting for sg_decide_body()'s verdict       */
     CONN_CONNECTING,   /* head decided, waiting for an upstream        */
     CONN_EXCHANGE,     /* forwarding request body and/or response      */
     CONN_RELAY,        /* hijacked: raw bytes both ways                */
@@ -138,6 +145,10 @@ struct sg_conn {
     sg_iobuf in;             /* client bytes not yet consumed            */
     sg_exchange *ex;
     sg_upstream *up;
+    sg_body_decision *decision; /* CONN_DECIDING: the pending decision   */
+    pid_t peer_pid;          /* SO_PEERCRED of the client, for the log   */
+    uid_t peer_uid;
+    gid_t peer_gid;
     bool reading;
     bool client_eof;
     bool close_after;        /* close once the current exchange ends    */

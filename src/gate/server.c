@@ -11,12 +11,17 @@
  * running policy in force and says why.
  */
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #include "base/log.h"
 #include "gate/gate.h"
+
+static void server_watch_digests(sg_server *srv);
 
 static void server_close_handle(uv_handle_t *h)
 {
@@ -87,6 +92,7 @@ static void server_reload(sg_server *srv)
     }
     sg_settings_unref(srv->policy);
     srv->policy = next;
+    server_watch_digests(srv);
     sg_info("policy reloaded from %s: enhanced container isolation %s",
             next->source, next->eci_enabled ? "on" : "off");
 }
@@ -134,6 +140,91 @@ static void server_init_handles(sg_server *srv)
     uv_signal_start(&srv->sig_hup, server_on_hup, SIGHUP);
 }
 
+/* The restricted socket's path on the host: what allowed containers get
+ * bound in place of the socket they asked for. Under socket activation it
+ * is read back from the socket itself. */
+static char *server_restricted_path(sg_server *srv)
+{
+    for (sg_listener *l = srv->listeners; l; l = l->next) {
+        if (l->kind != SG_SOCKET_RESTRICTED)
+            continue;
+        struct sockaddr_un sa;
+        socklen_t len = sizeof sa;
+        uv_os_fd_t fd;
+        if (uv_fileno((uv_handle_t *)&l->pipe, &fd) == 0 &&
+            getsockname(fd, (struct sockaddr *)&sa, &len) == 0 && sa.sun_path[0])
+            return strndup(sa.sun_path, sizeof sa.sun_path);
+    }
+    return NULL;
+}
+
+/* Every socket that gives control of dockerd: ours, dockerd's, the
+ * well-known paths, and what the operator adds. */
+static void server_protect(sg_server *srv)
+{
+    sg_protected_set *p = &srv->env.protected;
+    for (sg_listener *l = srv->listeners; l; l = l->next) {
+        struct sockaddr_un sa;
+        socklen_t len = sizeof sa;
+        uv_os_fd_t fd;
+        if (uv_fileno((uv_handle_t *)&l->pipe, &fd) == 0 &&
+            getsockname(fd, (struct sockaddr *)&sa, &len) == 0 && sa.sun_path[0]) {
+            char path[sizeof sa.sun_path + 1];
+            snprintf(path, sizeof path, "%.*s", (int)sizeof sa.sun_path, sa.sun_path);
+            sg_protected_add(p, path);
+        }
+    }
+    sg_protected_add(p, srv->cfg.engine_path);
+    sg_protected_add(p, "/run/docker.sock");
+    sg_protected_add(p, "/var/run/docker.sock");
+    for (size_t i = 0; i < srv->cfg.n_protect; i++)
+        sg_protected_add(p, srv->cfg.protect[i]);
+}
+
+/* Background refresh of the tags the imageList names. */
+static void server_watch_digests(sg_server *srv)
+{
+    const sg_settings *s = srv->policy;
+    char **keys = calloc(s->n_images + 1, sizeof *keys);
+    size_t n = 0;
+    for (size_t i = 0; keys && i < s->n_images; i++) {
+        const sg_image_ref *r = &s->images[i].ref;
+        if (s->images[i].everyone || r->tag_is_wildcard || r->digest[0] || !r->tag[0])
+            continue;
+        char key[SG_REF_MAX * 2];
+        snprintf(key, sizeof key, "%s/%s:%s", r->domain, r->path, r->tag);
+        keys[n++] = strdup(key);
+    }
+    if (keys && s->eci_enabled)
+        sg_digest_cache_watch(srv->env.digests, (const char *const *)keys, n);
+    for (size_t i = 0; keys && i < n; i++)
+        free(keys[i]);
+    free(keys);
+}
+
+static int server_init_env(sg_server *srv)
+{
+    sg_policy_env *env = &srv->env;
+    env->loop = srv->loop;
+    env->engine_path = srv->cfg.engine_path;
+    env->registry = srv->cfg.registry;
+    env->restricted_path = server_restricted_path(srv);
+    server_protect(srv);
+    char file[4096];
+    snprintf(file, sizeof file, "%s/digests.json", srv->cfg.state_dir);
+    env->digests = sg_digest_cache_new(srv->loop, &env->registry, file, srv->cfg.digest_ttl_s);
+    if (!env->digests)
+        return -1;
+    server_watch_digests(srv);
+    return 0;
+}
+
+static void server_free_env(sg_server *srv)
+{
+    sg_protected_free(&srv->env.protected);
+    free(srv->env.restricted_path);
+}
+
 static void server_close_all(uv_handle_t *h, void *arg)
 {
     server_close_handle(h);
@@ -150,7 +241,7 @@ int sg_server_run(const sg_server_config *cfg)
     if (server_load_policy(&srv) != 0)
         return 1;
     server_init_handles(&srv);
-    if (sg_listeners_open(&srv) != 0) {
+    if (sg_listeners_open(&srv) != 0 || server_init_env(&srv) != 0) {
         srv.exit_code = 1;
         server_begin_drain(&srv);
     } else {
@@ -158,8 +249,10 @@ int sg_server_run(const sg_server_config *cfg)
     }
     uv_run(srv.loop, UV_RUN_DEFAULT);
     /* Anything still open (only on error paths) is closed before exit. */
+    sg_digest_cache_free(srv.env.digests);
     uv_walk(srv.loop, server_close_all, NULL);
     uv_run(srv.loop, UV_RUN_DEFAULT);
+    server_free_env(&srv);
     uv_loop_close(srv.loop);
     sg_settings_unref(srv.policy);
     sg_info("stopped");

@@ -3,15 +3,29 @@
  *
  * Docker Desktop's file carries many unrelated settings; only the keys
  * sockgate enforces are read, and everything else is ignored on purpose so
- * that one file can be shared with Docker Desktop installs. The keys that are
- * read are validated strictly: a wrong type is an error, never a default.
+ * that one file can be shared with Docker Desktop installs. The keys that
+ * are read are validated strictly: a wrong type is an error, never a
+ * default. Errors name the key path and its line, so that an administrator
+ * can fix the file without guessing.
  */
 #include "policy/settings.h"
 
+#include <errno.h>
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define SETTINGS_MAX_BYTES (4 * 1024 * 1024)
+
+typedef struct {
+    const char *name; /* file name for messages */
+    const char *text; /* the file, for locating keys */
+    size_t len;
+    char *err;
+    size_t errsz;
+} settings_reader;
 
 static sg_settings *settings_new(const char *source)
 {
@@ -19,6 +33,7 @@ static sg_settings *settings_new(const char *source)
     if (!s)
         return NULL;
     s->refs = 1;
+    s->allow_derived = true;
     s->source = source ? strdup(source) : NULL;
     return s;
 }
@@ -35,67 +50,251 @@ void sg_settings_unref(sg_settings *s)
 {
     if (!s || --s->refs > 0)
         return;
+    for (size_t i = 0; i < s->n_images; i++)
+        free(s->images[i].text);
+    free(s->images);
+    for (size_t i = 0; i < s->n_commands; i++)
+        free(s->commands[i]);
+    free(s->commands);
     free(s->source);
     free(s);
 }
 
-/* Read an optional boolean member; false on a type error (err written). */
-static bool settings_bool(json_t *obj, const char *key, const char *keypath,
-                          bool *out, const char *path, char *err, size_t errsz)
+/*
+ * jansson does not keep positions, so find the line of a key path in the
+ * text: each key of the dotted path is searched as "key" followed by ':'
+ * after the previous one. Good enough to point at the right line of a
+ * hand-written file; 0 when not found.
+ */
+static int settings_line_of(const settings_reader *r, const char *keypath)
+{
+    const char *pos = r->text, *end = r->text + r->len;
+    char key[128];
+    const char *p = keypath;
+    const char *found = NULL;
+    while (*p) {
+        size_t n = strcspn(p, ".[");
+        if (n == 0 || n >= sizeof key - 2)
+            break;
+        snprintf(key, sizeof key, "\"%.*s\"", (int)n, p);
+        const char *hit = memmem(pos, (size_t)(end - pos), key, strlen(key));
+        if (!hit)
+            break;
+        found = hit;
+        pos = hit + strlen(key);
+        p += n;
+        while (*p == '.' || *p == '[' || *p == ']' || (*p >= '0' && *p <= '9'))
+            p++;
+    }
+    if (!found)
+        return 0;
+    int line = 1;
+    for (const char *q = r->text; q < found; q++)
+        line += *q == '\n';
+    return line;
+}
+
+__attribute__((format(printf, 3, 4)))
+static bool settings_fail(const settings_reader *r, const char *keypath,
+                          const char *fmt, ...)
+{
+    char what[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    int line = settings_line_of(r, keypath);
+    if (line > 0)
+        snprintf(r->err, r->errsz, "%s: line %d: %s: %s", r->name, line, keypath, what);
+    else
+        snprintf(r->err, r->errsz, "%s: %s: %s", r->name, keypath, what);
+    return false;
+}
+
+static bool settings_bool(const settings_reader *r, json_t *obj, const char *key,
+                          const char *keypath, bool *out)
 {
     json_t *v = json_object_get(obj, key);
     if (!v)
         return true;
-    if (!json_is_boolean(v)) {
-        snprintf(err, errsz, "%s: %s must be true or false", path, keypath);
-        return false;
-    }
+    if (!json_is_boolean(v))
+        return settings_fail(r, keypath, "must be true or false");
     *out = json_is_true(v);
     return true;
 }
 
-static bool settings_parse_eci(json_t *eci, sg_settings *s, const char *path,
-                               char *err, size_t errsz)
+static bool settings_object(const settings_reader *r, json_t *obj, const char *key,
+                            const char *keypath, json_t **out)
 {
-    if (!json_is_object(eci)) {
-        snprintf(err, errsz, "%s: enhancedContainerIsolation must be an object",
-                 path);
-        return false;
-    }
-    return settings_bool(eci, "value", "enhancedContainerIsolation.value",
-                         &s->eci_enabled, path, err, errsz) &&
-           settings_bool(eci, "locked", "enhancedContainerIsolation.locked",
-                         &s->locked, path, err, errsz);
+    *out = json_object_get(obj, key);
+    if (*out && !json_is_object(*out))
+        return settings_fail(r, keypath, "must be an object");
+    return true;
 }
 
-sg_settings *sg_settings_load(const char *path, char *err, size_t errsz)
+static bool settings_images(const settings_reader *r, json_t *list, sg_settings *s)
 {
+    const char *kp = "enhancedContainerIsolation.dockerSocketMount.imageList.images";
+    if (!json_is_array(list))
+        return settings_fail(r, kp, "must be an array of image names");
+    s->images = calloc(json_array_size(list) + 1, sizeof *s->images);
+    if (!s->images)
+        return settings_fail(r, kp, "out of memory");
+    size_t i;
+    json_t *v;
+    json_array_foreach(list, i, v)
+    {
+        if (!json_is_string(v))
+            return settings_fail(r, kp, "entry %zu must be a string", i + 1);
+        const char *text = json_string_value(v);
+        sg_image_entry *e = &s->images[s->n_images];
+        e->text = strdup(text);
+        s->n_images++;
+        if (strcmp(text, "*") == 0) {
+            e->everyone = true;
+            continue;
+        }
+        const char *why = NULL;
+        if (sg_image_ref_parse(text, SG_REF_DEFAULT_TAG | SG_REF_ALLOW_WILDCARD,
+                               &e->ref, &why) != 0)
+            return settings_fail(r, kp, "entry %zu \"%s\" is not a valid image reference: %s",
+                                 i + 1, text, why ? why : "invalid");
+    }
+    return true;
+}
+
+static bool settings_commands(const settings_reader *r, json_t *cl, sg_settings *s)
+{
+    const char *kp = "enhancedContainerIsolation.dockerSocketMount.commandList";
+    json_t *type = json_object_get(cl, "type");
+    if (!json_is_string(type))
+        return settings_fail(r, "enhancedContainerIsolation.dockerSocketMount.commandList.type",
+                             "must be \"allow\" or \"deny\"");
+    if (strcmp(json_string_value(type), "allow") == 0)
+        s->commands_type = SG_COMMANDS_ALLOW;
+    else if (strcmp(json_string_value(type), "deny") == 0)
+        s->commands_type = SG_COMMANDS_DENY;
+    else
+        return settings_fail(r, "enhancedContainerIsolation.dockerSocketMount.commandList.type",
+                             "must be \"allow\" or \"deny\", not \"%s\"",
+                             json_string_value(type));
+    json_t *list = json_object_get(cl, "commands");
+    if (!list)
+        list = json_array(); /* borrowed below; freed by decref */
+    else
+        json_incref(list);
+    bool ok = json_is_array(list);
+    if (!ok)
+        settings_fail(r, "enhancedContainerIsolation.dockerSocketMount.commandList.commands",
+                      "must be an array of command names");
+    s->commands = ok ? calloc(json_array_size(list) + 1, sizeof *s->commands) : NULL;
+    size_t i;
+    json_t *v;
+    json_array_foreach(list, i, v)
+    {
+        if (!ok)
+            break;
+        if (!json_is_string(v)) {
+            ok = settings_fail(r, "enhancedContainerIsolation.dockerSocketMount.commandList.commands",
+                               "entry %zu must be a string", i + 1);
+            break;
+        }
+        s->commands[s->n_commands++] = strdup(json_string_value(v));
+    }
+    json_decref(list);
+    (void)kp;
+    return ok;
+}
+
+static bool settings_socket_mount(const settings_reader *r, json_t *dsm, sg_settings *s)
+{
+    json_t *il, *cl;
+    if (!settings_object(r, dsm, "imageList",
+                         "enhancedContainerIsolation.dockerSocketMount.imageList", &il) ||
+        !settings_object(r, dsm, "commandList",
+                         "enhancedContainerIsolation.dockerSocketMount.commandList", &cl))
+        return false;
+    if (il) {
+        json_t *images = json_object_get(il, "images");
+        if (images && !settings_images(r, images, s))
+            return false;
+        if (!settings_bool(r, il, "allowDerivedImages",
+                           "enhancedContainerIsolation.dockerSocketMount.imageList.allowDerivedImages",
+                           &s->allow_derived))
+            return false;
+    }
+    return !cl || settings_commands(r, cl, s);
+}
+
+static bool settings_eci(const settings_reader *r, json_t *eci, sg_settings *s)
+{
+    json_t *dsm;
+    if (!settings_bool(r, eci, "value", "enhancedContainerIsolation.value", &s->eci_enabled) ||
+        !settings_bool(r, eci, "locked", "enhancedContainerIsolation.locked", &s->locked) ||
+        !settings_object(r, eci, "dockerSocketMount",
+                         "enhancedContainerIsolation.dockerSocketMount", &dsm))
+        return false;
+    /* value:true without dockerSocketMount: no image may mount the socket. */
+    return !dsm || settings_socket_mount(r, dsm, s);
+}
+
+static bool settings_root(const settings_reader *r, json_t *root, sg_settings *s)
+{
+    if (!json_is_object(root))
+        return settings_fail(r, "(top level)", "must be a JSON object");
+    json_t *version = json_object_get(root, "configurationFileVersion");
+    if (version && !json_is_integer(version))
+        return settings_fail(r, "configurationFileVersion", "must be a number");
+    if (version && json_integer_value(version) != 2 && json_integer_value(version) != 1)
+        return settings_fail(r, "configurationFileVersion", "must be 2 (or 1), not %lld",
+                             (long long)json_integer_value(version));
+    json_t *eci;
+    if (!settings_object(r, root, "enhancedContainerIsolation", "enhancedContainerIsolation",
+                         &eci))
+        return false;
+    return !eci || settings_eci(r, eci, s);
+}
+
+sg_settings *sg_settings_parse(const char *text, size_t len, const char *name,
+                               char *err, size_t errsz)
+{
+    settings_reader r = {.name = name, .text = text, .len = len, .err = err, .errsz = errsz};
     json_error_t jerr;
     /* Duplicate keys make the administrator's intent ambiguous. */
-    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root) {
-        snprintf(err, errsz, "%s: line %d column %d: %s", path, jerr.line,
-                 jerr.column, jerr.text);
+        snprintf(err, errsz, "%s: line %d column %d: %s", name, jerr.line, jerr.column,
+                 jerr.text);
         return NULL;
     }
-    sg_settings *s = settings_new(path);
-    bool ok = s != NULL;
-    if (ok && !json_is_object(root)) {
-        snprintf(err, errsz, "%s: the top level must be a JSON object", path);
-        ok = false;
-    }
-    json_t *version = ok ? json_object_get(root, "configurationFileVersion") : NULL;
-    if (ok && version && !json_is_integer(version)) {
-        snprintf(err, errsz, "%s: configurationFileVersion must be a number", path);
-        ok = false;
-    }
-    json_t *eci = ok ? json_object_get(root, "enhancedContainerIsolation") : NULL;
-    if (ok && eci)
-        ok = settings_parse_eci(eci, s, path, err, errsz);
+    sg_settings *s = settings_new(name);
+    bool ok = s && settings_root(&r, root, s);
     json_decref(root);
     if (!ok) {
         sg_settings_unref(s);
         return NULL;
     }
+    return s;
+}
+
+sg_settings *sg_settings_load(const char *path, char *err, size_t errsz)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errsz, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    char *text = malloc(SETTINGS_MAX_BYTES + 1);
+    size_t len = text ? fread(text, 1, SETTINGS_MAX_BYTES + 1, f) : 0;
+    bool read_error = ferror(f) != 0;
+    fclose(f);
+    sg_settings *s = NULL;
+    if (!text || read_error)
+        snprintf(err, errsz, "%s: cannot read the file", path);
+    else if (len > SETTINGS_MAX_BYTES)
+        snprintf(err, errsz, "%s: larger than %d bytes", path, SETTINGS_MAX_BYTES);
+    else
+        s = sg_settings_parse(text, len, path, err, errsz);
+    free(text);
     return s;
 }

@@ -1,0 +1,127 @@
+/*
+ * test_settings.c — admin-settings.json validation: what is read, what is
+ * ignored, and errors that name the key path and the line.
+ */
+#include <string.h>
+
+#include "policy/settings.h"
+#include "unit.h"
+
+static char err[1024];
+
+static sg_settings *parse(const char *text)
+{
+    err[0] = '\0';
+    return sg_settings_parse(text, strlen(text), "admin-settings.json", err, sizeof err);
+}
+
+TEST(design_example)
+{
+    sg_settings *s = parse(
+        "{\"configurationFileVersion\": 2,\n"
+        " \"enhancedContainerIsolation\": {\"locked\": true, \"value\": true,\n"
+        "  \"dockerSocketMount\": {\n"
+        "   \"imageList\": {\"images\": [\"docker.io/localstack/localstack:*\",\n"
+        "      \"docker.io/testcontainers/ryuk:*\", \"docker:cli\"],\n"
+        "     \"allowDerivedImages\": true},\n"
+        "   \"commandList\": {\"type\": \"deny\", \"commands\": [\"push\", \"build\"]}}}}\n");
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    CHECK(s->eci_enabled);
+    CHECK(s->locked);
+    CHECK_INT(s->n_images, 3);
+    CHECK(s->images[0].ref.tag_is_wildcard);
+    CHECK_STR(s->images[2].ref.domain, "docker.io");
+    CHECK_STR(s->images[2].ref.path, "library/docker");
+    CHECK_STR(s->images[2].ref.tag, "cli");
+    CHECK(s->allow_derived);
+    CHECK_INT(s->commands_type, SG_COMMANDS_DENY);
+    CHECK_INT(s->n_commands, 2);
+    CHECK_STR(s->commands[1], "build");
+    sg_settings_unref(s);
+}
+
+TEST(defaults_and_unknown_keys_ignored)
+{
+    sg_settings *s = parse("{\"analyticsEnabled\": {\"value\": false},"
+                           " \"enhancedContainerIsolation\": {\"value\": true}}");
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    CHECK(s->eci_enabled);
+    CHECK_INT(s->n_images, 0); /* value:true, no dockerSocketMount: nobody */
+    CHECK(s->allow_derived);
+    CHECK_INT(s->commands_type, SG_COMMANDS_NONE);
+    sg_settings_unref(s);
+}
+
+TEST(everyone_entry_and_default_tag)
+{
+    sg_settings *s = parse("{\"enhancedContainerIsolation\": {\"value\": true,"
+                           " \"dockerSocketMount\": {\"imageList\": {\"images\": [\"*\", \"alpine\"],"
+                           " \"allowDerivedImages\": false}}}}");
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    CHECK(s->images[0].everyone);
+    CHECK_STR(s->images[1].ref.tag, "latest");
+    CHECK(!s->allow_derived);
+    sg_settings_unref(s);
+}
+
+TEST(wrong_type_names_key_and_line)
+{
+    CHECK(parse("{\n \"enhancedContainerIsolation\": {\n  \"value\": \"yes\"\n }\n}") == NULL);
+    CHECK(strstr(err, "enhancedContainerIsolation.value") != NULL);
+    CHECK(strstr(err, "line 3") != NULL);
+    CHECK(strstr(err, "admin-settings.json") != NULL);
+}
+
+TEST(bad_image_reference)
+{
+    CHECK(parse("{\"enhancedContainerIsolation\": {\"value\": true,\n"
+                " \"dockerSocketMount\": {\"imageList\": {\"images\": [\"Docker:cli\"]}}}}") == NULL);
+    CHECK(strstr(err, "imageList.images") != NULL);
+    CHECK(strstr(err, "Docker:cli") != NULL);
+    CHECK(strstr(err, "line 2") != NULL);
+}
+
+TEST(bad_command_list_type)
+{
+    CHECK(parse("{\"enhancedContainerIsolation\": {\"value\": true, \"dockerSocketMount\":"
+                " {\"commandList\": {\"type\": \"block\", \"commands\": []}}}}") == NULL);
+    CHECK(strstr(err, "commandList.type") != NULL);
+    CHECK(parse("{\"enhancedContainerIsolation\": {\"value\": true, \"dockerSocketMount\":"
+                " {\"commandList\": {\"type\": \"deny\", \"commands\": [1]}}}}") == NULL);
+    CHECK(strstr(err, "commandList.commands") != NULL);
+}
+
+TEST(not_json_and_duplicates)
+{
+    CHECK(parse("{\"enhancedContainerIsolation\": ") == NULL);
+    CHECK(strstr(err, "line 1") != NULL);
+    CHECK(parse("{\"enhancedContainerIsolation\": {\"value\": true, \"value\": false}}") == NULL);
+    CHECK(parse("[]") == NULL);
+    CHECK(parse("{\"configurationFileVersion\": 3}") == NULL);
+    CHECK(strstr(err, "configurationFileVersion") != NULL);
+}
+
+TEST(missing_file)
+{
+    CHECK(sg_settings_load("/nonexistent/admin-settings.json", err, sizeof err) == NULL);
+    CHECK(strstr(err, "No such file") != NULL);
+}
+
+int main(void)
+{
+    RUN(design_example);
+    RUN(defaults_and_unknown_keys_ignored);
+    RUN(everyone_entry_and_default_tag);
+    RUN(wrong_type_names_key_and_line);
+    RUN(bad_image_reference);
+    RUN(bad_command_list_type);
+    RUN(not_json_and_duplicates);
+    RUN(missing_file);
+    return UNIT_DONE();
+}
