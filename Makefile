@@ -91,6 +91,9 @@ $(B)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
 	@echo "  FUZZ    $@"
 	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB) $(LDLIBS)
 
+# Keep the instrumented library objects between fuzz links.
+.SECONDARY: $(FUZZ_LIB)
+
 fuzz-build: $(FUZZ_BIN)
 
 # Regression: replay every corpus file once (no mutation). Part of `make test`.
