@@ -44,7 +44,7 @@ FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRC))
 FUZZ_LIB := $(patsubst src/%.c,$(B)/fuzz-obj/%.o,$(LIB_SRC))
 FUZZ_SECONDS ?= 60
 
-.PHONY: all asan unit fuzz-build fuzz fuzz-regress test e2e bench clean check demo deps \
+.PHONY: all asan unit fuzz-build fuzz fuzz-regress test e2e bench clean check demo deps command-table \
         compilers
 all: $(B)/sockgate
 
@@ -116,7 +116,12 @@ compilers:
 	@echo "== gcc";   $(MAKE) --no-print-directory B=$(B)/cc-gcc CC=gcc $(B)/cc-gcc/sockgate
 	@echo "== clang"; $(MAKE) --no-print-directory B=$(B)/cc-clang CC=clang $(B)/cc-clang/sockgate
 
-test: compilers unit fuzz-regress e2e
+# The command → route table must match spec/cli-api-map.tsv and cover every
+# route of the route table.
+command-table:
+	@tools/check-command-table
+
+test: compilers command-table unit fuzz-regress e2e
 
 # The two commands of the README: both install what is missing first, then
 # re-enter make so that pkg-config sees the freshly installed libraries.

@@ -12,9 +12,13 @@
 
 #include "base/log.h"
 #include "cli/options.h"
+#include "policy/commands.h"
+#include "policy/decide.h"
 #include "registry/digest_cmd.h"
 #include "registry/registry.h"
 #include "route/router.h"
+
+static const char *const method_names[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"};
 
 static void usage(FILE *to)
 {
@@ -25,7 +29,9 @@ static void usage(FILE *to)
           "commands:\n"
           "  serve [options]          run the gate (sockgate serve --help)\n"
           "  check FILE               validate an admin-settings.json file\n"
-          "  explain METHOD TARGET    show the route a request matches\n"
+          "  explain [--settings FILE] METHOD TARGET\n"
+          "                           route, commands and verdict of a request\n"
+          "  explain --commands       the command → route table\n"
           "  digest [options] IMAGE   the digest a registry serves for IMAGE\n"
           "  --help                   this text\n"
           "  --version                print the version\n",
@@ -71,6 +77,8 @@ static int cmd_check(int argc, char **argv)
         fprintf(stderr, "sockgate check: %s\n", err);
         return 1;
     }
+    if (s->warnings[0])
+        fprintf(stderr, "warning: %s\n", s->warnings);
     printf("%s: valid\n", argv[1]);
     printf("enhanced container isolation: %s%s\n", s->eci_enabled ? "on" : "off",
            s->locked ? " (locked)" : "");
@@ -90,8 +98,18 @@ static int cmd_check(int argc, char **argv)
                                                                            : "deny");
         for (size_t i = 0; i < s->n_commands; i++)
             printf(" %s", s->commands[i]);
-        if (s->commands_type != SG_COMMANDS_NONE)
-            printf("  (not enforced yet)\n");
+        if (s->commands_type != SG_COMMANDS_NONE) {
+            printf("\n  routes it %s on the restricted socket:\n",
+                   s->commands_type == SG_COMMANDS_DENY ? "blocks" : "lets through");
+            for (size_t r = 1; r < ROUTE_COUNT; r++) {
+                const route_info *ri = route_lookup((route_id)r);
+                bool hit = s->command_policy.route_hit[r];
+                if (hit)
+                    printf("    %-7s %s\n", method_names[ri->method], ri->pattern);
+            }
+            if (s->commands_type == SG_COMMANDS_ALLOW)
+                printf("    HEAD/GET /_ping (always)\n");
+        }
     }
     sg_settings_unref(s);
     return 0;
@@ -99,9 +117,8 @@ static int cmd_check(int argc, char **argv)
 
 static int parse_method(const char *s, http_method *m)
 {
-    static const char *const names[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"};
     for (int i = 0; i < 6; i++) {
-        if (strcmp(s, names[i]) == 0) {
+        if (strcmp(s, method_names[i]) == 0) {
             *m = (http_method)i;
             return 0;
         }
@@ -109,35 +126,77 @@ static int parse_method(const char *s, http_method *m)
     return -1;
 }
 
+/* The verdict on the restricted socket under a settings file. */
+static void explain_verdict(const char *settings_path, http_method method, const char *target,
+                            router_status st, const router_match *m)
+{
+    char err[1024];
+    sg_settings *s = settings_path ? sg_settings_load(settings_path, err, sizeof err)
+                                   : sg_settings_default();
+    if (!s) {
+        printf("verdict: cannot read the settings: %s\n", err);
+        return;
+    }
+    sg_request_ctx ctx = {.socket = SG_SOCKET_RESTRICTED, .method = method, .target = target,
+                          .route_status = st, .match = m};
+    sg_verdict v;
+    sg_decide_request(s, &ctx, &v);
+    if (v.kind == SG_VERDICT_DENY)
+        printf("verdict on the restricted socket: blocked (%s)\n  %d %s\n", v.rule, v.status,
+               v.message);
+    else if (v.kind == SG_VERDICT_INSPECT_BODY)
+        printf("verdict on the restricted socket: allowed by the command list; the body is "
+               "checked for Docker socket mounts\n");
+    else
+        printf("verdict on the restricted socket: allowed (%s)\n", v.rule);
+    printf("verdict on the public socket: the command list does not apply\n");
+    sg_settings_unref(s);
+}
+
 static int cmd_explain(int argc, char **argv)
 {
+    const char *settings_path = NULL;
+    int i = 1;
+    if (argc == 2 && strcmp(argv[1], "--commands") == 0) {
+        sg_commands_print_table(stdout);
+        return 0;
+    }
+    if (argc > 2 && strcmp(argv[1], "--settings") == 0) {
+        settings_path = argv[2];
+        i = 3;
+    }
     http_method method;
-    if (argc != 3 || parse_method(argv[1], &method) != 0) {
-        fputs("usage: sockgate explain METHOD TARGET   (METHOD: GET HEAD POST PUT DELETE OPTIONS)\n",
-              stderr);
+    if (argc - i != 2 || parse_method(argv[i], &method) != 0) {
+        fputs("usage: sockgate explain [--settings FILE] METHOD TARGET\n"
+              "       sockgate explain --commands\n", stderr);
         return 2;
     }
+    const char *target = argv[i + 1];
     static router_match m;
-    router_status st = router_route(method, argv[2], strlen(argv[2]), &m);
-    printf("request: %s %s\n", argv[1], argv[2]);
+    router_status st = router_route(method, target, strlen(target), &m);
+    printf("request: %s %s\n", argv[i], target);
     switch (st) {
     case ROUTER_MATCH: {
         const route_info *ri = route_lookup(m.route);
-        printf("route:   %s %s (%s)\n", argv[1], ri->pattern, ri->id_name);
+        printf("route:   %s %s (%s)\n", argv[i], ri->pattern, ri->id_name);
         printf("version: %s\n", m.has_version ? m.version : "(none: daemon default)");
-        return 0;
+        sg_commands_describe_route(stdout, m.route, m.route_path);
+        break;
     }
     case ROUTER_UNKNOWN:
         printf("route:   none (dockerd answers 404 page not found)\n");
-        return 0;
+        sg_commands_describe_route(stdout, ROUTE_NONE, m.route_path ? m.route_path : m.path);
+        break;
     case ROUTER_REDIRECT:
-        printf("route:   none: dockerd redirects (301) to %s\n", m.clean_path);
+        printf("route:   none: dockerd redirects (301) to %s; sockgate answers the same\n",
+               m.clean_path);
         return 0;
     case ROUTER_BAD:
-        printf("route:   rejected: %s\n", m.error ? m.error : "malformed target");
+        printf("route:   rejected with 400: %s\n", m.error ? m.error : "malformed target");
         return 1;
     }
-    return 1;
+    explain_verdict(settings_path, method, target, st, &m);
+    return 0;
 }
 
 int main(int argc, char **argv)

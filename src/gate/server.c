@@ -95,6 +95,8 @@ static void server_reload(sg_server *srv)
     server_watch_digests(srv);
     sg_info("policy reloaded from %s: enhanced container isolation %s",
             next->source, next->eci_enabled ? "on" : "off");
+    if (next->warnings[0])
+        sg_warn("%s", next->warnings);
 }
 
 static void server_on_hup(uv_signal_t *s, int signum) { server_reload(s->data); }
@@ -124,6 +126,8 @@ static int server_load_policy(sg_server *srv)
     }
     sg_info("policy from %s: enhanced container isolation %s", srv->policy->source,
             srv->policy->eci_enabled ? "on" : "off");
+    if (srv->policy->warnings[0])
+        sg_warn("%s", srv->policy->warnings);
     return 0;
 }
 

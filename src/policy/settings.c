@@ -163,10 +163,25 @@ static bool settings_images(const settings_reader *r, json_t *list, sg_settings 
     return true;
 }
 
+static bool settings_command_type(const settings_reader *r, json_t *type, sg_settings *s);
+static bool settings_command_names(const settings_reader *r, json_t *cl, sg_settings *s);
+
 static bool settings_commands(const settings_reader *r, json_t *cl, sg_settings *s)
 {
-    const char *kp = "enhancedContainerIsolation.dockerSocketMount.commandList";
     json_t *type = json_object_get(cl, "type");
+    if (!type) /* Docker Desktop's default */
+        type = json_string("deny");
+    else
+        json_incref(type);
+    bool ok_type = settings_command_type(r, type, s);
+    json_decref(type);
+    if (!ok_type)
+        return false;
+    return settings_command_names(r, cl, s);
+}
+
+static bool settings_command_type(const settings_reader *r, json_t *type, sg_settings *s)
+{
     if (!json_is_string(type))
         return settings_fail(r, "enhancedContainerIsolation.dockerSocketMount.commandList.type",
                              "must be \"allow\" or \"deny\"");
@@ -178,6 +193,11 @@ static bool settings_commands(const settings_reader *r, json_t *cl, sg_settings 
         return settings_fail(r, "enhancedContainerIsolation.dockerSocketMount.commandList.type",
                              "must be \"allow\" or \"deny\", not \"%s\"",
                              json_string_value(type));
+    return true;
+}
+
+static bool settings_command_names(const settings_reader *r, json_t *cl, sg_settings *s)
+{
     json_t *list = json_object_get(cl, "commands");
     if (!list)
         list = json_array(); /* borrowed below; freed by decref */
@@ -199,10 +219,26 @@ static bool settings_commands(const settings_reader *r, json_t *cl, sg_settings 
                                "entry %zu must be a string", i + 1);
             break;
         }
-        s->commands[s->n_commands++] = strdup(json_string_value(v));
+        const char *name = json_string_value(v);
+        sg_name_kind kind = sg_commands_classify(name, NULL);
+        if (kind == SG_NAME_UNKNOWN) {
+            ok = settings_fail(r, "enhancedContainerIsolation.dockerSocketMount.commandList.commands",
+                               "unknown command \"%s\" (see `sockgate explain --commands`)",
+                               name);
+            break;
+        }
+        if (kind == SG_NAME_UNSUPPORTED) {
+            size_t used = strlen(s->warnings);
+            snprintf(s->warnings + used, sizeof s->warnings - used,
+                     "%s%s: commandList: \"%s\" is not supported in a command list and is "
+                     "ignored", used ? "\n" : "", r->name, name);
+        }
+        s->commands[s->n_commands++] = strdup(name);
     }
     json_decref(list);
-    (void)kp;
+    if (ok)
+        sg_commands_compile(&s->command_policy, s->commands_type == SG_COMMANDS_DENY,
+                            s->commands, s->n_commands);
     return ok;
 }
 

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "policy/commands.h"
 #include "policy/image_ref.h"
 
 typedef struct {
@@ -39,6 +40,8 @@ typedef struct sg_settings {
     sg_commands_type commands_type;
     char **commands;           /* commandList.commands, as written          */
     size_t n_commands;
+    sg_command_policy command_policy; /* the list compiled to routes         */
+    char warnings[1024];       /* e.g. unsupported command names, ignored   */
 } sg_settings;
 
 /*
