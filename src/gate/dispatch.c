@@ -139,8 +139,8 @@ bool sg_conn_read_head(sg_conn *c)
         c->ex->req_done = false; /* force close: we do not know the body */
         sg_conn_refuse(c, 400, m->error ? m->error : "malformed request target");
     } else if (rs == ROUTER_REDIRECT) {
+        conn_reply_redirect(c, m); /* m->query points into c->in: answer first */
         sg_iobuf_consume(&c->in, req.head_len);
-        conn_reply_redirect(c, m);
         more = !c->closing;
         if (more)
             c->state = CONN_READ_HEAD;
@@ -149,7 +149,6 @@ bool sg_conn_read_head(sg_conn *c)
     return more;
 }
 
-bool sg_conn_refused(sg_conn *c) { return c->closing || !c->ex; }
 
 /* Decide a routed request; takes ownership of m. */
 bool sg_conn_begin(sg_conn *c, const http_request *req, router_match *m,
@@ -175,7 +174,7 @@ bool sg_conn_begin(sg_conn *c, const http_request *req, router_match *m,
     if (v.kind == SG_VERDICT_DENY) {
         conn_log_decision(c, &v);
         sg_conn_refuse(c, v.status, v.message);
-        return !sg_conn_refused(c);
+        return !c->closing; /* kept alive: go on with a pipelined request */
     }
     if (!ex->head) {
         sg_conn_abort(c, "out of memory");

@@ -146,8 +146,8 @@ static void forward_on_upstream_written(uv_stream_t *s, int status)
         return;
     if (status < 0)
         sg_conn_on_upstream_error(up->conn, status);
-    else
-        sg_conn_update_flow(up->conn);
+    else /* body bytes may be waiting for room in the queue: pump them */
+        sg_conn_process(up->conn);
 }
 
 int sg_forward_send_head(sg_conn *c, http_body_kind body, uint64_t length)

@@ -197,7 +197,6 @@ bool sg_conn_begin(sg_conn *c, const http_request *req, router_match *m,
                    router_status rs);
 bool sg_conn_inspect_body(sg_conn *c);
 void sg_conn_refuse(sg_conn *c, int status, const char *message);
-bool sg_conn_refused(sg_conn *c);
 
 /* ---- exchange.c ---- */
 bool sg_conn_exchange_step(sg_conn *c);

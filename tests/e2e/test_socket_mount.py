@@ -9,7 +9,6 @@ dockerd's mirror and sockgate's `docker.io` endpoint)."""
 import json
 import os
 import socket
-import subprocess
 import threading
 import time
 
