@@ -44,7 +44,7 @@ FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRC))
 FUZZ_LIB := $(patsubst src/%.c,$(B)/fuzz-obj/%.o,$(LIB_SRC))
 FUZZ_SECONDS ?= 60
 
-.PHONY: all asan unit fuzz-build fuzz fuzz-regress test e2e bench clean check demo deps command-table \
+.PHONY: all asan unit fuzz-build fuzz fuzz-regress test e2e bench clean check demo deps command-table registry-tests \
         compilers
 all: $(B)/sockgate
 
@@ -121,7 +121,12 @@ compilers:
 command-table:
 	@tools/check-command-table
 
-test: compilers command-table unit fuzz-regress e2e
+# The registry client against Debian's docker-registry (anonymous, htpasswd,
+# token auth), through `sockgate digest`.
+registry-tests: $(B)/asan/sockgate
+	@SOCKGATE_BIN=$(abspath $(B)/asan/sockgate) tests/registry/run
+
+test: compilers command-table unit fuzz-regress registry-tests e2e
 
 # The two commands of the README: both install what is missing first, then
 # re-enter make so that pkg-config sees the freshly installed libraries.
