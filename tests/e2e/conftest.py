@@ -330,3 +330,15 @@ def pattern_blocks(total, block=1 << 20, seed=b"sockgate-e2e"):
         yield chunk
         sent += len(chunk)
         i += 1
+
+
+@pytest.fixture
+def remove_new_containers():
+    """Removes, after the test, every container the test left on the engine
+    (the policy tests create them through gates, under names they do not
+    always know)."""
+    before = set(out(engine_cli("ps", "-aq", "--no-trunc")).split())
+    yield
+    after = set(out(engine_cli("ps", "-aq", "--no-trunc")).split())
+    if after - before:
+        engine_cli("rm", "-f", *(after - before), check=False)

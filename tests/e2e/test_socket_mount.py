@@ -90,13 +90,7 @@ def gate():
     g.stop()
 
 
-@pytest.fixture(autouse=True)
-def cleanup_containers():
-    before = set(out(engine_cli("ps", "-aq", "--no-trunc")).split())
-    yield
-    after = set(out(engine_cli("ps", "-aq", "--no-trunc")).split())
-    if after - before:
-        engine_cli("rm", "-f", *(after - before), check=False)
+pytestmark = pytest.mark.usefixtures("remove_new_containers")
 
 
 def sock_mount(gate):
