@@ -8,7 +8,10 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "base/log.h"
 #include "cli/options.h"
@@ -33,6 +36,7 @@ static void usage(FILE *to)
           "                           route, commands and verdict of a request\n"
           "  explain --commands       the command → route table\n"
           "  digest [options] IMAGE   the digest a registry serves for IMAGE\n"
+          "  status [--state-dir DIR] policy in force, digest cache, counters\n"
           "  --help                   this text\n"
           "  --version                print the version\n",
           to);
@@ -199,6 +203,41 @@ static int cmd_explain(int argc, char **argv)
     return 0;
 }
 
+/* `sockgate status`: print what the admin socket says. */
+static int cmd_status(int argc, char **argv)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "/var/lib/sockgate/status.sock");
+    if (argc == 3 && strcmp(argv[1], "--socket") == 0)
+        snprintf(path, sizeof path, "%s", argv[2]);
+    else if (argc == 3 && strcmp(argv[1], "--state-dir") == 0)
+        snprintf(path, sizeof path, "%s/status.sock", argv[2]);
+    else if (argc != 1) {
+        fputs("usage: sockgate status [--state-dir DIR | --socket PATH]\n", stderr);
+        return 2;
+    }
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof sa.sun_path) {
+        fprintf(stderr, "sockgate status: socket path too long: %s\n", path);
+        return 1;
+    }
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        fprintf(stderr, "sockgate status: cannot connect to %s: %s\n", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return 1;
+    }
+    char buf[65536];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) > 0)
+        fwrite(buf, 1, (size_t)n, stdout);
+    close(fd);
+    putchar('\n');
+    return n < 0 ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -220,6 +259,8 @@ int main(int argc, char **argv)
         return cmd_check(argc - 1, argv + 1);
     if (strcmp(cmd, "explain") == 0)
         return cmd_explain(argc - 1, argv + 1);
+    if (strcmp(cmd, "status") == 0)
+        return cmd_status(argc - 1, argv + 1);
     if (strcmp(cmd, "digest") == 0)
         return sg_cmd_digest(argc - 1, argv + 1);
     fprintf(stderr, "sockgate: unknown command %s\n\n", cmd);

@@ -15,7 +15,7 @@ enum {
     OPT_LISTEN = 256, OPT_RESTRICTED, OPT_ENGINE, OPT_SETTINGS, OPT_STATE_DIR,
     OPT_SOCKET_GROUP, OPT_SOCKET_MODE, OPT_LOG_FORMAT, OPT_LOG_LEVEL,
     OPT_SHUTDOWN_TIMEOUT, OPT_REGISTRY_ENDPOINT, OPT_INSECURE_REGISTRY,
-    OPT_REGISTRY_CONFIG, OPT_PROTECT, OPT_DIGEST_TTL, OPT_HELP,
+    OPT_REGISTRY_CONFIG, OPT_PROTECT, OPT_DIGEST_TTL, OPT_HEADER_TIMEOUT, OPT_STATUS_SOCKET, OPT_HELP,
 };
 
 static const struct option serve_long_options[] = {
@@ -34,6 +34,8 @@ static const struct option serve_long_options[] = {
     {"registry-config", required_argument, NULL, OPT_REGISTRY_CONFIG},
     {"protect", required_argument, NULL, OPT_PROTECT},
     {"digest-ttl", required_argument, NULL, OPT_DIGEST_TTL},
+    {"header-timeout", required_argument, NULL, OPT_HEADER_TIMEOUT},
+    {"status-socket", required_argument, NULL, OPT_STATUS_SOCKET},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -69,11 +71,16 @@ void sg_serve_usage(FILE *to)
         "  --protect PATH           one more socket no container may mount (repeatable)\n"
         "  --digest-ttl SEC         how long a registry digest is trusted before it is\n"
         "                           asked again (default 300)\n"
+        "  --header-timeout SEC     close connections whose request head takes longer\n"
+        "                           (slow clients; default 30)\n"
+        "  --status-socket PATH     root-only socket for `sockgate status` (default\n"
+        "                           STATE-DIR/status.sock; \"none\" for none)\n"
         "\n"
         "Under systemd socket activation (LISTEN_FDS) the passed sockets are used\n"
         "instead of --listen/--restricted; one named \"restricted\" in\n"
         "LISTEN_FDNAMES is the restricted socket.\n"
-        "Signals: SIGTERM/SIGINT drain and exit, SIGHUP reloads --settings.\n",
+        "Signals: SIGTERM/SIGINT drain and exit, SIGHUP reloads --settings (so\n"
+        "does a change of the file).\n",
         to);
 }
 
@@ -119,6 +126,8 @@ static void serve_defaults(sg_serve_options *o)
     o->server.socket_mode = 0660;
     o->server.shutdown_timeout_ms = 10000;
     o->server.digest_ttl_s = 300;
+    o->server.header_timeout_s = 30;
+    o->server.status_path = ""; /* derived from --state-dir */
     o->server.registry.connect_timeout_ms = 5000;
     o->server.registry.total_timeout_ms = 15000;
     o->log_format = SG_LOG_TEXT;
@@ -180,6 +189,16 @@ static int serve_apply(sg_serve_options *o, int opt, const char *arg)
         if (parse_seconds(arg, &ms) != 0)
             return serve_bad("--digest-ttl", arg, "want seconds, 0 to 3600");
         s->digest_ttl_s = ms / 1000;
+        return 0;
+    }
+    case OPT_STATUS_SOCKET:
+        s->status_path = strcmp(arg, "none") == 0 ? NULL : arg;
+        return 0;
+    case OPT_HEADER_TIMEOUT: {
+        unsigned ms;
+        if (parse_seconds(arg, &ms) != 0 || ms == 0)
+            return serve_bad("--header-timeout", arg, "want seconds, 1 to 3600");
+        s->header_timeout_s = ms / 1000;
         return 0;
     }
     default: return 1;

@@ -333,6 +333,28 @@ static void conn_read_peer(sg_conn *c)
     }
 }
 
+/*
+ * Called once a second by the server: a request head that has been arriving
+ * for longer than the header timeout (a slowloris client trickling bytes)
+ * is answered 408 and the connection closed. Idle keep-alive connections,
+ * with nothing buffered, are left alone: clients keep them on purpose.
+ */
+void sg_conn_sweep(sg_conn *c, uint64_t now_ms, uint64_t timeout_ms)
+{
+    if (c->closing || c->state != CONN_READ_HEAD || c->in.len == 0) {
+        c->head_since = 0;
+        return;
+    }
+    if (c->head_since == 0) {
+        c->head_since = now_ms;
+        return;
+    }
+    if (now_ms - c->head_since >= timeout_ms) {
+        sg_debug("conn %llu: request head too slow", (unsigned long long)c->id);
+        sg_reply_error(c, 408, true, "sockgate: the request head took too long to arrive");
+    }
+}
+
 void sg_conn_accept(sg_listener *l)
 {
     sg_server *srv = l->srv;
@@ -347,6 +369,7 @@ void sg_conn_accept(sg_listener *l)
     c->srv = srv;
     c->kind = l->kind;
     c->id = ++srv->next_conn_id;
+    srv->stats.connections++;
     c->next = srv->conns;
     if (srv->conns)
         srv->conns->prev = c;

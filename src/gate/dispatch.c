@@ -16,8 +16,12 @@
 /* ---- starting an exchange ---------------------------------------------- */
 
 /* One line per decision worth auditing: denials, rewrites, pins. */
-static void conn_log_decision(const sg_conn *c, const sg_verdict *v)
+static void conn_log_decision(sg_conn *c, const sg_verdict *v)
 {
+    if (v->kind == SG_VERDICT_DENY)
+        c->srv->stats.denied++;
+    else if (v->rewritten)
+        c->srv->stats.rewritten++;
     if (!v->log)
         return;
     const char *verdict = v->kind == SG_VERDICT_DENY ? "denied"
@@ -117,6 +121,7 @@ bool sg_conn_read_head(sg_conn *c)
         sg_reply_error(c, err.status, true, "malformed request: %s", err.message);
         return false;
     }
+    c->srv->stats.requests++;
     c->ex = exchange_new(&req);
     if (!c->ex) {
         sg_conn_abort(c, "out of memory");

@@ -11,7 +11,8 @@
  *   relay.c     raw two-way relay after dockerd confirms a hijack
  *   reply.c     sockgate's own answers (Engine-style JSON errors)
  *   stream_io.c writes with backpressure, peer-gone checks
- *   server.c    start, signals, draining shutdown
+ *   server.c    start, signals, reload, draining shutdown
+ *   status.c    the read-only admin socket of `sockgate status`
  *
  * Ownership: the server owns listeners, connections and idle upstreams. A
  * connection owns its current exchange and, while one is in flight, one
@@ -66,6 +67,8 @@ typedef struct {
     const char *protect[8];      /* --protect: more protected socket paths     */
     size_t n_protect;
     unsigned digest_ttl_s;       /* --digest-ttl                               */
+    unsigned header_timeout_s;   /* --header-timeout: slow request heads       */
+    const char *status_path;     /* --status-socket: root-only, read-only      */
 } sg_server_config;
 
 struct sg_listener {
@@ -92,6 +95,17 @@ struct sg_server {
     bool draining;
     uv_signal_t sig_term, sig_int, sig_hup;
     uv_timer_t drain_timer;
+    uv_timer_t sweep_timer;  /* once a second: slow heads                 */
+    uv_fs_event_t settings_watch; /* the settings file's directory        */
+    uv_timer_t reload_timer; /* debounces file-change reloads             */
+    bool watching;
+    uv_pipe_t status_pipe;   /* `sockgate status` (status.c)             */
+    bool status_open;
+    char status_path_buf[4096];
+    uint64_t started_ms;
+    struct {                 /* for `sockgate status` and the log         */
+        uint64_t connections, requests, denied, rewritten;
+    } stats;
     int exit_code;
 };
 
@@ -157,6 +171,7 @@ struct sg_conn {
     bool shut_client_sent;   /* relay: write side to client shut down   */
     bool shut_up_sent;       /* relay: write side to dockerd shut down  */
     uv_timer_t *linger;      /* lingering close: see conn_linger()       */
+    uint64_t head_since;     /* when a partial request head started (ms) */
     size_t linger_discarded;
     int open_handles;        /* freed when the last one is closed        */
     sg_conn *prev, *next;
@@ -244,5 +259,10 @@ size_t sg_stream_queued(const uv_stream_t *s);
 /* ---- server.c ---- */
 int sg_server_run(const sg_server_config *cfg);
 void sg_server_conn_closed(sg_server *srv);
+void sg_conn_sweep(sg_conn *c, uint64_t now_ms, uint64_t timeout_ms);
+
+/* ---- status.c ---- */
+int sg_status_open(sg_server *srv);
+void sg_status_close(sg_server *srv);
 
 #endif

@@ -7,8 +7,10 @@
  * --shutdown-timeout, then close whatever is left. The loop ends when no
  * handle is left, and everything is freed, so leak checkers see a clean exit.
  *
- * SIGHUP: reload the settings file; a file that does not validate leaves the
- * running policy in force and says why.
+ * SIGHUP, or a change of the settings file: reload it; a file that does not
+ * validate leaves the running policy in force and says why. Requests already
+ * decided keep the policy they were decided under; the next request on any
+ * connection gets the new one.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -32,6 +34,10 @@ static void server_close_handle(uv_handle_t *h)
 static void server_finish(sg_server *srv)
 {
     sg_upstream_pool_close(srv);
+    server_close_handle((uv_handle_t *)&srv->sweep_timer);
+    server_close_handle((uv_handle_t *)&srv->reload_timer);
+    if (srv->watching)
+        server_close_handle((uv_handle_t *)&srv->settings_watch);
     server_close_handle((uv_handle_t *)&srv->sig_term);
     server_close_handle((uv_handle_t *)&srv->sig_int);
     server_close_handle((uv_handle_t *)&srv->sig_hup);
@@ -59,6 +65,7 @@ static void server_begin_drain(sg_server *srv)
     srv->draining = true;
     sg_info("shutting down: %zu connection(s) open", srv->n_conns);
     sg_listeners_close(srv);
+    sg_status_close(srv);
     sg_upstream_pool_close(srv);
     for (sg_conn *c = srv->conns, *next; c; c = next) {
         next = c->next;
@@ -78,6 +85,27 @@ static void server_on_stop_signal(uv_signal_t *s, int signum)
     server_begin_drain(s->data);
 }
 
+/* The effective policy, as one structured line (startup and reloads). */
+static void server_log_policy(const sg_settings *p, const char *why)
+{
+    json_t *images = json_array(), *commands = json_array();
+    for (size_t i = 0; i < p->n_images; i++)
+        json_array_append_new(images, json_string(p->images[i].text));
+    for (size_t i = 0; i < p->n_commands; i++)
+        json_array_append_new(commands, json_string(p->commands[i]));
+    json_t *f = json_pack("{s:s,s:s,s:b,s:b,s:o,s:b,s:s,s:o}", "why", why, "source",
+                          p->source ? p->source : "(none: no policy)", "eci", p->eci_enabled,
+                          "locked", p->locked, "images", images, "allowDerivedImages",
+                          p->allow_derived, "commandList",
+                          p->commands_type == SG_COMMANDS_NONE    ? "none"
+                          : p->commands_type == SG_COMMANDS_ALLOW ? "allow"
+                                                                  : "deny",
+                          "commands", commands);
+    sg_log_event(SG_LOG_INFO, "policy", f);
+    if (p->warnings[0])
+        sg_warn("%s", p->warnings);
+}
+
 static void server_reload(sg_server *srv)
 {
     if (!srv->cfg.settings_path) {
@@ -95,8 +123,7 @@ static void server_reload(sg_server *srv)
     server_watch_digests(srv);
     sg_info("policy reloaded from %s: enhanced container isolation %s",
             next->source, next->eci_enabled ? "on" : "off");
-    if (next->warnings[0])
-        sg_warn("%s", next->warnings);
+    server_log_policy(next, "reload");
 }
 
 static void server_on_hup(uv_signal_t *s, int signum) { server_reload(s->data); }
@@ -126,13 +153,69 @@ static int server_load_policy(sg_server *srv)
     }
     sg_info("policy from %s: enhanced container isolation %s", srv->policy->source,
             srv->policy->eci_enabled ? "on" : "off");
-    if (srv->policy->warnings[0])
-        sg_warn("%s", srv->policy->warnings);
+    server_log_policy(srv->policy, "start");
     return 0;
+}
+
+static void server_on_sweep(uv_timer_t *t)
+{
+    sg_server *srv = t->data;
+    uint64_t now = uv_now(srv->loop);
+    uint64_t timeout = (uint64_t)srv->cfg.header_timeout_s * 1000;
+    for (sg_conn *c = srv->conns, *next; c; c = next) {
+        next = c->next;
+        sg_conn_sweep(c, now, timeout);
+    }
+}
+
+/*
+ * Reload when the settings file changes. The directory is watched, not the
+ * file: editors and config managers replace files by rename, which a watch
+ * on the old inode would never see. Bursts of events are folded into one
+ * reload after a short quiet time.
+ */
+static void server_on_reload_timer(uv_timer_t *t)
+{
+    sg_info("settings file changed: reloading");
+    server_reload(t->data);
+}
+
+static void server_on_settings_event(uv_fs_event_t *h, const char *name, int events, int status)
+{
+    sg_server *srv = h->data;
+    const char *base = strrchr(srv->cfg.settings_path, '/');
+    base = base ? base + 1 : srv->cfg.settings_path;
+    if (status == 0 && (!name || strcmp(name, base) == 0))
+        uv_timer_start(&srv->reload_timer, server_on_reload_timer, 200, 0);
+}
+
+static void server_watch_settings(sg_server *srv)
+{
+    if (!srv->cfg.settings_path)
+        return;
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", srv->cfg.settings_path);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == dir)
+        dir[1] = '\0';
+    else
+        *slash = '\0';
+    uv_fs_event_init(srv->loop, &srv->settings_watch);
+    srv->settings_watch.data = srv;
+    srv->watching = true;
+    if (uv_fs_event_start(&srv->settings_watch, server_on_settings_event, dir, 0) != 0)
+        sg_warn("cannot watch %s for changes; reload with SIGHUP", dir);
 }
 
 static void server_init_handles(sg_server *srv)
 {
+    uv_timer_init(srv->loop, &srv->sweep_timer);
+    uv_timer_init(srv->loop, &srv->reload_timer);
+    srv->sweep_timer.data = srv->reload_timer.data = srv;
+    uv_timer_start(&srv->sweep_timer, server_on_sweep, 1000, 1000);
+    server_watch_settings(srv);
     uv_signal_init(srv->loop, &srv->sig_term);
     uv_signal_init(srv->loop, &srv->sig_int);
     uv_signal_init(srv->loop, &srv->sig_hup);
@@ -245,7 +328,9 @@ int sg_server_run(const sg_server_config *cfg)
     if (server_load_policy(&srv) != 0)
         return 1;
     server_init_handles(&srv);
-    if (sg_listeners_open(&srv) != 0 || server_init_env(&srv) != 0) {
+    srv.started_ms = uv_now(srv.loop);
+    if (sg_listeners_open(&srv) != 0 || server_init_env(&srv) != 0 ||
+        sg_status_open(&srv) != 0) {
         srv.exit_code = 1;
         server_begin_drain(&srv);
     } else {

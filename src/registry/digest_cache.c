@@ -238,3 +238,8 @@ void sg_digest_cache_free(sg_digest_cache *c)
 }
 
 size_t sg_digest_cache_size(const sg_digest_cache *c) { return json_object_size(c->entries); }
+
+json_t *sg_digest_cache_snapshot(const sg_digest_cache *c)
+{
+    return c ? json_deep_copy(c->entries) : json_object();
+}

@@ -15,6 +15,7 @@
 #ifndef SG_DIGEST_CACHE_H
 #define SG_DIGEST_CACHE_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <uv.h>
 
@@ -41,6 +42,9 @@ void sg_digest_cache_lookup(sg_digest_cache *c, const char *domain, const char *
 
 /* Keep these references fresh in the background ("domain/path:tag"). */
 void sg_digest_cache_watch(sg_digest_cache *c, const char *const *refs, size_t n);
+
+/* For `sockgate status`: a copy of every cached answer. */
+json_t *sg_digest_cache_snapshot(const sg_digest_cache *c);
 
 /* For status output and tests: number of cached answers. */
 size_t sg_digest_cache_size(const sg_digest_cache *c);

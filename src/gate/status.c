@@ -1,0 +1,138 @@
+/*
+ * status.c — the read-only admin socket behind `sockgate status`.
+ *
+ * A root-only unix socket (--status-socket, mode 0600): whoever connects gets
+ * one JSON document (the policy in force, the digest cache, counters) and
+ * the connection is closed. It takes no input at all, so it cannot be used
+ * to change anything.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "gate/gate.h"
+
+typedef struct {
+    uv_pipe_t pipe;
+    uv_write_t write;
+    char *doc;
+} status_client;
+
+static json_t *status_policy(const sg_settings *p)
+{
+    json_t *images = json_array(), *commands = json_array();
+    for (size_t i = 0; i < p->n_images; i++)
+        json_array_append_new(images, json_string(p->images[i].text));
+    for (size_t i = 0; i < p->n_commands; i++)
+        json_array_append_new(commands, json_string(p->commands[i]));
+    return json_pack("{s:s,s:b,s:b,s:o,s:b,s:s,s:o}", "source",
+                     p->source ? p->source : "(none)", "eci", p->eci_enabled, "locked",
+                     p->locked, "images", images, "allowDerivedImages", p->allow_derived,
+                     "commandList",
+                     p->commands_type == SG_COMMANDS_NONE    ? "none"
+                     : p->commands_type == SG_COMMANDS_ALLOW ? "allow"
+                                                             : "deny",
+                     "commands", commands);
+}
+
+static char *status_document(sg_server *srv)
+{
+    json_t *doc = json_pack(
+        "{s:s,s:i,s:I,s:o,s:o,s:{s:I,s:I,s:I,s:I,s:I,s:I}}", "version", SG_VERSION, "pid",
+        (int)getpid(), "uptime_s", (json_int_t)((uv_now(srv->loop) - srv->started_ms) / 1000),
+        "policy", status_policy(srv->policy), "digests",
+        sg_digest_cache_snapshot(srv->env.digests), "counters", "connections",
+        (json_int_t)srv->stats.connections, "open_connections", (json_int_t)srv->n_conns,
+        "idle_engine_connections", (json_int_t)srv->n_idle, "requests",
+        (json_int_t)srv->stats.requests, "denied", (json_int_t)srv->stats.denied, "rewritten",
+        (json_int_t)srv->stats.rewritten);
+    char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(doc);
+    return text;
+}
+
+static void status_closed(uv_handle_t *h)
+{
+    status_client *sc = h->data;
+    free(sc->doc);
+    free(sc);
+}
+
+static void status_written(uv_write_t *w, int status)
+{
+    status_client *sc = w->data;
+    uv_close((uv_handle_t *)&sc->pipe, status_closed);
+}
+
+static void status_on_connection(uv_stream_t *server, int status)
+{
+    sg_server *srv = server->data;
+    status_client *sc = calloc(1, sizeof *sc);
+    if (status < 0 || !sc) {
+        free(sc);
+        return;
+    }
+    uv_pipe_init(srv->loop, &sc->pipe, 0);
+    sc->pipe.data = sc->write.data = sc;
+    sc->doc = status_document(srv);
+    if (uv_accept(server, (uv_stream_t *)&sc->pipe) != 0 || !sc->doc) {
+        uv_close((uv_handle_t *)&sc->pipe, status_closed);
+        return;
+    }
+    uv_buf_t b = uv_buf_init(sc->doc, (unsigned)strlen(sc->doc));
+    if (uv_write(&sc->write, (uv_stream_t *)&sc->pipe, &b, 1, status_written) != 0)
+        uv_close((uv_handle_t *)&sc->pipe, status_closed);
+}
+
+/* The default lives in the state directory, which is root's alone (0700). */
+static const char *status_path(sg_server *srv)
+{
+    if (srv->cfg.status_path && !srv->cfg.status_path[0])
+        snprintf(srv->status_path_buf, sizeof srv->status_path_buf, "%s/status.sock",
+                 srv->cfg.state_dir);
+    else
+        snprintf(srv->status_path_buf, sizeof srv->status_path_buf, "%s",
+                 srv->cfg.status_path ? srv->cfg.status_path : "");
+    return srv->status_path_buf[0] ? srv->status_path_buf : NULL;
+}
+
+/* A status socket that cannot be created is a warning, not a reason to
+ * leave the Docker socket unserved. */
+int sg_status_open(sg_server *srv)
+{
+    const char *path = status_path(srv);
+    if (!path)
+        return 0;
+    if (strlen(path) >= 100) {
+        sg_warn("status socket path too long, no `sockgate status`: %s", path);
+        return 0;
+    }
+    unlink(path); /* ours from a previous run; it holds no state */
+    uv_pipe_init(srv->loop, &srv->status_pipe, 0);
+    srv->status_pipe.data = srv;
+    srv->status_open = true;
+    mode_t old = umask(0077);
+    int rc = uv_pipe_bind(&srv->status_pipe, path);
+    umask(old);
+    if (rc == 0)
+        rc = uv_listen((uv_stream_t *)&srv->status_pipe, 16, status_on_connection);
+    if (rc != 0) {
+        sg_warn("status socket %s: %s; no `sockgate status`", path, uv_strerror(rc));
+        uv_close((uv_handle_t *)&srv->status_pipe, NULL);
+        srv->status_open = false;
+        return 0;
+    }
+    chmod(path, 0600);
+    return 0;
+}
+
+void sg_status_close(sg_server *srv)
+{
+    if (!srv->status_open || uv_is_closing((uv_handle_t *)&srv->status_pipe))
+        return;
+    uv_close((uv_handle_t *)&srv->status_pipe, NULL);
+    unlink(srv->status_path_buf);
+}
