@@ -44,7 +44,7 @@ FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRC))
 FUZZ_LIB := $(patsubst src/%.c,$(B)/fuzz-obj/%.o,$(LIB_SRC))
 FUZZ_SECONDS ?= 60
 
-.PHONY: all asan unit fuzz-build fuzz fuzz-regress test e2e bench clean check demo deps command-table registry-tests \
+.PHONY: all asan unit fuzz-build fuzz fuzz-regress test e2e bench clean check demo deps command-table registry-tests deploy-test install uninstall \
         compilers
 all: $(B)/sockgate
 
@@ -126,7 +126,11 @@ command-table:
 registry-tests: $(B)/asan/sockgate
 	@SOCKGATE_BIN=$(abspath $(B)/asan/sockgate) tests/registry/run
 
-test: compilers command-table unit fuzz-regress registry-tests e2e
+# The README's deployment section, in a private root directory.
+deploy-test: $(B)/sockgate
+	@tests/deploy/run
+
+test: compilers command-table unit fuzz-regress registry-tests deploy-test e2e
 
 # The two commands of the README: both install what is missing first, then
 # re-enter make so that pkg-config sees the freshly installed libraries.
@@ -140,6 +144,35 @@ demo: deps
 
 bench: $(B)/sockgate
 	@bench/run
+
+# ---- install (PREFIX, DESTDIR) ---------------------------------------------
+PREFIX     ?= /usr/local
+SYSCONFDIR ?= /etc
+UNITDIR    ?= /etc/systemd/system
+BINDIR     := $(PREFIX)/bin
+MANDIR     := $(PREFIX)/share/man/man8
+UNITS      := sockgate.socket sockgate-restricted.socket sockgate.service
+
+install: $(B)/sockgate
+	install -D -m 0755 $(B)/sockgate $(DESTDIR)$(BINDIR)/sockgate
+	install -D -m 0644 dist/sockgate.8 $(DESTDIR)$(MANDIR)/sockgate.8
+	@# An existing policy is the administrator's: never overwritten.
+	test -e $(DESTDIR)$(SYSCONFDIR)/sockgate/admin-settings.json || \
+	    install -D -m 0644 dist/admin-settings.json $(DESTDIR)$(SYSCONFDIR)/sockgate/admin-settings.json
+	install -d $(DESTDIR)$(UNITDIR)/docker.socket.d
+	for u in $(UNITS); do \
+	    sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' dist/systemd/$$u \
+	        >$(DESTDIR)$(UNITDIR)/$$u && chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+	done
+	install -m 0644 dist/systemd/docker.socket.d/sockgate.conf $(DESTDIR)$(UNITDIR)/docker.socket.d/sockgate.conf
+
+# The policy file and the state directory are left: they are the
+# administrator's data, not the program's.
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/sockgate $(DESTDIR)$(MANDIR)/sockgate.8
+	for u in $(UNITS); do rm -f $(DESTDIR)$(UNITDIR)/$$u; done
+	rm -f $(DESTDIR)$(UNITDIR)/docker.socket.d/sockgate.conf
+	-rmdir $(DESTDIR)$(UNITDIR)/docker.socket.d 2>/dev/null
 
 clean:
 	rm -rf $(B)
