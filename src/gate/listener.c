@@ -30,8 +30,9 @@ static void listener_on_connection(uv_stream_t *s, int status)
                 uv_strerror(status));
         return;
     }
-    if (l->srv->draining)
-        return;
+    /* Even while draining: libuv has accepted it already, and dropping it
+     * would refuse a client that a restarted sockgate could have served. It
+     * is served and closed after its exchange. */
     sg_conn_accept(l);
 }
 

@@ -63,3 +63,92 @@ def test_socket_activation_public_and_restricted():
         assert bad not in text, text[-3000:]
     # The socket files belong to the service manager: sockgate left them.
     assert os.path.exists(pub) and os.path.exists(res)
+
+
+def _spawn_with_fds(socks, names, d, conf):
+    """Start sockgate the way systemd does: the listening sockets as fds 3..,
+    LISTEN_FDS/LISTEN_FDNAMES, LISTEN_PID set in the child itself."""
+    fds = [s.fileno() for s in socks]
+
+    def child():
+        for i, fd in enumerate(fds):
+            os.dup2(fd, 3 + i)
+            os.set_inheritable(3 + i, True)
+        # The child's own environment (env=None below): LISTEN_PID must be
+        # the pid that execs sockgate, which only the child knows.
+        os.environ.update(LISTEN_PID=str(os.getpid()), LISTEN_FDS=str(len(fds)),
+                          LISTEN_FDNAMES=names, **ASAN_ENV)
+
+    log = open(os.path.join(d, "sockgate.log"), "ab")
+    # --listen points into the test's directory: if activation were not
+    # recognised, sockgate would serve there, never on a system path.
+    return subprocess.Popen(
+        [ENV["SOCKGATE_BIN"], "serve", "--listen", os.path.join(d, "not-activated.sock"),
+         "--restricted", "none", "--engine", ENV["ENGINE_SOCK"], "--settings", conf,
+         "--state-dir", os.path.join(d, "state"), "--status-socket", "none"],
+        preexec_fn=child, pass_fds=list(range(3, 3 + len(socks))) + fds,
+        stdout=log, stderr=log)
+
+
+def test_restart_under_a_service_manager_refuses_no_connection():
+    """The manager holds the sockets; sockgate is stopped and started again
+    while a client keeps connecting: every request is answered (connections
+    queue in the listen backlog meanwhile), none is refused."""
+    import socket
+    import threading
+
+    d = os.path.join(ENV["TESTBED_DIR"], "g-restart")
+    os.makedirs(d, exist_ok=True)
+    pub = os.path.join(d, "p.sock")
+    if os.path.exists(pub):
+        os.unlink(pub)
+    conf = os.path.join(d, "admin-settings.json")
+    with open(conf, "w") as f:
+        json.dump(settings(value=False), f)
+    lst = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    lst.bind(pub)
+    lst.listen(1024)
+    proc = _spawn_with_fds([lst], "public", d, conf)
+    results = {"ok": 0, "failed": []}
+    stop = threading.Event()
+
+    def client():
+        while not stop.is_set():
+            try:
+                status = raw_request(pub, b"GET /_ping HTTP/1.1\r\nHost: d\r\n\r\n",
+                                     timeout=30)[0]
+                if status == 200:
+                    results["ok"] += 1
+                else:
+                    results["failed"].append(status)
+            except OSError as e:
+                results["failed"].append(repr(e))
+
+    t = threading.Thread(target=client)
+    try:
+        deadline = time.monotonic() + 10
+        while results["ok"] == 0 and time.monotonic() < deadline:
+            if not t.is_alive():
+                t.start()
+            time.sleep(0.05)
+        for _ in range(3):  # three restarts under load
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=30) == 0
+            time.sleep(0.3)  # nobody accepts now: clients queue
+            proc = _spawn_with_fds([lst], "public", d, conf)
+            before = results["ok"]
+            deadline = time.monotonic() + 10
+            while results["ok"] == before and time.monotonic() < deadline:
+                time.sleep(0.05)
+    finally:
+        stop.set()
+        t.join(timeout=60)
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+        lst.close()
+    assert results["failed"] == [], results["failed"][:5]
+    assert results["ok"] > 10
+    with open(os.path.join(d, "sockgate.log"), "rb") as f:
+        text = f.read().decode()
+    for bad in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
+        assert bad not in text, text[-3000:]
