@@ -162,3 +162,16 @@ def test_path_tricks_never_let_a_blocked_route_through(gate, target):
     assert status in (301, 403, 404), (target, status)
     assert not any("push" in d.get("target", "") and d["verdict"] != "denied"
                    for d in gate.decisions())
+
+
+def test_a_reload_applies_from_the_next_request_on_open_connections(gate):
+    gate.reload(policy("deny", ["ps"]))
+    push = b"POST /v1.41/images/x/push?tag=1 HTTP/1.1\r\nHost: d\r\nContent-Length: 0\r\n\r\n"
+    with connect(gate.res) as s:
+        r = Reader(s)
+        s.sendall(push)
+        first = r.response()[0]          # push allowed: dockerd answers (image unknown)
+        gate.reload(policy("deny", ["push"]))
+        s.sendall(push)                  # same keep-alive connection, new policy
+        second = r.response()[0]
+    assert first != 403 and second == 403, (first, second)
