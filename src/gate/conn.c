@@ -20,6 +20,36 @@
 #include "base/log.h"
 #include "gate/gate.h"
 
+/* ---- the request body ------------------------------------------------------ */
+
+/*
+ * The next piece of the request body in `in`, decoded from its framing:
+ * data and len give body data (len may be 0), used the bytes of `in` taken.
+ * Updates ex->req_remaining and ex->req_done. -1 on a chunked framing error.
+ * Both the inspecting (dispatch.c) and the forwarding (exchange.c) paths
+ * read bodies through this one function.
+ */
+int sg_request_body_next(sg_exchange *ex, const sg_iobuf *in, const char **data,
+                         size_t *len, size_t *used)
+{
+    *data = in->data;
+    *len = *used = 0;
+    if (ex->req_body == HTTP_BODY_LENGTH) {
+        *len = *used = in->len < ex->req_remaining ? in->len : (size_t)ex->req_remaining;
+        ex->req_remaining -= *used;
+        ex->req_done = ex->req_remaining == 0;
+        return 0;
+    }
+    http_chunk_status st = http_chunked_step(&ex->req_chunked, in->data, in->len, used,
+                                             data, len);
+    if (st == HTTP_CHUNK_ERROR)
+        return -1;
+    if (st != HTTP_CHUNK_DATA)
+        *len = 0;
+    ex->req_done = st == HTTP_CHUNK_DONE;
+    return 0;
+}
+
 /* ---- lifetime ---------------------------------------------------------- */
 
 void sg_exchange_free(sg_exchange *ex)

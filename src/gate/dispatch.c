@@ -202,31 +202,19 @@ bool sg_conn_begin(sg_conn *c, const http_request *req, router_match *m,
     return true;
 }
 
-/* Move body bytes from c->in into ex->inspect, decoding chunked framing.
+/* Move body bytes from c->in into ex->inspect, decoded from their framing.
  * Returns false on a framing error (already answered). */
 static bool conn_buffer_body(sg_conn *c)
 {
     sg_exchange *ex = c->ex;
     while (!ex->req_done && c->in.len > 0) {
-        size_t used = 0;
-        if (ex->req_body == HTTP_BODY_LENGTH) {
-            used = c->in.len < ex->req_remaining ? c->in.len : (size_t)ex->req_remaining;
-            sg_iobuf_append(&ex->inspect, c->in.data, used);
-            ex->req_remaining -= used;
-            ex->req_done = ex->req_remaining == 0;
-        } else {
-            const char *data;
-            size_t dlen = 0;
-            http_chunk_status st = http_chunked_step(&ex->req_chunked, c->in.data,
-                                                     c->in.len, &used, &data, &dlen);
-            if (st == HTTP_CHUNK_ERROR) {
-                sg_conn_refuse(c, 400, "malformed request: bad chunked body");
-                return false;
-            }
-            if (st == HTTP_CHUNK_DATA)
-                sg_iobuf_append(&ex->inspect, data, dlen);
-            ex->req_done = st == HTTP_CHUNK_DONE;
+        const char *data;
+        size_t len, used;
+        if (sg_request_body_next(ex, &c->in, &data, &len, &used) != 0) {
+            sg_conn_refuse(c, 400, "malformed request: bad chunked body");
+            return false;
         }
+        sg_iobuf_append(&ex->inspect, data, len);
         sg_iobuf_consume(&c->in, used);
         if (ex->inspect.len > SG_MAX_INSPECT_BODY) {
             sg_conn_refuse(c, 413, "request body too large to inspect");

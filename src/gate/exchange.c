@@ -80,39 +80,31 @@ void sg_conn_on_upstream_eof(sg_conn *c)
     sg_conn_process(c); /* consumes what is buffered, then sees the EOF */
 }
 
-/* Forward request body bytes from c->in to dockerd, re-framed. */
+/* Forward request body bytes from c->in to dockerd, re-framed: a
+ * Content-Length body as it is, a chunked one chunk by chunk re-encoded. */
 static bool conn_pump_request_body(sg_conn *c)
 {
     sg_exchange *ex = c->ex;
     uv_stream_t *up = (uv_stream_t *)&c->up->pipe;
     while (!ex->req_done && c->in.len > 0 && sg_stream_queued(up) < SG_WRITE_HIGH) {
-        size_t used = 0;
+        const char *data;
+        size_t len, used;
+        if (sg_request_body_next(ex, &c->in, &data, &len, &used) != 0) {
+            if (ex->resp_started)
+                sg_conn_abort(c, "bad chunked body");
+            else
+                sg_conn_refuse(c, 400, "malformed request: bad chunked body");
+            return false;
+        }
         int rc = 0;
         if (ex->req_body == HTTP_BODY_LENGTH) {
-            used = c->in.len < ex->req_remaining ? c->in.len : (size_t)ex->req_remaining;
-            rc = sg_forward_bytes(up, c->in.data, used);
-            ex->req_sent_body = ex->req_sent_body || used > 0;
-            ex->req_remaining -= used;
-            ex->req_done = ex->req_remaining == 0;
-        } else {
-            const char *data;
-            size_t dlen = 0;
-            http_chunk_status st = http_chunked_step(&ex->req_chunked, c->in.data,
-                                                     c->in.len, &used, &data, &dlen);
-            if (st == HTTP_CHUNK_ERROR) {
-                if (ex->resp_started)
-                    sg_conn_abort(c, "bad chunked body");
-                else
-                    sg_conn_refuse(c, 400, "malformed request: bad chunked body");
-                return false;
-            }
-            if (st == HTTP_CHUNK_DATA && dlen > 0)
-                rc = sg_forward_chunk(up, data, dlen);
-            else if (st == HTTP_CHUNK_DONE) {
-                rc = sg_forward_last_chunk(up);
-                ex->req_done = true;
-            }
+            rc = sg_forward_bytes(up, data, len);
+            ex->req_sent_body = ex->req_sent_body || len > 0;
+        } else if (len > 0) {
+            rc = sg_forward_chunk(up, data, len);
         }
+        if (rc == 0 && ex->req_done && ex->req_body == HTTP_BODY_CHUNKED)
+            rc = sg_forward_last_chunk(up);
         sg_iobuf_consume(&c->in, used);
         if (rc < 0) {
             sg_conn_abort(c, "engine write failed");

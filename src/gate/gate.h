@@ -197,6 +197,8 @@ void sg_listeners_close(sg_server *srv);
 
 /* ---- conn.c ---- */
 void sg_conn_accept(sg_listener *l);
+int sg_request_body_next(sg_exchange *ex, const sg_iobuf *in, const char **data,
+                         size_t *len, size_t *used);
 void sg_exchange_free(sg_exchange *ex);
 void sg_conn_detach_upstream(sg_conn *c, bool reusable);
 int sg_conn_write_client(sg_conn *c, const char *data, size_t len);

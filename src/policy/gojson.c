@@ -18,6 +18,7 @@
  * Numbers with a fraction or exponent go through strtod(), which honours
  * LC_NUMERIC: sockgate never calls setlocale(), so that is the "C" locale.
  */
+#include "base/hex.h"
 #include "policy/gojson.h"
 
 #include <errno.h>
@@ -202,16 +203,6 @@ static size_t gj_utf8_len(const unsigned char *s, size_t n)
     return need;
 }
 
-static int gj_hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /* The code unit of a `\uXXXX` at `at`, or -1 if there is none. */
 static long gj_u4(const gj_parser *p, size_t at)
@@ -220,7 +211,7 @@ static long gj_u4(const gj_parser *p, size_t at)
         return -1;
     long v = 0;
     for (size_t i = at + 2; i < at + 6; i++) {
-        int h = gj_hexval(p->in[i]);
+        int h = sg_hex_value(p->in[i]);
         if (h < 0)
             return -1;
         v = v * 16 + h;

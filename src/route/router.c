@@ -15,22 +15,13 @@
  *      "/v{version:[0-9.]+}" + pattern and then bare; the first route whose
  *      method and (anchored) pattern match wins.
  */
+#include "base/hex.h"
 #include "route/router.h"
 
 #include <string.h>
 
 /* ---- percent-decoding ---------------------------------------------------- */
 
-static int hex_value(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /* Go's net/url refuses these anywhere in a request target (CTL bytes). */
 static bool is_ctl(unsigned char c)
@@ -59,8 +50,8 @@ static router_status decode_path(const char *raw, size_t len, router_match *m)
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)raw[i];
         if (c == '%') {
-            int hi = i + 2 < len ? hex_value((unsigned char)raw[i + 1]) : -1;
-            int lo = i + 2 < len ? hex_value((unsigned char)raw[i + 2]) : -1;
+            int hi = i + 2 < len ? sg_hex_value((unsigned char)raw[i + 1]) : -1;
+            int lo = i + 2 < len ? sg_hex_value((unsigned char)raw[i + 2]) : -1;
             if (hi < 0 || lo < 0)
                 return decode_fail(m, "invalid percent-escape in path");
             c = (unsigned char)(hi << 4 | lo);
