@@ -21,8 +21,6 @@
 #include "registry/registry.h"
 #include "route/router.h"
 
-static const char *const method_names[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"};
-
 static void usage(FILE *to)
 {
     fputs("usage: sockgate COMMAND [args]\n"
@@ -109,7 +107,7 @@ static int cmd_check(int argc, char **argv)
                 const route_info *ri = route_lookup((route_id)r);
                 bool hit = s->command_policy.route_hit[r];
                 if (hit)
-                    printf("    %-7s %s\n", method_names[ri->method], ri->pattern);
+                    printf("    %-7s %s\n", http_method_name(ri->method), ri->pattern);
             }
             if (s->commands_type == SG_COMMANDS_ALLOW)
                 printf("    HEAD/GET /_ping (always)\n");
@@ -119,16 +117,6 @@ static int cmd_check(int argc, char **argv)
     return 0;
 }
 
-static int parse_method(const char *s, http_method *m)
-{
-    for (int i = 0; i < 6; i++) {
-        if (strcmp(s, method_names[i]) == 0) {
-            *m = (http_method)i;
-            return 0;
-        }
-    }
-    return -1;
-}
 
 /* The verdict on the restricted socket under a settings file. */
 static void explain_verdict(const char *settings_path, http_method method, const char *target,
@@ -170,7 +158,7 @@ static int cmd_explain(int argc, char **argv)
         i = 3;
     }
     http_method method;
-    if (argc - i != 2 || parse_method(argv[i], &method) != 0) {
+    if (argc - i != 2 || !http_method_parse(argv[i], strlen(argv[i]), &method)) {
         fputs("usage: sockgate explain [--settings FILE] METHOD TARGET\n"
               "       sockgate explain --commands\n", stderr);
         return 2;

@@ -27,11 +27,10 @@ static void conn_log_decision(sg_conn *c, const sg_verdict *v)
     const char *verdict = v->kind == SG_VERDICT_DENY ? "denied"
                           : v->rewritten             ? "allowed, rewritten"
                                                      : "allowed";
-    static const char *const methods[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"};
     json_t *f = json_pack("{s:I,s:i,s:i,s:i,s:s,s:s,s:s,s:s,s:s,s:s,s:i}", "conn",
                           (json_int_t)c->id, "pid", (int)c->peer_pid, "uid",
                           (int)c->peer_uid, "gid", (int)c->peer_gid, "socket",
-                          sg_socket_kind_name(c->kind), "method", methods[c->ex->method],
+                          sg_socket_kind_name(c->kind), "method", http_method_name(c->ex->method),
                           "target", c->ex->target, "image",
                           v->image, "rule", v->rule, "verdict", verdict, "status",
                           v->kind == SG_VERDICT_DENY ? v->status : 0);

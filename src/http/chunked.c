@@ -15,6 +15,7 @@
  * reading a size or data, and the trailer byte count in the trailer;
  * line_len = hex digits of the current size line.
  */
+#include "base/hex.h"
 #include "http/fields.h"
 
 #define CHUNK_MAX_SIZE_DIGITS 16
@@ -42,20 +43,9 @@ void http_chunked_init(http_chunked *c)
     c->line_len = 0;
 }
 
-static int chunk_hex(unsigned char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
 static int chunk_size_byte(http_chunked *c, unsigned char ch)
 {
-    int d = chunk_hex(ch);
+    int d = sg_hex_value(ch);
     if (d >= 0) {
         /* 16 digits always fit in 64 bits, so the limit is the check. */
         if (c->line_len >= CHUNK_MAX_SIZE_DIGITS)

@@ -109,6 +109,11 @@ http_parse_status http_parse_response(const char *buf, size_t len,
                                       http_method request_method,
                                       http_response *resp, http_error *err);
 
+/* A method's name ("GET"), and the method a name is (case-sensitive, as
+ * RFC 9110 wants: "get" is not GET); false if dockerd takes no such method. */
+const char *http_method_name(http_method m);
+bool http_method_parse(const char *s, size_t n, http_method *out);
+
 /* Case-insensitive lookup of the first header named name; NULL if absent. */
 const http_header *http_find_header(const http_header *headers, size_t n,
                                     const char *name);

@@ -35,7 +35,7 @@ static const struct {
 };
 
 /* Methods are case-sensitive (RFC 9110 9.1): "get" is not GET. */
-static bool req_lookup_method(const char *s, size_t n, http_method *out)
+bool http_method_parse(const char *s, size_t n, http_method *out)
 {
     for (size_t i = 0; i < sizeof req_methods / sizeof req_methods[0]; i++) {
         if (strlen(req_methods[i].name) == n &&
@@ -45,6 +45,14 @@ static bool req_lookup_method(const char *s, size_t n, http_method *out)
         }
     }
     return false;
+}
+
+const char *http_method_name(http_method m)
+{
+    for (size_t i = 0; i < sizeof req_methods / sizeof req_methods[0]; i++)
+        if (req_methods[i].method == m)
+            return req_methods[i].name;
+    return "?";
 }
 
 /*
@@ -158,7 +166,7 @@ static http_parse_status req_check_semantics(http_request *req,
     http_parse_status st = req_check_target(req, err);
     if (st != HTTP_PARSE_OK)
         return st;
-    if (!req_lookup_method(req->method_str, req->method_len, &req->method))
+    if (!http_method_parse(req->method_str, req->method_len, &req->method))
         return req_fail(err, 501, "method not implemented");
     if ((st = req_check_host(req, err)) != HTTP_PARSE_OK)
         return st;

@@ -233,8 +233,7 @@ void sg_commands_print_table(FILE *out)
             fprintf(out, "%s\n", u->command);
         last = u->command;
         fprintf(out, "    %-7s %-8s %s\n", u->effect ? "effect" : "support",
-                ri ? (const char *[]){"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"}[ri->method]
-                   : "?",
+                ri ? http_method_name(ri->method) : "?",
                 ri ? ri->pattern : "?");
     }
     fprintf(out, "\ngroups:\n");
