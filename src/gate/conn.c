@@ -201,11 +201,18 @@ void sg_conn_close_gracefully(sg_conn *c)
     conn_close_handles(c);
 }
 
-/* Server is shutting down: idle connections go now, busy ones after their
- * current exchange (see conn_finish_exchange). */
+/*
+ * Server is shutting down: idle keep-alive connections go now, busy ones
+ * after their current exchange (see conn_finish_exchange). A connection
+ * whose request bytes are already waiting in the kernel is not idle, and
+ * neither is one that has not sent its first request yet: closing either
+ * would drop a request no successor could answer. Those are served (and
+ * then closed), or ended by the shutdown timeout.
+ */
 void sg_conn_drain(sg_conn *c)
 {
-    if (c->state == CONN_READ_HEAD && !c->ex && c->in.len == 0)
+    if (c->state == CONN_READ_HEAD && !c->ex && c->in.len == 0 && c->served > 0 &&
+        !sg_stream_readable((uv_stream_t *)&c->pipe))
         sg_conn_close_gracefully(c);
 }
 

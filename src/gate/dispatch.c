@@ -123,6 +123,7 @@ bool sg_conn_read_head(sg_conn *c)
         return false;
     }
     c->srv->stats.requests++;
+    c->served++;
     c->ex = exchange_new(&req);
     if (!c->ex) {
         sg_conn_abort(c, "out of memory");

@@ -172,6 +172,7 @@ struct sg_conn {
     bool shut_up_sent;       /* relay: write side to dockerd shut down  */
     uv_timer_t *linger;      /* lingering close: see conn_linger()       */
     uint64_t head_since;     /* when a partial request head started (ms) */
+    uint64_t served;         /* request heads read on this connection     */
     size_t linger_discarded;
     int open_handles;        /* freed when the last one is closed        */
     sg_conn *prev, *next;
@@ -256,6 +257,7 @@ typedef void (*sg_write_done_fn)(uv_stream_t *s, int status);
 int sg_stream_write(uv_stream_t *s, const uv_buf_t *bufs, unsigned nbufs,
                     sg_write_done_fn done);
 bool sg_stream_peer_gone(uv_stream_t *s);
+bool sg_stream_readable(uv_stream_t *s);
 size_t sg_stream_queued(const uv_stream_t *s);
 
 /* ---- server.c ---- */

@@ -99,3 +99,13 @@ bool sg_stream_peer_gone(uv_stream_t *s)
         return true;
     return (p.revents & (POLLHUP | POLLERR)) != 0;
 }
+
+/* Are bytes waiting to be read (without reading them)? */
+bool sg_stream_readable(uv_stream_t *s)
+{
+    uv_os_fd_t fd;
+    if (uv_fileno((uv_handle_t *)s, &fd) != 0)
+        return false;
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    return poll(&p, 1, 0) > 0 && (p.revents & POLLIN);
+}
