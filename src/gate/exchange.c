@@ -332,15 +332,11 @@ bool sg_conn_exchange_step(sg_conn *c)
         ex->req_done = true;
         ex->resp_keep_alive = false;
     }
-    if (ex->resp_done && sg_stream_queued((uv_stream_t *)&c->pipe) == 0) {
-        conn_finish_exchange(c);
-        return !c->closing;
-    }
-    if (ex->resp_done) {
-        /* Wait for the client to take the last bytes before reusing the
-         * upstream; keeps ordering simple and memory bounded. */
+    /* A finished response waits until the client has taken its last bytes
+     * before the upstream is reused: keeps ordering simple, memory bounded. */
+    if (!ex->resp_done || sg_stream_queued((uv_stream_t *)&c->pipe) > 0)
         return false;
-    }
-    return false;
+    conn_finish_exchange(c);
+    return !c->closing;
 }
 

@@ -122,8 +122,8 @@ char *sg_forward_head(const http_request *req, const router_match *m,
     return buf;
 }
 
-size_t sg_forward_framing(const sg_exchange *ex, http_body_kind body,
-                          uint64_t length, char *out, size_t outsz)
+static size_t forward_framing(const sg_exchange *ex, http_body_kind body,
+                              uint64_t length, char *out, size_t outsz)
 {
     int n = 0;
     if (body == HTTP_BODY_LENGTH)
@@ -153,7 +153,7 @@ static void forward_on_upstream_written(uv_stream_t *s, int status)
 int sg_forward_send_head(sg_conn *c, http_body_kind body, uint64_t length)
 {
     char framing[256];
-    size_t flen = sg_forward_framing(c->ex, body, length, framing, sizeof framing);
+    size_t flen = forward_framing(c->ex, body, length, framing, sizeof framing);
     uv_buf_t bufs[2] = {uv_buf_init(c->ex->head, (unsigned)c->ex->head_len),
                         uv_buf_init(framing, (unsigned)flen)};
     return sg_stream_write((uv_stream_t *)&c->up->pipe, bufs, 2,

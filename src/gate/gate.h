@@ -193,8 +193,10 @@ struct sg_upstream {
 };
 
 /* ---- listener.c ---- */
+#define SG_LISTENER_PATH_MAX 110 /* sun_path and its NUL */
 int sg_listeners_open(sg_server *srv);
 void sg_listeners_close(sg_server *srv);
+bool sg_listener_path(const sg_listener *l, char *out, size_t outsz);
 
 /* ---- conn.c ---- */
 void sg_conn_accept(sg_listener *l);
@@ -234,8 +236,6 @@ void sg_upstream_abandon(sg_upstream *up);
 /* ---- forward.c ---- */
 char *sg_forward_head(const http_request *req, const router_match *m,
                       bool drop_expect, size_t *len);
-size_t sg_forward_framing(const sg_exchange *ex, http_body_kind body,
-                          uint64_t length, char *out, size_t outsz);
 int sg_forward_send_head(sg_conn *c, http_body_kind body, uint64_t length);
 int sg_forward_chunk(uv_stream_t *s, const char *data, size_t len);
 int sg_forward_last_chunk(uv_stream_t *s);

@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <grp.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -189,6 +190,25 @@ int sg_listeners_open(sg_server *srv)
         listener_create(srv, srv->cfg.restricted_path, SG_SOCKET_RESTRICTED) != 0)
         return -1;
     return 0;
+}
+
+/* The socket's path, read back from the socket itself: the same answer for
+ * a socket sockgate created and one the service manager passed. */
+bool sg_listener_path(const sg_listener *l, char *out, size_t outsz)
+{
+    struct sockaddr_un sa;
+    socklen_t len = sizeof sa;
+    uv_os_fd_t fd;
+    if (uv_fileno((const uv_handle_t *)&l->pipe, &fd) != 0 ||
+        getsockname(fd, (struct sockaddr *)&sa, &len) != 0 ||
+        len <= offsetof(struct sockaddr_un, sun_path) || !sa.sun_path[0])
+        return false;
+    size_t n = strnlen(sa.sun_path, len - offsetof(struct sockaddr_un, sun_path));
+    if (n >= outsz)
+        return false;
+    memcpy(out, sa.sun_path, n);
+    out[n] = '\0';
+    return true;
 }
 
 static void listener_on_closed(uv_handle_t *h)

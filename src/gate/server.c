@@ -17,8 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 
 #include "base/log.h"
 #include "gate/gate.h"
@@ -88,19 +86,8 @@ static void server_on_stop_signal(uv_signal_t *s, int signum)
 /* The effective policy, as one structured line (startup and reloads). */
 static void server_log_policy(const sg_settings *p, const char *why)
 {
-    json_t *images = json_array(), *commands = json_array();
-    for (size_t i = 0; i < p->n_images; i++)
-        json_array_append_new(images, json_string(p->images[i].text));
-    for (size_t i = 0; i < p->n_commands; i++)
-        json_array_append_new(commands, json_string(p->commands[i]));
-    json_t *f = json_pack("{s:s,s:s,s:b,s:b,s:o,s:b,s:s,s:o}", "why", why, "source",
-                          p->source ? p->source : "(none: no policy)", "eci", p->eci_enabled,
-                          "locked", p->locked, "images", images, "allowDerivedImages",
-                          p->allow_derived, "commandList",
-                          p->commands_type == SG_COMMANDS_NONE    ? "none"
-                          : p->commands_type == SG_COMMANDS_ALLOW ? "allow"
-                                                                  : "deny",
-                          "commands", commands);
+    json_t *f = json_pack("{s:s}", "why", why);
+    json_object_update_new(f, sg_settings_describe(p));
     sg_log_event(SG_LOG_INFO, "policy", f);
     if (p->warnings[0])
         sg_warn("%s", p->warnings);
@@ -228,20 +215,13 @@ static void server_init_handles(sg_server *srv)
 }
 
 /* The restricted socket's path on the host: what allowed containers get
- * bound in place of the socket they asked for. Under socket activation it
- * is read back from the socket itself. */
+ * bound in place of the socket they asked for. */
 static char *server_restricted_path(sg_server *srv)
 {
-    for (sg_listener *l = srv->listeners; l; l = l->next) {
-        if (l->kind != SG_SOCKET_RESTRICTED)
-            continue;
-        struct sockaddr_un sa;
-        socklen_t len = sizeof sa;
-        uv_os_fd_t fd;
-        if (uv_fileno((uv_handle_t *)&l->pipe, &fd) == 0 &&
-            getsockname(fd, (struct sockaddr *)&sa, &len) == 0 && sa.sun_path[0])
-            return strndup(sa.sun_path, sizeof sa.sun_path);
-    }
+    char path[SG_LISTENER_PATH_MAX];
+    for (sg_listener *l = srv->listeners; l; l = l->next)
+        if (l->kind == SG_SOCKET_RESTRICTED && sg_listener_path(l, path, sizeof path))
+            return strdup(path);
     return NULL;
 }
 
@@ -250,17 +230,10 @@ static char *server_restricted_path(sg_server *srv)
 static void server_protect(sg_server *srv)
 {
     sg_protected_set *p = &srv->env.protected;
-    for (sg_listener *l = srv->listeners; l; l = l->next) {
-        struct sockaddr_un sa;
-        socklen_t len = sizeof sa;
-        uv_os_fd_t fd;
-        if (uv_fileno((uv_handle_t *)&l->pipe, &fd) == 0 &&
-            getsockname(fd, (struct sockaddr *)&sa, &len) == 0 && sa.sun_path[0]) {
-            char path[sizeof sa.sun_path + 1];
-            snprintf(path, sizeof path, "%.*s", (int)sizeof sa.sun_path, sa.sun_path);
+    char path[SG_LISTENER_PATH_MAX];
+    for (sg_listener *l = srv->listeners; l; l = l->next)
+        if (sg_listener_path(l, path, sizeof path))
             sg_protected_add(p, path);
-        }
-    }
     sg_protected_add(p, srv->cfg.engine_path);
     sg_protected_add(p, "/run/docker.sock");
     sg_protected_add(p, "/var/run/docker.sock");
@@ -272,21 +245,16 @@ static void server_protect(sg_server *srv)
 static void server_watch_digests(sg_server *srv)
 {
     const sg_settings *s = srv->policy;
-    char **keys = calloc(s->n_images + 1, sizeof *keys);
+    sg_image_ref *refs = calloc(s->n_images + 1, sizeof *refs);
     size_t n = 0;
-    for (size_t i = 0; keys && i < s->n_images; i++) {
+    for (size_t i = 0; refs && s->eci_enabled && i < s->n_images; i++) {
         const sg_image_ref *r = &s->images[i].ref;
-        if (s->images[i].everyone || r->tag_is_wildcard || r->digest[0] || !r->tag[0])
-            continue;
-        char key[SG_REF_MAX * 2];
-        snprintf(key, sizeof key, "%s/%s:%s", r->domain, r->path, r->tag);
-        keys[n++] = strdup(key);
+        if (!s->images[i].everyone && !r->tag_is_wildcard && !r->digest[0] && r->tag[0])
+            refs[n++] = *r;
     }
-    if (keys && s->eci_enabled)
-        sg_digest_cache_watch(srv->env.digests, (const char *const *)keys, n);
-    for (size_t i = 0; keys && i < n; i++)
-        free(keys[i]);
-    free(keys);
+    /* With the policy off (n == 0) nothing is refreshed any more. */
+    sg_digest_cache_watch(srv->env.digests, refs, n);
+    free(refs);
 }
 
 static int server_init_env(sg_server *srv)

@@ -21,29 +21,12 @@ typedef struct {
     char *doc;
 } status_client;
 
-static json_t *status_policy(const sg_settings *p)
-{
-    json_t *images = json_array(), *commands = json_array();
-    for (size_t i = 0; i < p->n_images; i++)
-        json_array_append_new(images, json_string(p->images[i].text));
-    for (size_t i = 0; i < p->n_commands; i++)
-        json_array_append_new(commands, json_string(p->commands[i]));
-    return json_pack("{s:s,s:b,s:b,s:o,s:b,s:s,s:o}", "source",
-                     p->source ? p->source : "(none)", "eci", p->eci_enabled, "locked",
-                     p->locked, "images", images, "allowDerivedImages", p->allow_derived,
-                     "commandList",
-                     p->commands_type == SG_COMMANDS_NONE    ? "none"
-                     : p->commands_type == SG_COMMANDS_ALLOW ? "allow"
-                                                             : "deny",
-                     "commands", commands);
-}
-
 static char *status_document(sg_server *srv)
 {
     json_t *doc = json_pack(
         "{s:s,s:i,s:I,s:o,s:o,s:{s:I,s:I,s:I,s:I,s:I,s:I}}", "version", SG_VERSION, "pid",
         (int)getpid(), "uptime_s", (json_int_t)((uv_now(srv->loop) - srv->started_ms) / 1000),
-        "policy", status_policy(srv->policy), "digests",
+        "policy", sg_settings_describe(srv->policy), "digests",
         sg_digest_cache_snapshot(srv->env.digests), "counters", "connections",
         (json_int_t)srv->stats.connections, "open_connections", (json_int_t)srv->n_conns,
         "idle_engine_connections", (json_int_t)srv->n_idle, "requests",

@@ -150,13 +150,19 @@ static void decision_check_path(sg_body_decision *d, const sg_mount *m, const ch
     }
 }
 
-static bool finding_is_restricted(const sg_body_decision *d, const finding *f)
+/* Is host path the restricted socket (same device and inode)? */
+static bool is_restricted_socket(const sg_body_decision *d, const char *path)
 {
-    if (!d->env->restricted_path || f->e.kind != SG_EXPOSES_SOCKET)
+    if (!d->env->restricted_path)
         return false;
     sg_exposure e;
     sg_protected_set only = {.paths = {d->env->restricted_path}, .n = 1};
-    return sg_exposure_check(&only, f->mount.source, &e, 1, NULL) == 1;
+    return sg_exposure_check(&only, path, &e, 1, NULL) == 1 && e.kind == SG_EXPOSES_SOCKET;
+}
+
+static bool finding_is_restricted(const sg_body_decision *d, const finding *f)
+{
+    return f->e.kind == SG_EXPOSES_SOCKET && is_restricted_socket(d, f->mount.source);
 }
 
 /* ---- rewriting an allowed request -------------------------------------- */
@@ -177,13 +183,10 @@ static bool finding_is_shadowed(const sg_body_decision *d, const finding *f)
         return false;
     char inner[PATH_MAX + 8];
     finding_inner_target(f, inner, sizeof inner);
-    sg_protected_set only = {.paths = {d->env->restricted_path}, .n = 1};
     for (size_t i = 0; i < d->mounts.n; i++) {
         const sg_mount *m = &d->mounts.items[i];
-        sg_exposure e;
         if (m->kind == SG_MOUNT_BIND && strcmp(m->target, inner) == 0 &&
-            sg_exposure_check(&only, m->source, &e, 1, NULL) == 1 &&
-            e.kind == SG_EXPOSES_SOCKET)
+            is_restricted_socket(d, m->source))
             return true;
     }
     return false;
@@ -344,20 +347,25 @@ static void decision_lookup_done(sg_body_decision *d)
     decision_unref(d);
 }
 
+/* The mounts of `list` that use volume `name` bind host path `device`. */
+static void decision_check_volume(sg_body_decision *d, const sg_mount_list *list,
+                                  const char *name, const char *device, bool from_request)
+{
+    for (size_t i = 0; i < list->n; i++)
+        if (list->items[i].kind == SG_MOUNT_VOLUME && strcmp(list->items[i].source, name) == 0)
+            decision_check_path(d, &list->items[i], device, from_request);
+}
+
 static void decision_on_volume(void *arg, int status, json_t *vol)
 {
     sg_body_decision *d = arg;
     if (!d->cancelled && !d->done && status == 200) {
         const char *device = sg_mounts_volume_device(vol);
         const char *name = json_string_value(json_object_get(vol, "Name"));
-        for (size_t i = 0; device && name && i < d->mounts.n; i++)
-            if (d->mounts.items[i].kind == SG_MOUNT_VOLUME &&
-                strcmp(d->mounts.items[i].source, name) == 0)
-                decision_check_path(d, &d->mounts.items[i], device, true);
-        for (size_t i = 0; device && name && i < d->extra.n; i++)
-            if (d->extra.items[i].kind == SG_MOUNT_VOLUME &&
-                strcmp(d->extra.items[i].source, name) == 0)
-                decision_check_path(d, &d->extra.items[i], device, false);
+        if (device && name) {
+            decision_check_volume(d, &d->mounts, name, device, true);
+            decision_check_volume(d, &d->extra, name, device, false);
+        }
     }
     json_decref(vol);
     decision_lookup_done(d);

@@ -163,83 +163,62 @@ static bool settings_images(const settings_reader *r, json_t *list, sg_settings 
     return true;
 }
 
-static bool settings_command_type(const settings_reader *r, json_t *type, sg_settings *s);
-static bool settings_command_names(const settings_reader *r, json_t *cl, sg_settings *s);
-
-static bool settings_commands(const settings_reader *r, json_t *cl, sg_settings *s)
-{
-    json_t *type = json_object_get(cl, "type");
-    if (!type) /* Docker Desktop's default */
-        type = json_string("deny");
-    else
-        json_incref(type);
-    bool ok_type = settings_command_type(r, type, s);
-    json_decref(type);
-    if (!ok_type)
-        return false;
-    return settings_command_names(r, cl, s);
-}
-
+/* commandList.type; absent means "deny", Docker Desktop's default. */
 static bool settings_command_type(const settings_reader *r, json_t *type, sg_settings *s)
 {
-    if (!json_is_string(type))
-        return settings_fail(r, "enhancedContainerIsolation.dockerSocketMount.commandList.type",
-                             "must be \"allow\" or \"deny\"");
-    if (strcmp(json_string_value(type), "allow") == 0)
+    const char *kp = "enhancedContainerIsolation.dockerSocketMount.commandList.type";
+    const char *t = type ? json_string_value(type) : "deny";
+    if (!t)
+        return settings_fail(r, kp, "must be \"allow\" or \"deny\"");
+    if (strcmp(t, "allow") == 0)
         s->commands_type = SG_COMMANDS_ALLOW;
-    else if (strcmp(json_string_value(type), "deny") == 0)
+    else if (strcmp(t, "deny") == 0)
         s->commands_type = SG_COMMANDS_DENY;
     else
-        return settings_fail(r, "enhancedContainerIsolation.dockerSocketMount.commandList.type",
-                             "must be \"allow\" or \"deny\", not \"%s\"",
-                             json_string_value(type));
+        return settings_fail(r, kp, "must be \"allow\" or \"deny\", not \"%s\"", t);
     return true;
 }
 
-static bool settings_command_names(const settings_reader *r, json_t *cl, sg_settings *s)
+/* One commandList name: unknown is an error, unsupported a warning. */
+static bool settings_command_name(const settings_reader *r, const char *name, sg_settings *s)
 {
+    sg_name_kind kind = sg_commands_classify(name, NULL);
+    if (kind == SG_NAME_UNKNOWN)
+        return settings_fail(r, "enhancedContainerIsolation.dockerSocketMount.commandList.commands",
+                             "unknown command \"%s\" (see `sockgate explain --commands`)", name);
+    if (kind == SG_NAME_UNSUPPORTED) {
+        size_t used = strlen(s->warnings);
+        snprintf(s->warnings + used, sizeof s->warnings - used,
+                 "%s%s: commandList: \"%s\" is not supported in a command list and is "
+                 "ignored", used ? "\n" : "", r->name, name);
+    }
+    s->commands[s->n_commands++] = strdup(name);
+    return true;
+}
+
+static bool settings_commands(const settings_reader *r, json_t *cl, sg_settings *s)
+{
+    const char *kp = "enhancedContainerIsolation.dockerSocketMount.commandList.commands";
+    if (!settings_command_type(r, json_object_get(cl, "type"), s))
+        return false;
     json_t *list = json_object_get(cl, "commands");
-    if (!list)
-        list = json_array(); /* borrowed below; freed by decref */
-    else
-        json_incref(list);
-    bool ok = json_is_array(list);
-    if (!ok)
-        settings_fail(r, "enhancedContainerIsolation.dockerSocketMount.commandList.commands",
-                      "must be an array of command names");
-    s->commands = ok ? calloc(json_array_size(list) + 1, sizeof *s->commands) : NULL;
+    if (list && !json_is_array(list))
+        return settings_fail(r, kp, "must be an array of command names");
+    s->commands = calloc(json_array_size(list) + 1, sizeof *s->commands);
+    if (!s->commands)
+        return settings_fail(r, kp, "out of memory");
     size_t i;
     json_t *v;
     json_array_foreach(list, i, v)
     {
-        if (!ok)
-            break;
-        if (!json_is_string(v)) {
-            ok = settings_fail(r, "enhancedContainerIsolation.dockerSocketMount.commandList.commands",
-                               "entry %zu must be a string", i + 1);
-            break;
-        }
-        const char *name = json_string_value(v);
-        sg_name_kind kind = sg_commands_classify(name, NULL);
-        if (kind == SG_NAME_UNKNOWN) {
-            ok = settings_fail(r, "enhancedContainerIsolation.dockerSocketMount.commandList.commands",
-                               "unknown command \"%s\" (see `sockgate explain --commands`)",
-                               name);
-            break;
-        }
-        if (kind == SG_NAME_UNSUPPORTED) {
-            size_t used = strlen(s->warnings);
-            snprintf(s->warnings + used, sizeof s->warnings - used,
-                     "%s%s: commandList: \"%s\" is not supported in a command list and is "
-                     "ignored", used ? "\n" : "", r->name, name);
-        }
-        s->commands[s->n_commands++] = strdup(name);
+        if (!json_is_string(v))
+            return settings_fail(r, kp, "entry %zu must be a string", i + 1);
+        if (!settings_command_name(r, json_string_value(v), s))
+            return false;
     }
-    json_decref(list);
-    if (ok)
-        sg_commands_compile(&s->command_policy, s->commands_type == SG_COMMANDS_DENY,
-                            s->commands, s->n_commands);
-    return ok;
+    sg_commands_compile(&s->command_policy, s->commands_type == SG_COMMANDS_DENY,
+                        s->commands, s->n_commands);
+    return true;
 }
 
 static bool settings_socket_mount(const settings_reader *r, json_t *dsm, sg_settings *s)
@@ -333,4 +312,21 @@ sg_settings *sg_settings_load(const char *path, char *err, size_t errsz)
         s = sg_settings_parse(text, len, path, err, errsz);
     free(text);
     return s;
+}
+
+json_t *sg_settings_describe(const sg_settings *p)
+{
+    json_t *images = json_array(), *commands = json_array();
+    for (size_t i = 0; i < p->n_images; i++)
+        json_array_append_new(images, json_string(p->images[i].text));
+    for (size_t i = 0; i < p->n_commands; i++)
+        json_array_append_new(commands, json_string(p->commands[i]));
+    return json_pack("{s:s,s:b,s:b,s:o,s:b,s:s,s:o}", "source",
+                     p->source ? p->source : "(none: no policy)", "eci", p->eci_enabled,
+                     "locked", p->locked, "images", images, "allowDerivedImages",
+                     p->allow_derived, "commandList",
+                     p->commands_type == SG_COMMANDS_NONE    ? "none"
+                     : p->commands_type == SG_COMMANDS_ALLOW ? "allow"
+                                                             : "deny",
+                     "commands", commands);
 }

@@ -14,6 +14,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "policy/commands.h"
 #include "policy/image_ref.h"
 
@@ -54,6 +56,10 @@ sg_settings *sg_settings_parse(const char *text, size_t len, const char *name,
                                char *err, size_t errsz);
 /* The policy used when no --settings file is given: no enforcement. */
 sg_settings *sg_settings_default(void);
+/* The effective policy as a JSON object (source, eci, locked, images,
+ * allowDerivedImages, commandList, commands): for the log and for
+ * `sockgate status`. A new reference. */
+json_t *sg_settings_describe(const sg_settings *s);
 sg_settings *sg_settings_ref(sg_settings *s);
 void sg_settings_unref(sg_settings *s);
 

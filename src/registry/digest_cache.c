@@ -23,7 +23,8 @@ struct sg_digest_cache {
     char *state_file;
     unsigned ttl;
     json_t *entries;   /* key → {"digest", "fetched"} */
-    json_t *watched;   /* array of keys refreshed in the background */
+    sg_image_ref *watched; /* tags refreshed in the background */
+    size_t n_watched;
     uv_timer_t timer;
     int in_flight;     /* thread-pool jobs not yet completed */
     bool closing;
@@ -161,38 +162,25 @@ void sg_digest_cache_lookup(sg_digest_cache *c, const char *domain, const char *
     cache_fetch(c, domain, path, reference, key, cb, arg);
 }
 
-/* "domain/path:tag" back into its parts, for background refreshes. */
-static bool cache_split_key(const char *key, char *domain, char *path, char *ref)
-{
-    const char *slash = strchr(key, '/');
-    const char *colon = strrchr(key, ':');
-    if (!slash || !colon || colon < slash)
-        return false;
-    snprintf(domain, 256, "%.*s", (int)(slash - key), key);
-    snprintf(path, 256, "%.*s", (int)(colon - slash - 1), slash + 1);
-    snprintf(ref, 160, "%s", colon + 1);
-    return true;
-}
-
 static void cache_refresh(uv_timer_t *t)
 {
     sg_digest_cache *c = t->data;
-    size_t i;
-    json_t *k;
-    json_array_foreach(c->watched, i, k)
-    {
-        char domain[256], path[256], ref[160];
-        if (cache_split_key(json_string_value(k), domain, path, ref))
-            cache_fetch(c, domain, path, ref, json_string_value(k), NULL, NULL);
+    for (size_t i = 0; i < c->n_watched; i++) {
+        const sg_image_ref *r = &c->watched[i];
+        char key[1024];
+        cache_key(key, sizeof key, r->domain, r->path, r->tag);
+        cache_fetch(c, r->domain, r->path, r->tag, key, NULL, NULL);
     }
 }
 
-void sg_digest_cache_watch(sg_digest_cache *c, const char *const *refs, size_t n)
+void sg_digest_cache_watch(sg_digest_cache *c, const sg_image_ref *refs, size_t n)
 {
-    json_array_clear(c->watched);
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(c->watched, json_string(refs[i]));
-    if (n > 0) {
+    free(c->watched);
+    c->watched = n ? malloc(n * sizeof *refs) : NULL;
+    c->n_watched = c->watched ? n : 0;
+    if (c->n_watched)
+        memcpy(c->watched, refs, n * sizeof *refs);
+    if (c->n_watched > 0) {
         uint64_t every = (uint64_t)(c->ttl > 2 ? c->ttl / 2 : 1) * 1000;
         uv_timer_start(&c->timer, cache_refresh, 0, every);
     } else {
@@ -211,7 +199,6 @@ sg_digest_cache *sg_digest_cache_new(uv_loop_t *loop, const sg_registry_config *
     c->ttl = ttl_seconds;
     c->state_file = state_file ? strdup(state_file) : NULL;
     c->entries = json_object();
-    c->watched = json_array();
     uv_timer_init(loop, &c->timer);
     c->timer.data = c;
     uv_unref((uv_handle_t *)&c->timer); /* never keeps the loop alive alone */
@@ -223,7 +210,7 @@ static void cache_on_timer_closed(uv_handle_t *h)
 {
     sg_digest_cache *c = h->data;
     json_decref(c->entries);
-    json_decref(c->watched);
+    free(c->watched);
     free(c->state_file);
     free(c);
 }
@@ -236,8 +223,6 @@ void sg_digest_cache_free(sg_digest_cache *c)
         return;
     uv_close((uv_handle_t *)&c->timer, cache_on_timer_closed);
 }
-
-size_t sg_digest_cache_size(const sg_digest_cache *c) { return json_object_size(c->entries); }
 
 json_t *sg_digest_cache_snapshot(const sg_digest_cache *c)
 {

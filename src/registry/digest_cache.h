@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <uv.h>
 
+#include "policy/image_ref.h"
 #include "registry/registry.h"
 
 typedef struct sg_digest_cache sg_digest_cache;
@@ -40,13 +41,11 @@ void sg_digest_cache_free(sg_digest_cache *c);
 void sg_digest_cache_lookup(sg_digest_cache *c, const char *domain, const char *path,
                             const char *reference, sg_digest_cb cb, void *arg);
 
-/* Keep these references fresh in the background ("domain/path:tag"). */
-void sg_digest_cache_watch(sg_digest_cache *c, const char *const *refs, size_t n);
+/* Keep the tags of these references fresh in the background (copied;
+ * replaces the previous list; n == 0 stops refreshing). */
+void sg_digest_cache_watch(sg_digest_cache *c, const sg_image_ref *refs, size_t n);
 
 /* For `sockgate status`: a copy of every cached answer. */
 json_t *sg_digest_cache_snapshot(const sg_digest_cache *c);
-
-/* For status output and tests: number of cached answers. */
-size_t sg_digest_cache_size(const sg_digest_cache *c);
 
 #endif
