@@ -16,7 +16,7 @@
 #include "base/log.h"
 #include "cli/options.h"
 #include "policy/commands.h"
-#include "policy/decide.h"
+#include "decide/decide.h"
 #include "registry/digest_cmd.h"
 #include "registry/registry.h"
 #include "route/router.h"

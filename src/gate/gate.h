@@ -29,8 +29,8 @@
 
 #include "base/iobuf.h"
 #include "http/http.h"
-#include "policy/decide.h"
-#include "policy/policy_env.h"
+#include "decide/decide.h"
+#include "decide/policy_env.h"
 #include "policy/settings.h"
 #include "route/router.h"
 

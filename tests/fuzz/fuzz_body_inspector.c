@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "policy/gojson.h"
-#include "policy/mounts.h"
+#include "body/gojson.h"
+#include "body/mounts.h"
 
 static void check_list(const sg_mount_list *l)
 {

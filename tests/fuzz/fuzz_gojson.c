@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "policy/gojson.h"
+#include "body/gojson.h"
 
 static void require(int cond)
 {

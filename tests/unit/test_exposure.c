@@ -10,7 +10,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "policy/exposure.h"
+#include "decide/exposure.h"
 #include "unit.h"
 
 static char root[PATH_MAX / 2];

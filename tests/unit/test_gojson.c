@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "policy/gojson.h"
+#include "body/gojson.h"
 #include "unit.h"
 
 static sg_gojson_error E;

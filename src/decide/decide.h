@@ -16,7 +16,7 @@
 #include <stddef.h>
 
 #include "http/http.h"
-#include "policy/policy_env.h"
+#include "decide/policy_env.h"
 #include "policy/settings.h"
 #include "route/router.h"
 

@@ -19,7 +19,7 @@
  * LC_NUMERIC: sockgate never calls setlocale(), so that is the "C" locale.
  */
 #include "base/hex.h"
-#include "policy/gojson.h"
+#include "body/gojson.h"
 
 #include <errno.h>
 #include <math.h>

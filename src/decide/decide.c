@@ -5,7 +5,7 @@
  * the requests that can mount host paths go to the body decision
  * (mount_decision.c), on either socket; everything else passes.
  */
-#include "policy/decide.h"
+#include "decide/decide.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -10,7 +10,7 @@
 
 #include <uv.h>
 
-#include "policy/exposure.h"
+#include "decide/exposure.h"
 #include "registry/digest_cache.h"
 #include "registry/registry.h"
 

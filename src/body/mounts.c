@@ -2,13 +2,13 @@
  * mounts.c — finding and rewriting the host paths a request mounts (see
  * mounts.h).
  */
-#include "policy/mounts.h"
+#include "body/mounts.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "policy/gojson.h"
+#include "body/gojson.h"
 
 static int mounts_push(sg_mount_list *l, sg_mount_kind kind, const char *source,
                        const char *target)

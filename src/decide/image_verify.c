@@ -8,7 +8,7 @@
  * step holds a reference on the check, so a cancelled check (the client went
  * away) is freed only when the last answer has come back and been ignored.
  */
-#include "policy/image_verify.h"
+#include "decide/image_verify.h"
 
 #include <stdio.h>
 #include <stdlib.h>

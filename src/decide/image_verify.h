@@ -20,7 +20,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 
-#include "policy/policy_env.h"
+#include "decide/policy_env.h"
 #include "policy/settings.h"
 
 typedef struct {

@@ -20,12 +20,12 @@
 #include <string.h>
 
 #include "engine/engine_client.h"
-#include "policy/decide.h"
-#include "policy/exposure.h"
-#include "policy/gojson.h"
+#include "decide/decide.h"
+#include "decide/exposure.h"
+#include "body/gojson.h"
 #include "policy/image_ref.h"
-#include "policy/image_verify.h"
-#include "policy/mounts.h"
+#include "decide/image_verify.h"
+#include "body/mounts.h"
 
 #define MAX_FINDINGS 32
 #define MAX_LOOKUPS 32

@@ -2,7 +2,7 @@
  * exposure.c — host-path checks against the protected sockets (see
  * exposure.h).
  */
-#include "policy/exposure.h"
+#include "decide/exposure.h"
 
 #include <stdio.h>
 #include <stdlib.h>
