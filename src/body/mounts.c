@@ -11,7 +11,7 @@
 #include "body/gojson.h"
 
 static int mounts_push(sg_mount_list *l, sg_mount_kind kind, const char *source,
-                       const char *target)
+                       const char *target, const char *where)
 {
     if (l->n == l->cap) {
         size_t ncap = l->cap ? l->cap * 2 : 8;
@@ -24,14 +24,27 @@ static int mounts_push(sg_mount_list *l, sg_mount_kind kind, const char *source,
     sg_mount *m = &l->items[l->n];
     memset(m, 0, sizeof *m);
     m->kind = kind;
+    m->where = where;
     m->source = strdup(source);
     m->target = strdup(target ? target : "");
-    if (!m->source || !m->target) {
+    m->propagation = strdup("");
+    if (!m->source || !m->target || !m->propagation) {
         free(m->source);
         free(m->target);
+        free(m->propagation);
         return -1;
     }
     l->n++;
+    return 0;
+}
+
+static int mounts_set_propagation(sg_mount *m, const char *p, size_t n)
+{
+    char *copy = strndup(p, n);
+    if (!copy)
+        return -1;
+    free(m->propagation);
+    m->propagation = copy;
     return 0;
 }
 
@@ -40,182 +53,187 @@ void sg_mount_list_free(sg_mount_list *l)
     for (size_t i = 0; i < l->n; i++) {
         free(l->items[i].source);
         free(l->items[i].target);
+        free(l->items[i].propagation);
     }
     free(l->items);
     memset(l, 0, sizeof *l);
 }
 
-static const char *str_field(const json_t *obj, const char *name)
+/* ---- HostConfig.Binds ---------------------------------------------------- */
+
+static bool is_propagation(const char *w, size_t n)
 {
-    json_t *v = sg_gojson_get(obj, name, NULL);
-    return json_is_string(v) ? json_string_value(v) : NULL;
+    static const char *const modes[] = {"shared", "rshared", "slave", "rslave", "private",
+                                        "rprivate"};
+    for (size_t i = 0; i < sizeof modes / sizeof *modes; i++)
+        if (strlen(modes[i]) == n && memcmp(modes[i], w, n) == 0)
+            return true;
+    return false;
 }
 
-/* "SRC:DST[:opts]" the way dockerd's Linux parser splits it. */
-static int mounts_bind_spec(sg_mount_list *l, json_t *binds, size_t i, const char *spec)
+/* The propagation word of a bind's mode ("ro,rshared"), if any. */
+static int mounts_bind_mode(sg_mount *m, const char *mode)
 {
-    const char *colon = strchr(spec, ':');
-    if (!colon) /* "DST" alone: an anonymous volume, no host path */
-        return 0;
-    char src[4096];
-    size_t n = (size_t)(colon - spec);
-    if (n == 0 || n >= sizeof src)
-        return 0; /* dockerd refuses an empty or absurd source */
-    memcpy(src, spec, n);
-    src[n] = '\0';
-    const char *dst = colon + 1;
-    char target[4096];
-    snprintf(target, sizeof target, "%.*s", (int)strcspn(dst, ":"), dst);
-    sg_mount_kind kind = src[0] == '/' ? SG_MOUNT_BIND : SG_MOUNT_VOLUME;
-    if (mounts_push(l, kind, src, target) != 0)
-        return -1;
-    l->items[l->n - 1].binds = binds;
-    l->items[l->n - 1].index = i;
-    return 0;
-}
-
-static int mounts_binds(json_t *hc, sg_mount_list *l, char *err, size_t errsz)
-{
-    json_t *binds = sg_gojson_get(hc, "Binds", NULL);
-    if (!binds || json_is_null(binds))
-        return 0;
-    if (!json_is_array(binds)) {
-        snprintf(err, errsz, "HostConfig.Binds must be an array of strings");
-        return -1;
-    }
-    size_t i;
-    json_t *v;
-    json_array_foreach(binds, i, v)
-    {
-        if (!json_is_string(v)) {
-            snprintf(err, errsz, "HostConfig.Binds entries must be strings");
+    for (const char *p = mode; *p;) {
+        size_t n = strcspn(p, ",");
+        if (is_propagation(p, n) && mounts_set_propagation(m, p, n) != 0)
             return -1;
-        }
-        if (mounts_bind_spec(l, binds, i, json_string_value(v)) != 0)
-            return -1;
+        p += n + (p[n] == ',');
     }
     return 0;
 }
 
-/* Options of a local volume that binds a host path ("device"). */
-static const char *mounts_local_device(const json_t *driver_name, const json_t *options)
+/*
+ * "SRC:DST[:MODE]" split like dockerd's linuxParser.ParseMountRaw: at most
+ * three fields, SRC non-empty; an absolute SRC is a bind, anything else a
+ * named volume. One field is an anonymous volume (no host path).
+ */
+static int mounts_bind_spec(sg_mount_list *l, json_t *binds, size_t i, const char *spec,
+                            const char *where, sg_jx *r)
 {
-    if (driver_name && json_is_string(driver_name) &&
-        json_string_value(driver_name)[0] != '\0' &&
-        strcmp(json_string_value(driver_name), "local") != 0)
+    const char *c1 = strchr(spec, ':');
+    if (!c1)
+        return 0;
+    const char *c2 = strchr(c1 + 1, ':');
+    if ((c2 && strchr(c2 + 1, ':')) || c1 == spec) {
+        sg_jx_fail(r, "%s[%zu] \"%.200s\" is not a valid bind (SRC:DST[:MODE])", where, i,
+                   spec);
+        return 0;
+    }
+    char *src = strndup(spec, (size_t)(c1 - spec));
+    char *dst = strndup(c1 + 1, c2 ? (size_t)(c2 - c1 - 1) : strlen(c1 + 1));
+    int rc = -1;
+    if (src && dst)
+        rc = mounts_push(l, src[0] == '/' ? SG_MOUNT_BIND : SG_MOUNT_VOLUME, src, dst, where);
+    free(src);
+    free(dst);
+    if (rc != 0)
+        return -1;
+    sg_mount *m = &l->items[l->n - 1];
+    m->binds = binds;
+    m->index = i;
+    return c2 ? mounts_bind_mode(m, c2 + 1) : 0;
+}
+
+static int mounts_binds(json_t *hc, sg_mount_list *l, sg_jx *r)
+{
+    json_t *binds = sg_jx_array(r, hc, "HostConfig", "Binds");
+    for (size_t i = 0; i < json_array_size(binds); i++) {
+        const char *spec = sg_jx_item_str(r, binds, i, "HostConfig.Binds");
+        if (spec && mounts_bind_spec(l, binds, i, spec, "HostConfig.Binds", r) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ---- Mounts[] ------------------------------------------------------------ */
+
+/* The "device" option of a local-driver volume, or NULL. */
+static const char *mounts_local_device_opt(sg_jx *r, const char *driver, const json_t *options,
+                                           const char *where)
+{
+    if (driver && driver[0] != '\0' && strcmp(driver, "local") != 0)
         return NULL; /* another driver: not a host path sockgate can see */
     json_t *device = json_is_object(options) ? json_object_get(options, "device") : NULL;
-    return json_is_string(device) ? json_string_value(device) : NULL;
+    if (!device)
+        return NULL;
+    const char *v = sg_jx_value_str(r, device, where);
+    return v && v[0] ? v : NULL;
 }
 
-static int mounts_one_mount(json_t *mnt, sg_mount_list *l, char *err, size_t errsz)
+static int mounts_volume_mount(json_t *mnt, const char *where, const char *source,
+                               const char *target, sg_mount_list *l, sg_jx *r)
+{
+    json_t *vo = sg_jx_object(r, mnt, where, "VolumeOptions");
+    json_t *dc = sg_jx_object(r, vo, where, "DriverConfig");
+    json_t *opts = sg_jx_object(r, dc, where, "Options");
+    const char *device = mounts_local_device_opt(r, sg_jx_str(r, dc, where, "Name"), opts, where);
+    if (device)
+        return mounts_push(l, SG_MOUNT_LOCAL_DEVICE, device, target, where);
+    if (source && source[0])
+        return mounts_push(l, SG_MOUNT_VOLUME, source, target, where);
+    return 0;
+}
+
+static int mounts_one_mount(json_t *mnt, const char *where, sg_mount_list *l, sg_jx *r)
 {
     if (!json_is_object(mnt)) {
-        snprintf(err, errsz, "Mounts entries must be objects");
-        return -1;
-    }
-    const char *type = str_field(mnt, "Type");
-    const char *source = str_field(mnt, "Source");
-    const char *target = str_field(mnt, "Target");
-    /* dockerd compares types exactly; anything that is not clearly some
-     * other type is treated as a bind, to err on the safe side. */
-    bool is_volume = type && strcmp(type, "volume") == 0;
-    bool is_other = type && (strcmp(type, "tmpfs") == 0 || strcmp(type, "npipe") == 0 ||
-                             strcmp(type, "cluster") == 0);
-    if (is_other)
+        sg_jx_fail(r, "%s entries must be objects", where);
         return 0;
-    if (!is_volume) {
-        if (source && mounts_push(l, SG_MOUNT_BIND, source, target) != 0)
-            return -1;
+    }
+    const char *type = sg_jx_str(r, mnt, where, "Type");
+    const char *source = sg_jx_str(r, mnt, where, "Source");
+    const char *target = sg_jx_str(r, mnt, where, "Target");
+    /* dockerd compares types exactly; anything that is not clearly another
+     * type is treated as a bind, to err on the safe side. */
+    if (type && (strcmp(type, "tmpfs") == 0 || strcmp(type, "npipe") == 0 ||
+                 strcmp(type, "cluster") == 0 || strcmp(type, "image") == 0))
+        return 0;
+    size_t before = l->n;
+    int rc;
+    if (type && strcmp(type, "volume") == 0) {
+        rc = mounts_volume_mount(mnt, where, source, target, l, r);
     } else {
-        json_t *vo = sg_gojson_get(mnt, "VolumeOptions", NULL);
-        json_t *dc = vo ? sg_gojson_get(vo, "DriverConfig", NULL) : NULL;
-        const char *device = dc ? mounts_local_device(sg_gojson_get(dc, "Name", NULL),
-                                                      sg_gojson_get(dc, "Options", NULL))
-                                : NULL;
-        if (device && mounts_push(l, SG_MOUNT_LOCAL_DEVICE, device, target) != 0)
-            return -1;
-        if (!device && source && source[0] &&
-            mounts_push(l, SG_MOUNT_VOLUME, source, target) != 0)
-            return -1;
+        rc = source ? mounts_push(l, SG_MOUNT_BIND, source, target, where) : 0;
+        json_t *bo = sg_jx_object(r, mnt, where, "BindOptions");
+        const char *prop = sg_jx_str(r, bo, where, "Propagation");
+        if (rc == 0 && l->n > before && prop)
+            rc = mounts_set_propagation(&l->items[l->n - 1], prop, strlen(prop));
     }
-    if (l->n > 0 && !l->items[l->n - 1].mount && !l->items[l->n - 1].binds)
+    if (rc == 0 && l->n > before)
         l->items[l->n - 1].mount = mnt;
+    return rc;
+}
+
+/* obj_where is obj's key path, where that of its Mounts (both static). */
+static int mounts_array(json_t *obj, const char *obj_where, const char *where,
+                        sg_mount_list *l, sg_jx *r)
+{
+    json_t *mounts = sg_jx_array(r, obj, obj_where, "Mounts");
+    for (size_t i = 0; i < json_array_size(mounts); i++)
+        if (mounts_one_mount(json_array_get(mounts, i), where, l, r) != 0)
+            return -1;
     return 0;
 }
 
-static int mounts_array(json_t *mounts, sg_mount_list *l, char *err, size_t errsz)
+/* ---- VolumesFrom ----------------------------------------------------------- */
+
+static int mounts_volumes_from(json_t *hc, sg_mount_list *l, sg_jx *r)
 {
-    if (!mounts || json_is_null(mounts))
-        return 0;
-    if (!json_is_array(mounts)) {
-        snprintf(err, errsz, "Mounts must be an array");
-        return -1;
-    }
-    size_t i;
-    json_t *v;
-    json_array_foreach(mounts, i, v)
-    {
-        if (mounts_one_mount(v, l, err, errsz) != 0)
+    json_t *vf = sg_jx_array(r, hc, "HostConfig", "VolumesFrom");
+    for (size_t i = 0; i < json_array_size(vf); i++) {
+        const char *s = sg_jx_item_str(r, vf, i, "HostConfig.VolumesFrom");
+        if (!s || !s[0])
+            continue;
+        char *name = strndup(s, strcspn(s, ":"));
+        int rc = name ? mounts_push(l, SG_MOUNT_VOLUMES_FROM, name, "", "HostConfig.VolumesFrom")
+                      : -1;
+        free(name);
+        if (rc != 0)
             return -1;
     }
     return 0;
 }
 
-static int mounts_volumes_from(json_t *hc, sg_mount_list *l, char *err, size_t errsz)
+int sg_mounts_of_hostconfig(json_t *hc, sg_mount_list *out, sg_jx *r)
 {
-    json_t *vf = sg_gojson_get(hc, "VolumesFrom", NULL);
-    if (!vf || json_is_null(vf))
+    if (!json_is_object(hc))
         return 0;
-    if (!json_is_array(vf)) {
-        snprintf(err, errsz, "HostConfig.VolumesFrom must be an array of strings");
-        return -1;
-    }
-    size_t i;
-    json_t *v;
-    json_array_foreach(vf, i, v)
-    {
-        if (!json_is_string(v)) {
-            snprintf(err, errsz, "HostConfig.VolumesFrom entries must be strings");
-            return -1;
-        }
-        char name[512];
-        const char *s = json_string_value(v);
-        snprintf(name, sizeof name, "%.*s", (int)strcspn(s, ":"), s);
-        if (mounts_push(l, SG_MOUNT_VOLUMES_FROM, name, "") != 0)
-            return -1;
-    }
-    return 0;
-}
-
-int sg_mounts_of_create(json_t *body, sg_mount_list *out, char *err, size_t errsz)
-{
-    if (!json_is_object(body)) {
-        snprintf(err, errsz, "the body must be a JSON object");
-        return -1;
-    }
-    json_t *hc = sg_gojson_get(body, "HostConfig", NULL);
-    if (!hc || json_is_null(hc))
-        return 0;
-    if (!json_is_object(hc)) {
-        snprintf(err, errsz, "HostConfig must be an object");
-        return -1;
-    }
-    if (mounts_binds(hc, out, err, errsz) != 0 ||
-        mounts_array(sg_gojson_get(hc, "Mounts", NULL), out, err, errsz) != 0 ||
-        mounts_volumes_from(hc, out, err, errsz) != 0)
+    if (mounts_binds(hc, out, r) != 0 ||
+        mounts_array(hc, "HostConfig", "HostConfig.Mounts", out, r) != 0 ||
+        mounts_volumes_from(hc, out, r) != 0)
         return -1;
     return 0;
 }
 
-int sg_mounts_of_service(json_t *spec, sg_mount_list *out, char *err, size_t errsz)
+int sg_mounts_of_container_spec(json_t *cs, sg_mount_list *out, sg_jx *r)
 {
-    json_t *tt = json_is_object(spec) ? sg_gojson_get(spec, "TaskTemplate", NULL) : NULL;
-    json_t *cs = json_is_object(tt) ? sg_gojson_get(tt, "ContainerSpec", NULL) : NULL;
-    if (!json_is_object(cs))
-        return 0;
-    return mounts_array(sg_gojson_get(cs, "Mounts", NULL), out, err, errsz);
+    return json_is_object(cs) ? mounts_array(cs, "TaskTemplate.ContainerSpec",
+                                             "TaskTemplate.ContainerSpec.Mounts", out, r)
+                              : 0;
 }
+
+/* ---- existing containers and volumes ------------------------------------- */
 
 int sg_mounts_of_inspect(json_t *inspect, sg_mount_list *out)
 {
@@ -228,13 +246,18 @@ int sg_mounts_of_inspect(json_t *inspect, sg_mount_list *out)
         json_t *src = json_object_get(m, "Source");
         json_t *name = json_object_get(m, "Name");
         json_t *dst = json_object_get(m, "Destination");
+        json_t *prop = json_object_get(m, "Propagation");
         const char *target = json_is_string(dst) ? json_string_value(dst) : "";
         const char *t = json_is_string(type) ? json_string_value(type) : "";
         int rc = 0;
+        size_t before = out->n;
         if (strcmp(t, "volume") == 0 && json_is_string(name))
-            rc = mounts_push(out, SG_MOUNT_VOLUME, json_string_value(name), target);
+            rc = mounts_push(out, SG_MOUNT_VOLUME, json_string_value(name), target, "Mounts");
         else if (strcmp(t, "bind") == 0 && json_is_string(src))
-            rc = mounts_push(out, SG_MOUNT_BIND, json_string_value(src), target);
+            rc = mounts_push(out, SG_MOUNT_BIND, json_string_value(src), target, "Mounts");
+        if (rc == 0 && out->n > before && json_is_string(prop))
+            rc = mounts_set_propagation(&out->items[out->n - 1], json_string_value(prop),
+                                        strlen(json_string_value(prop)));
         if (rc != 0)
             return -1;
     }
@@ -243,9 +266,22 @@ int sg_mounts_of_inspect(json_t *inspect, sg_mount_list *out)
 
 const char *sg_mounts_volume_device(json_t *volume)
 {
-    return mounts_local_device(json_object_get(volume, "Driver"),
-                               json_object_get(volume, "Options"));
+    json_t *driver = json_object_get(volume, "Driver");
+    json_t *options = json_object_get(volume, "Options");
+    const char *d = json_is_string(driver) ? json_string_value(driver) : "";
+    if (d[0] && strcmp(d, "local") != 0)
+        return NULL;
+    json_t *device = json_is_object(options) ? json_object_get(options, "device") : NULL;
+    return json_is_string(device) && json_string_value(device)[0] ? json_string_value(device)
+                                                                   : NULL;
 }
+
+bool sg_mounts_device_is_host_path(const char *device)
+{
+    return device && device[0] == '/' && device[1] != '/';
+}
+
+/* ---- rewrites ------------------------------------------------------------ */
 
 int sg_mount_set_source(sg_mount *m, const char *host_path)
 {

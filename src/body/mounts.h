@@ -3,17 +3,17 @@
  * host path into a container, found in dockerd's own terms.
  *
  * Sources of mounts, per DESIGN.md section 2:
- *   HostConfig.Binds         "SRC:DST[:opts]" (SRC absolute → bind, else a
- *                            named volume)
+ *   HostConfig.Binds         "SRC:DST[:opts]" (SRC absolute: a bind, else a
+ *                            named volume), split like dockerd's Linux parser
  *   HostConfig.Mounts[]      Type "bind" (Source), Type "volume" (Source is a
  *                            volume name; VolumeOptions.DriverConfig may
- *                            declare a local-driver bind inline)
+ *                            declare a local-driver volume inline)
  *   HostConfig.VolumesFrom   "container[:ro|rw]"
- *   services: Spec.TaskTemplate.ContainerSpec.Mounts[] (same as Mounts)
+ *   services: TaskTemplate.ContainerSpec.Mounts[] (same as Mounts)
  *   inspect:  Mounts[] of a container that exists (Type, Source, Name)
- * Keys are looked up the way dockerd matches them (gojson), and each mount
- * remembers where it came from so that an allowed request can be rewritten
- * in place.
+ * Keys are read the way dockerd decodes them (jsonx: folded keys, typed
+ * values, no NUL), and each mount remembers where it came from so that an
+ * allowed request can be rewritten in place and a refusal can name the key.
  */
 #ifndef SG_MOUNTS_H
 #define SG_MOUNTS_H
@@ -22,20 +22,25 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "body/jsonx.h"
+
 typedef enum {
-    SG_MOUNT_BIND,         /* source is a host path                       */
-    SG_MOUNT_VOLUME,       /* source is a volume name (options in dockerd) */
-    SG_MOUNT_LOCAL_DEVICE, /* local-driver volume declared inline: device  */
-    SG_MOUNT_VOLUMES_FROM, /* source is a container name or id            */
+    SG_MOUNT_BIND,         /* source is a host path                        */
+    SG_MOUNT_VOLUME,       /* source is a volume name (options in dockerd)  */
+    SG_MOUNT_LOCAL_DEVICE, /* local-driver volume declared inline: source is
+                              its "device" option                           */
+    SG_MOUNT_VOLUMES_FROM, /* source is a container name or id             */
 } sg_mount_kind;
 
 typedef struct {
     sg_mount_kind kind;
-    char *source;   /* host path, volume name, or container               */
-    char *target;   /* path inside the container ("" for volumes-from)    */
-    json_t *binds;  /* the Binds array this came from (borrowed), or NULL */
-    size_t index;   /* position in binds                                   */
-    json_t *mount;  /* the Mounts[] object this came from (borrowed)       */
+    char *source;      /* host path, volume name, device, or container       */
+    char *target;      /* path inside the container ("" for volumes-from)    */
+    char *propagation; /* bind propagation as written ("" if none)           */
+    const char *where; /* key path it came from, e.g. "HostConfig.Binds"     */
+    json_t *binds;     /* the Binds array this came from (borrowed), or NULL */
+    size_t index;      /* position in binds                                  */
+    json_t *mount;     /* the Mounts[] object this came from (borrowed)      */
 } sg_mount;
 
 typedef struct {
@@ -43,21 +48,30 @@ typedef struct {
     size_t n, cap;
 } sg_mount_list;
 
-/* A container create body (the whole JSON object). -1 + err on a value
- * dockerd would not accept either (wrong types). */
-int sg_mounts_of_create(json_t *body, sg_mount_list *out, char *err, size_t errsz);
-/* A service spec (create or update body). */
-int sg_mounts_of_service(json_t *spec, sg_mount_list *out, char *err, size_t errsz);
-/* GET /containers/{id}/json of an existing container. */
+/*
+ * The mounts of a HostConfig object (Binds, Mounts, VolumesFrom). Problems a
+ * body can have (a wrong type, a NUL, a bind spec dockerd refuses) go into
+ * r; -1 only when out of memory.
+ */
+int sg_mounts_of_hostconfig(json_t *hc, sg_mount_list *out, sg_jx *r);
+/* A service's TaskTemplate.ContainerSpec (Mounts only). */
+int sg_mounts_of_container_spec(json_t *cs, sg_mount_list *out, sg_jx *r);
+/* GET /containers/{id}/json of an existing container: its actual mounts. */
 int sg_mounts_of_inspect(json_t *inspect, sg_mount_list *out);
-/* Options of GET /volumes/{name}: the host path a local volume binds, or
- * NULL if it binds none. */
+
+/* Options of GET /volumes/{name}: the "device" a local volume mounts, or
+ * NULL if it mounts none. */
 const char *sg_mounts_volume_device(json_t *volume);
+/* Is a local volume's device a host path (absolute, not a CIFS "//host")?
+ * tmpfs, NFS ("host:/export") and the like are not. */
+bool sg_mounts_device_is_host_path(const char *device);
 
 void sg_mount_list_free(sg_mount_list *l);
 
 /* Rewrites, for allowed requests. */
 int sg_mount_set_source(sg_mount *m, const char *host_path);
+/* Append "host_path:target" to the create body's HostConfig.Binds (made
+ * if missing). */
 int sg_mounts_add_bind(json_t *body, const char *host_path, const char *target);
 
 #endif

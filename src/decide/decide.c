@@ -1,39 +1,23 @@
 /*
  * decide.c — the per-request decision point (see decide.h).
  *
- * On the restricted socket the commandList comes first (commands.c); then
- * the requests that can mount host paths go to the body decision
- * (mount_decision.c), on either socket; everything else passes.
+ * In order: the commandList on the restricted socket (commands.c); the
+ * rules on the request line (rule_requests.c); then which requests need
+ * their body or their target looked at (decision.c), and what for.
  */
 #include "decide/decide.h"
 
 #include <stdio.h>
 #include <string.h>
 
-const char *sg_socket_kind_name(sg_socket_kind kind)
-{
-    return kind == SG_SOCKET_RESTRICTED ? "restricted" : "public";
-}
-
-/* Routes whose body (or, for start, whose container) can bind a host path. */
-static bool route_can_mount(route_id id)
-{
-    switch (id) {
-    case ROUTE_CONTAINER_CREATE:
-    case ROUTE_CONTAINER_START:
-    case ROUTE_SERVICE_CREATE:
-    case ROUTE_SERVICE_UPDATE:
-        return true;
-    default:
-        return false;
-    }
-}
+#include "decide/rules.h"
+#include "http/query.h"
 
 /* The commandList: only on the restricted socket, only with the policy on. */
 static bool command_list_blocks(const sg_settings *policy, const sg_request_ctx *ctx,
                                 sg_verdict *v)
 {
-    if (ctx->socket != SG_SOCKET_RESTRICTED || !policy->eci_enabled ||
+    if (ctx->caller.socket != SG_SOCKET_RESTRICTED || !policy->eci_enabled ||
         policy->commands_type == SG_COMMANDS_NONE)
         return false;
     route_id route = ctx->route_status == ROUTER_MATCH ? ctx->match->route : ROUTE_NONE;
@@ -55,16 +39,106 @@ static bool command_list_blocks(const sg_settings *policy, const sg_request_ctx 
     return true;
 }
 
+static bool request_rules_refuse(const sg_settings *policy, const sg_request_ctx *ctx,
+                                 sg_verdict *v)
+{
+    route_id route = ctx->route_status == ROUTER_MATCH ? ctx->match->route : ROUTE_NONE;
+    sg_request_refusal r;
+    if (!sg_requests_refuse(policy, ctx->caller.socket, v->isolated, route, ctx->match->query,
+                            ctx->match->query_len, ctx->content_type, &r))
+        return false;
+    v->kind = SG_VERDICT_DENY;
+    v->status = r.status;
+    v->log = true;
+    snprintf(v->message, sizeof v->message, "%s", r.message);
+    snprintf(v->rule, sizeof v->rule, "%s", r.rule);
+    return true;
+}
+
+/* What an isolated caller does to an existing container, by route. */
+static const char *existing_action(route_id route)
+{
+    switch (route) {
+    case ROUTE_CONTAINER_ATTACH:
+    case ROUTE_CONTAINER_ATTACH_WS: return "attach to";
+    case ROUTE_CONTAINER_ARCHIVE_PUT: return "copy files into";
+    case ROUTE_CONTAINER_ARCHIVE_GET:
+    case ROUTE_CONTAINER_ARCHIVE_HEAD: return "copy files from";
+    case ROUTE_CONTAINER_RESTART: return "restart";
+    case ROUTE_COMMIT: return "commit";
+    default: return NULL;
+    }
+}
+
+static void plan(sg_verdict *v, sg_verdict_kind kind, sg_plan p, const char *rule)
+{
+    v->kind = kind;
+    v->plan = p;
+    snprintf(v->rule, sizeof v->rule, "%s", rule);
+}
+
+/* The name in the route's first variable ({name}, {id}). */
+static void subject_from_path(const router_match *m, sg_verdict *v)
+{
+    const router_span *s = &m->vars[0];
+    snprintf(v->subject, sizeof v->subject, "%.*s", (int)s->len, s->start);
+}
+
+/* Which requests are looked at further, and how. */
+static void choose_plan(const sg_settings *policy, const sg_request_ctx *ctx, sg_verdict *v)
+{
+    if (ctx->route_status != ROUTER_MATCH)
+        return;
+    route_id route = ctx->match->route;
+    bool eci = policy->eci_enabled, iso = v->isolated;
+    bool ports = policy->ports != SG_PORTS_DEFAULT;
+    const char *action = iso ? existing_action(route) : NULL;
+    if (route == ROUTE_CONTAINER_CREATE && (eci || ports)) {
+        plan(v, SG_VERDICT_INSPECT_BODY, SG_PLAN_CREATE, "container create");
+    } else if (route == ROUTE_CONTAINER_START && eci) {
+        plan(v, SG_VERDICT_INSPECT_BODY, SG_PLAN_START, "container start");
+        subject_from_path(ctx->match, v);
+    } else if ((route == ROUTE_SERVICE_CREATE || route == ROUTE_SERVICE_UPDATE) &&
+               (eci || ports)) {
+        plan(v, SG_VERDICT_INSPECT_BODY, SG_PLAN_SERVICE, "service spec");
+    } else if (!iso) {
+        return;
+    } else if (action && route == ROUTE_COMMIT) {
+        plan(v, SG_VERDICT_CHECK_TARGET, SG_PLAN_EXISTING, "existing container");
+        v->action = action;
+        if (http_query_get(ctx->match->query, ctx->match->query_len, "container", v->subject,
+                           sizeof v->subject) != HTTP_QUERY_FOUND)
+            v->subject[0] = '\0'; /* dockerd answers that itself */
+        if (!v->subject[0])
+            plan(v, SG_VERDICT_ALLOW, SG_PLAN_NONE, "commit without a container");
+    } else if (action) {
+        plan(v, SG_VERDICT_CHECK_TARGET, SG_PLAN_EXISTING, "existing container");
+        v->action = action;
+        subject_from_path(ctx->match, v);
+    } else if (route == ROUTE_EXEC_CREATE) {
+        plan(v, SG_VERDICT_INSPECT_BODY, SG_PLAN_EXEC_CREATE, "exec create");
+        subject_from_path(ctx->match, v);
+    } else if (route == ROUTE_EXEC_START) {
+        plan(v, SG_VERDICT_CHECK_TARGET, SG_PLAN_EXEC_START, "exec start");
+        subject_from_path(ctx->match, v);
+    } else if (route == ROUTE_CONTAINER_UPDATE) {
+        plan(v, SG_VERDICT_INSPECT_BODY, SG_PLAN_UPDATE, "container update");
+    } else if (route == ROUTE_NETWORK_CREATE) {
+        plan(v, SG_VERDICT_INSPECT_BODY, SG_PLAN_NETWORK_CREATE, "network create");
+    } else if (route == ROUTE_NETWORK_CONNECT) {
+        plan(v, SG_VERDICT_CHECK_TARGET, SG_PLAN_NETWORK_CONNECT, "network connect");
+        subject_from_path(ctx->match, v);
+    }
+}
+
 void sg_decide_request(const sg_settings *policy, const sg_request_ctx *ctx,
                        sg_verdict *verdict)
 {
     memset(verdict, 0, sizeof *verdict);
     verdict->kind = SG_VERDICT_ALLOW;
-    if (command_list_blocks(policy, ctx, verdict))
+    verdict->isolated = sg_caller_isolated(policy, &ctx->caller);
+    if (command_list_blocks(policy, ctx, verdict) || request_rules_refuse(policy, ctx, verdict))
         return;
     strcpy(verdict->rule, policy->eci_enabled ? "no rule applies" : "policy off");
-    if (ctx->route_status == ROUTER_MATCH && route_can_mount(ctx->match->route)) {
-        verdict->kind = SG_VERDICT_INSPECT_BODY;
-        strcpy(verdict->rule, "socket mount check");
-    }
+    choose_plan(policy, ctx, verdict);
 }

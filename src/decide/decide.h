@@ -1,82 +1,117 @@
 /*
- * decide.h — the decision points of the request path.
+ * decide.h — the decision point of the request path.
  *
- * Every request passes sg_decide_request() after it is parsed and routed.
- * Requests that can put a host path into a container (container create and
- * start, service create and update) are then decided on their whole body by
- * sg_decide_body(), which may need dockerd (inspect a container, a volume,
- * an image) and the registry (digests): it is asynchronous and ends in a
- * callback. The gate (src/gate) knows nothing of policy; policy knows
- * nothing of client sockets and buffers. This is the seam between them.
+ * Every request passes sg_decide_request() after it is parsed and routed:
+ * the command list, the rules that need nothing but the request line
+ * (rule_requests.c), and the choice of what else must be looked at before
+ * the request may go on:
+ *
+ *   INSPECT_BODY  the body says what the container gets (create, start,
+ *                 exec, update, service, network create): the gate
+ *                 buffers it, then sg_decision_start() decides on it;
+ *   CHECK_TARGET  the request acts on something that exists (attach, copy
+ *                 into, commit, exec start, network connect): the gate asks
+ *                 sg_decision_start() before forwarding, and the body, if
+ *                 any, streams after the verdict.
+ *
+ * sg_decision_start() (decision.c) may need the engine and the registry: it
+ * is asynchronous and ends in a callback. The gate (src/gate) knows nothing
+ * of policy; policy knows nothing of client sockets and buffers. This is
+ * the seam between them.
  */
 #ifndef SG_DECIDE_H
 #define SG_DECIDE_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
-#include "http/http.h"
+#include "decide/caller.h"
 #include "decide/policy_env.h"
+#include "decide/verdict.h"
+#include "http/http.h"
 #include "policy/settings.h"
 #include "route/router.h"
 
 typedef enum {
-    SG_SOCKET_PUBLIC,     /* host users, CI, SDKs                      */
-    SG_SOCKET_RESTRICTED, /* containers allowed to mount the socket    */
-} sg_socket_kind;
-
-typedef enum {
-    SG_VERDICT_ALLOW,        /* forward (the body possibly rewritten)     */
-    SG_VERDICT_DENY,         /* answer status + message, forward nothing  */
-    SG_VERDICT_INSPECT_BODY, /* buffer the body, then sg_decide_body()    */
+    SG_VERDICT_ALLOW,        /* forward (the body possibly rewritten)          */
+    SG_VERDICT_DENY,         /* answer status + message, forward nothing       */
+    SG_VERDICT_INSPECT_BODY, /* buffer the body, then sg_decision_start()      */
+    SG_VERDICT_CHECK_TARGET, /* sg_decision_start() first; the body streams    */
 } sg_verdict_kind;
+
+/* What the asynchronous decision looks at (decision.c). */
+typedef enum {
+    SG_PLAN_NONE,
+    SG_PLAN_CREATE,           /* container create body                       */
+    SG_PLAN_START,            /* container start: its container; no body     */
+    SG_PLAN_EXISTING,         /* an existing container must be isolated      */
+    SG_PLAN_EXEC_CREATE,      /* exec config body, and its container         */
+    SG_PLAN_EXEC_START,       /* the exec instance, and its container        */
+    SG_PLAN_UPDATE,           /* container update body                       */
+    SG_PLAN_SERVICE,          /* service create/update body                  */
+    SG_PLAN_NETWORK_CREATE,   /* network create body (driver)                */
+    SG_PLAN_NETWORK_CONNECT,  /* the network a container joins               */
+} sg_plan;
 
 /* Largest body buffered for inspection; larger ones are refused (413). */
 #define SG_MAX_INSPECT_BODY (4 * 1024 * 1024)
 
-/* Every socket-mount denial starts like Docker Desktop's. */
-#define SG_ECI_PREFIX "enhanced container isolation: "
-
 typedef struct {
     sg_verdict_kind kind;
-    int status;          /* DENY: HTTP status                                */
-    char message[2048];  /* DENY: the Engine-style error message             */
-    char rule[1400];     /* what decided, for the log                        */
-    char image[600];     /* the image concerned, if any                      */
-    bool rewritten;      /* ALLOW: the forwarded body differs (socket, pin)  */
-    bool log;            /* worth a log line (denials, rewrites)             */
+    sg_plan plan;         /* INSPECT_BODY / CHECK_TARGET                      */
+    char subject[512];    /* the container, exec or network acted on         */
+    const char *action;   /* EXISTING: "attach to", "copy files into", …     */
+    bool isolated;        /* the isolation rules bind the caller              */
+    int status;           /* DENY: HTTP status                                */
+    char message[2048];   /* DENY: the Engine-style error message             */
+    char rule[1400];      /* what decided, for the log                        */
+    char image[600];      /* the image concerned, if any                      */
+    bool rewritten;       /* ALLOW: the forwarded body differs (socket, pin)  */
+    bool log;             /* worth a log line (denials, rewrites)             */
+    bool drop_body;       /* ALLOW: forward without the body (a start)        */
 } sg_verdict;
 
 typedef struct {
-    sg_socket_kind socket;
+    sg_caller caller;
     http_method method;
-    const char *target;        /* raw request target, NUL-terminated   */
+    const char *target;        /* raw request target, NUL-terminated        */
     router_status route_status;
-    const router_match *match; /* valid when route_status == ROUTER_MATCH */
+    const router_match *match; /* valid when route_status == ROUTER_MATCH   */
+    const char *content_type;  /* Content-Type value, NUL-terminated, or NULL */
+    bool body_chunked;         /* the body came chunked                      */
 } sg_request_ctx;
 
 void sg_decide_request(const sg_settings *policy, const sg_request_ctx *ctx,
                        sg_verdict *verdict);
 
 /*
- * The body decision is done: on ALLOW, body/len is what to forward (a
- * malloc'd buffer the callee takes over), or NULL to forward the body as
- * received.
+ * The asynchronous decision is done: on ALLOW, body/len is what to forward
+ * (a malloc'd buffer the callee takes over), or NULL to forward the body
+ * as received (when v->drop_body, forward none).
  */
-typedef void (*sg_body_decided_fn)(void *arg, const sg_verdict *v, char *body, size_t len);
+typedef void (*sg_decision_fn)(void *arg, const sg_verdict *v, char *body, size_t len);
 
-typedef struct sg_body_decision sg_body_decision;
+typedef struct sg_decision sg_decision;
 
 /*
- * Decide on a fully buffered body (len may be 0). ctx->match must stay valid
- * only during the call. Returns NULL if done already (cb was called).
+ * Decide on what `first` (from sg_decide_request) asked for, with the
+ * buffered body for INSPECT_BODY (len may be 0; NULL for CHECK_TARGET).
+ * ctx->match need only be valid during the call. Returns NULL if done
+ * already (cb was called).
  */
-sg_body_decision *sg_decide_body(sg_policy_env *env, const sg_settings *policy,
-                                 const sg_request_ctx *ctx, const char *body, size_t len,
-                                 sg_body_decided_fn cb, void *arg);
+sg_decision *sg_decision_start(sg_policy_env *env, const sg_settings *policy,
+                               const sg_request_ctx *ctx, const sg_verdict *first,
+                               const char *body, size_t len, sg_decision_fn cb, void *arg);
 /* The client went away: cb will not be called. */
-void sg_body_decision_cancel(sg_body_decision *d);
+void sg_decision_cancel(sg_decision *d);
 
-const char *sg_socket_kind_name(sg_socket_kind kind);
+/*
+ * The same decision for `sockgate explain --body`: runs on env's loop until
+ * done and prints every finding and edit to `to`. Returns the verdict.
+ */
+sg_verdict_kind sg_decision_explain(sg_policy_env *env, const sg_settings *policy,
+                                    const sg_request_ctx *ctx, const sg_verdict *first,
+                                    const char *body, size_t len, FILE *to);
 
 #endif

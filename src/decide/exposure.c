@@ -4,6 +4,8 @@
  */
 #include "decide/exposure.h"
 
+#include "decide/host_paths.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,7 +74,10 @@ size_t sg_exposure_check(const sg_protected_set *set, const char *source,
     struct stat src;
     if (resolved)
         resolved[0] = '\0';
-    if (!realpath(source, real) || stat(real, &src) != 0)
+    /* dockerd cleans the path lexically before the kernel resolves it: a
+     * realpath() of the raw string would read "/run/link/../docker.sock"
+     * through the link, where dockerd mounts /run/docker.sock. */
+    if (!sg_host_path_resolve(source, real) || stat(real, &src) != 0)
         return 0;
     if (resolved)
         snprintf(resolved, PATH_MAX, "%s", real);

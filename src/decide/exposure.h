@@ -4,7 +4,8 @@
  *
  * Protected sockets are the public, restricted and engine sockets and any
  * extra path the operator lists. A host path exposes one when, resolved on
- * the host (symlinks, "..", "//", hard links), it *is* that socket (same
+ * the host as dockerd will resolve it (cleaned, then symlinks followed; see
+ * host_paths.h) or through a hard link, it *is* that socket (same
  * device and inode) or it is a directory above it (/run, /var/run, /). The
  * comparison is by (st_dev, st_ino), never by string, and the socket paths
  * are stat'ed at every check, because dockerd or sockgate may have

@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "base/log.h"
-#include "engine/engine_client.h"
+#include "engine/engine.h"
 #include "policy/image_ref.h"
 
 typedef struct {
@@ -339,7 +339,7 @@ static void check_next_candidate(sg_image_check *k)
         char path[200];
         snprintf(path, sizeof path, "/images/%s/json", id);
         k->refs++;
-        k->engine = sg_engine_get(k->env->loop, k->env->engine_path, path,
+        k->engine = sg_engine_get(k->env->engine, path,
                                   check_on_candidate, k);
         if (!k->engine)
             k->refs--;
@@ -369,7 +369,7 @@ static void check_on_image_list(void *arg, int status, json_t *list)
 static void check_derived(sg_image_check *k)
 {
     k->refs++;
-    k->engine = sg_engine_get(k->env->loop, k->env->engine_path, "/images/json",
+    k->engine = sg_engine_get(k->env->engine, "/images/json",
                               check_on_image_list, k);
     if (!k->engine) {
         k->refs--;
@@ -436,7 +436,7 @@ void sg_image_check_cancel(sg_image_check *k)
 {
     k->cancelled = true;
     if (k->engine)
-        sg_engine_cancel(k->engine); /* its callback will not run: drop its ref */
+        sg_engine_cancel(k->env->engine, k->engine); /* its callback will not run: drop its ref */
     if (k->engine) {
         k->engine = NULL;
         k->refs--;

@@ -1,6 +1,6 @@
 /*
- * engine_client.c — asynchronous GET requests to dockerd (see
- * engine_client.h).
+ * engine_client.c — the engine of engine.h on dockerd's socket: asynchronous
+ * GET requests (see engine_client.h).
  *
  * Life of a request: connect → write the head → read until dockerd closes
  * (we asked for "Connection: close") → parse → callback → close. A timer
@@ -16,6 +16,12 @@
 #include "base/iobuf.h"
 #include "http/http.h"
 #include "route/router.h"
+
+typedef struct {
+    sg_engine base;      /* first: an sg_engine * is an engine_socket *   */
+    uv_loop_t *loop;
+    char *path;
+} engine_socket;
 
 struct sg_engine_req {
     uv_pipe_t pipe;
@@ -165,9 +171,10 @@ static char *engine_head(const char *path)
     return head;
 }
 
-sg_engine_req *sg_engine_get(uv_loop_t *loop, const char *engine_path,
-                             const char *path, sg_engine_cb cb, void *arg)
+static sg_engine_req *engine_socket_get(sg_engine *e, const char *path, sg_engine_cb cb,
+                                        void *arg)
 {
+    engine_socket *es = (engine_socket *)e;
     sg_engine_req *r = calloc(1, sizeof *r);
     if (!r)
         return NULL;
@@ -178,17 +185,42 @@ sg_engine_req *sg_engine_get(uv_loop_t *loop, const char *engine_path,
     }
     r->cb = cb;
     r->arg = arg;
-    uv_pipe_init(loop, &r->pipe, 0);
-    uv_timer_init(loop, &r->timer);
+    uv_pipe_init(es->loop, &r->pipe, 0);
+    uv_timer_init(es->loop, &r->timer);
     r->pipe.data = r->timer.data = r->connect.data = r;
     r->open_handles = 2;
     uv_timer_start(&r->timer, engine_timeout, SG_ENGINE_TIMEOUT_MS, 0);
-    uv_pipe_connect(&r->connect, &r->pipe, engine_path, engine_connected);
+    uv_pipe_connect(&r->connect, &r->pipe, es->path, engine_connected);
     return r;
 }
 
-void sg_engine_cancel(sg_engine_req *req)
+static void engine_socket_cancel(sg_engine *e, sg_engine_req *req)
 {
     req->cb = NULL;
     engine_finish(req, UV_ECANCELED, NULL);
+}
+
+static const sg_engine_ops engine_socket_ops = {
+    .get = engine_socket_get,
+    .cancel = engine_socket_cancel,
+};
+
+sg_engine *sg_engine_socket_new(uv_loop_t *loop, const char *engine_path)
+{
+    engine_socket *es = calloc(1, sizeof *es);
+    if (!es || !(es->path = strdup(engine_path))) {
+        free(es);
+        return NULL;
+    }
+    es->base.ops = &engine_socket_ops;
+    es->loop = loop;
+    return &es->base;
+}
+
+void sg_engine_socket_free(sg_engine *e)
+{
+    engine_socket *es = (engine_socket *)e;
+    if (es)
+        free(es->path);
+    free(es);
 }

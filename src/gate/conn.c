@@ -59,6 +59,8 @@ void sg_exchange_free(sg_exchange *ex)
     free(ex->target);
     free(ex->head);
     free(ex->match);
+    free(ex->pending);
+    free(ex->content_type);
     sg_settings_unref(ex->policy);
     sg_iobuf_free(&ex->inspect);
     free(ex);
@@ -110,7 +112,7 @@ void sg_conn_detach_upstream(sg_conn *c, bool reusable)
 static void conn_cancel_decision(sg_conn *c)
 {
     if (c->decision) {
-        sg_body_decision_cancel(c->decision);
+        sg_decision_cancel(c->decision);
         c->decision = NULL;
     }
 }
@@ -353,21 +355,13 @@ void sg_conn_process(sg_conn *c)
     sg_conn_update_flow(c);
 }
 
-/* Who is on the other end, for the audit log (unix sockets only). */
+/* Who is on the other end: for the isolation rules and the audit log. */
 static void conn_read_peer(sg_conn *c)
 {
     uv_os_fd_t fd;
-    struct ucred cred;
-    socklen_t len = sizeof cred;
-    c->peer_pid = -1;
-    c->peer_uid = (uid_t)-1;
-    c->peer_gid = (gid_t)-1;
-    if (uv_fileno((uv_handle_t *)&c->pipe, &fd) == 0 &&
-        getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
-        c->peer_pid = cred.pid;
-        c->peer_uid = cred.uid;
-        c->peer_gid = cred.gid;
-    }
+    if (uv_fileno((uv_handle_t *)&c->pipe, &fd) != 0)
+        fd = -1;
+    sg_caller_from_socket(fd, c->kind, &c->caller);
 }
 
 /*

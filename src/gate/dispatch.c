@@ -27,13 +27,13 @@ static void conn_log_decision(sg_conn *c, const sg_verdict *v)
     const char *verdict = v->kind == SG_VERDICT_DENY ? "denied"
                           : v->rewritten             ? "allowed, rewritten"
                                                      : "allowed";
-    json_t *f = json_pack("{s:I,s:i,s:i,s:i,s:s,s:s,s:s,s:s,s:s,s:s,s:i}", "conn",
-                          (json_int_t)c->id, "pid", (int)c->peer_pid, "uid",
-                          (int)c->peer_uid, "gid", (int)c->peer_gid, "socket",
-                          sg_socket_kind_name(c->kind), "method", http_method_name(c->ex->method),
-                          "target", c->ex->target, "image",
-                          v->image, "rule", v->rule, "verdict", verdict, "status",
-                          v->kind == SG_VERDICT_DENY ? v->status : 0);
+    const sg_caller *who = &c->caller;
+    json_t *f = json_pack("{s:I,s:i,s:i,s:i,s:s,s:b,s:s,s:s,s:s,s:s,s:s,s:i}", "conn",
+                          (json_int_t)c->id, "pid", (int)who->pid, "uid", (int)who->uid, "gid",
+                          (int)who->gid, "socket", sg_socket_kind_name(who->socket), "isolated",
+                          v->isolated, "method", http_method_name(c->ex->method), "target",
+                          c->ex->target, "image", v->image, "rule", v->rule, "verdict", verdict,
+                          "status", v->kind == SG_VERDICT_DENY ? v->status : 0);
     sg_log_event(SG_LOG_INFO, "decision", f);
 }
 
@@ -157,42 +157,86 @@ bool sg_conn_read_head(sg_conn *c)
 }
 
 
+static void conn_on_decided(void *arg, const sg_verdict *v, char *body, size_t len);
+
+/* The request context the decision code sees. */
+static sg_request_ctx conn_request_ctx(const sg_conn *c, const router_match *m,
+                                       router_status rs)
+{
+    const sg_exchange *ex = c->ex;
+    return (sg_request_ctx){.caller = c->caller, .method = ex->method, .target = ex->target,
+                            .route_status = rs, .match = m,
+                            .content_type = ex->content_type,
+                            .body_chunked = ex->req_body == HTTP_BODY_CHUNKED};
+}
+
+static void conn_keep_content_type(sg_exchange *ex, const http_request *req)
+{
+    const http_header *h = http_find_header(req->headers, req->n_headers, "content-type");
+    if (h)
+        ex->content_type = strndup(h->value, h->value_len);
+}
+
+/* Decide before forwarding, on what the request acts on; the body (if any)
+ * stays in c->in and streams once the verdict allows it. */
+static void conn_check_target(sg_conn *c, const sg_verdict *v, const router_match *m)
+{
+    sg_exchange *ex = c->ex;
+    sg_request_ctx ctx = conn_request_ctx(c, m, ROUTER_MATCH);
+    c->state = CONN_DECIDING;
+    sg_decision *d = sg_decision_start(&c->srv->env, ex->policy, &ctx, v, NULL, 0,
+                                       conn_on_decided, c);
+    if (d)
+        c->decision = d;
+}
+
 /* Decide a routed request; takes ownership of m. */
 bool sg_conn_begin(sg_conn *c, const http_request *req, router_match *m,
                    router_status rs)
 {
     sg_exchange *ex = c->ex;
     ex->policy = sg_settings_ref(c->srv->policy);
-    sg_request_ctx ctx = {.socket = c->kind, .method = req->method,
-                          .target = ex->target, .route_status = rs, .match = m};
+    conn_keep_content_type(ex, req);
+    sg_request_ctx ctx = conn_request_ctx(c, m, rs);
     sg_verdict v;
     sg_decide_request(ex->policy, &ctx, &v);
+    bool inspect = v.kind == SG_VERDICT_INSPECT_BODY;
     if (v.kind != SG_VERDICT_DENY) {
-        bool inspect = v.kind == SG_VERDICT_INSPECT_BODY;
         ex->head = sg_forward_head(req, m, inspect, &ex->head_len);
         if (inspect) {
             ex->match = m;
             m = NULL;
+            ex->pending = malloc(sizeof *ex->pending);
+            if (ex->pending)
+                *ex->pending = v;
         }
     }
-    free(m);
+    bool expect_continue = req->expect_continue;
     /* The parsed head points into c->in: nothing may use req after this. */
     sg_iobuf_consume(&c->in, req->head_len);
     if (v.kind == SG_VERDICT_DENY) {
+        free(m);
         conn_log_decision(c, &v);
         sg_conn_refuse(c, v.status, v.message);
         return !c->closing; /* kept alive: go on with a pipelined request */
     }
-    if (!ex->head) {
+    if (!ex->head || (inspect && !ex->pending)) {
+        free(m);
         sg_conn_abort(c, "out of memory");
         return false;
     }
-    if (v.kind == SG_VERDICT_INSPECT_BODY) {
+    if (v.kind == SG_VERDICT_CHECK_TARGET) {
+        conn_check_target(c, &v, m);
+        free(m);
+        return !c->closing && c->state != CONN_DECIDING;
+    }
+    free(m);
+    if (inspect) {
         if (ex->req_body == HTTP_BODY_LENGTH && ex->req_remaining > SG_MAX_INSPECT_BODY) {
             sg_conn_refuse(c, 413, "request body too large to inspect");
             return false;
         }
-        if (req->expect_continue) /* we read the body before dockerd does */
+        if (expect_continue) /* we read the body before dockerd does */
             sg_conn_write_client(c, "HTTP/1.1 100 Continue\r\n\r\n", 25);
         c->state = CONN_INSPECT_BODY;
         return true;
@@ -224,7 +268,7 @@ static bool conn_buffer_body(sg_conn *c)
     return true;
 }
 
-static void conn_on_body_decided(void *arg, const sg_verdict *v, char *body, size_t len)
+static void conn_on_decided(void *arg, const sg_verdict *v, char *body, size_t len)
 {
     sg_conn *c = arg;
     sg_exchange *ex = c->ex;
@@ -234,12 +278,12 @@ static void conn_on_body_decided(void *arg, const sg_verdict *v, char *body, siz
         free(body);
         sg_conn_refuse(c, v->status, v->message);
     } else {
-        if (body) { /* forward what was checked, never the bytes as received */
+        if (body || v->drop_body) { /* forward what was checked, never the bytes as received */
             sg_iobuf_free(&ex->inspect);
             ex->inspect.data = body;
-            ex->inspect.len = ex->inspect.cap = len;
+            ex->inspect.len = ex->inspect.cap = body ? len : 0;
         }
-        ex->inspected = true;
+        ex->inspected = ex->inspected || body || v->drop_body;
         c->state = CONN_CONNECTING;
         sg_upstream_acquire(c->srv, c);
     }
@@ -255,16 +299,18 @@ bool sg_conn_inspect_body(sg_conn *c)
     /* The match is only needed while the decision starts; the decision may
      * also end at once, and the callback may free the exchange. */
     router_match *m = ex->match;
+    sg_verdict *first = ex->pending;
     ex->match = NULL;
-    sg_request_ctx ctx = {.socket = c->kind, .method = ex->method,
-                          .target = ex->target, .route_status = ROUTER_MATCH,
-                          .match = m};
+    ex->pending = NULL;
+    sg_request_ctx ctx = conn_request_ctx(c, m, ROUTER_MATCH);
     c->state = CONN_DECIDING;
-    sg_body_decision *d = sg_decide_body(&c->srv->env, ex->policy, &ctx,
-                                         ex->inspect.data ? ex->inspect.data : "",
-                                         ex->inspect.len, conn_on_body_decided, c);
+    ex->inspected = true; /* the buffered body is what goes on, or none */
+    sg_decision *d = sg_decision_start(&c->srv->env, ex->policy, &ctx, first,
+                                       ex->inspect.data ? ex->inspect.data : "",
+                                       ex->inspect.len, conn_on_decided, c);
     if (d)
         c->decision = d;
     free(m);
-    return false; /* conn_on_body_decided moves the connection on */
+    free(first);
+    return false; /* conn_on_decided moves the connection on */
 }

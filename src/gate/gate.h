@@ -98,6 +98,8 @@ struct sg_server {
     uv_timer_t sweep_timer;  /* once a second: slow heads                 */
     uv_fs_event_t settings_watch; /* the settings file's directory        */
     uv_timer_t reload_timer; /* debounces file-change reloads             */
+    uv_timer_t info_timer;   /* GET /info every minute (engine_info.h)    */
+    sg_engine_req *info_req; /* while one is in flight                    */
     bool watching;
     uv_pipe_t status_pipe;   /* `sockgate status` (status.c)             */
     bool status_open;
@@ -111,8 +113,8 @@ struct sg_server {
 
 typedef enum {
     CONN_READ_HEAD,    /* waiting for the next request head            */
-    CONN_INSPECT_BODY, /* buffering a body for sg_decide_body()        */
-    CONN_DECIDING,     /* waiting for sg_decide_body()'s verdict       */
+    CONN_INSPECT_BODY, /* buffering a body for sg_decision_start()     */
+    CONN_DECIDING,     /* waiting for sg_decision_start()'s verdict    */
     CONN_CONNECTING,   /* head decided, waiting for an upstream        */
     CONN_EXCHANGE,     /* forwarding request body and/or response      */
     CONN_RELAY,        /* hijacked: raw bytes both ways                */
@@ -138,6 +140,8 @@ typedef struct {
     sg_iobuf inspect;        /* CONN_INSPECT_BODY: the decoded body       */
     bool inspected;          /* body was buffered and decided upon        */
     router_match *match;     /* kept only while a body is inspected       */
+    sg_verdict *pending;     /* the first verdict, while a decision waits */
+    char *content_type;      /* Content-Type, for the decision            */
     sg_settings *policy;     /* the policy this request is decided under  */
 
     bool resp_head_done;
@@ -159,10 +163,8 @@ struct sg_conn {
     sg_iobuf in;             /* client bytes not yet consumed            */
     sg_exchange *ex;
     sg_upstream *up;
-    sg_body_decision *decision; /* CONN_DECIDING: the pending decision   */
-    pid_t peer_pid;          /* SO_PEERCRED of the client, for the log   */
-    uid_t peer_uid;
-    gid_t peer_gid;
+    sg_decision *decision;   /* CONN_DECIDING: the pending decision      */
+    sg_caller caller;        /* who the client is (SO_PEERCRED), its socket */
     bool reading;
     bool client_eof;
     bool close_after;        /* close once the current exchange ends    */

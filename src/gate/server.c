@@ -19,6 +19,7 @@
 #include <sys/resource.h>
 
 #include "base/log.h"
+#include "engine/engine_client.h"
 #include "gate/gate.h"
 
 static void server_watch_digests(sg_server *srv);
@@ -40,6 +41,11 @@ static void server_finish(sg_server *srv)
     server_close_handle((uv_handle_t *)&srv->sig_int);
     server_close_handle((uv_handle_t *)&srv->sig_hup);
     server_close_handle((uv_handle_t *)&srv->drain_timer);
+    server_close_handle((uv_handle_t *)&srv->info_timer);
+    if (srv->info_req) {
+        sg_engine_cancel(srv->env.engine, srv->info_req);
+        srv->info_req = NULL;
+    }
 }
 
 void sg_server_conn_closed(sg_server *srv)
@@ -200,6 +206,8 @@ static void server_init_handles(sg_server *srv)
 {
     uv_timer_init(srv->loop, &srv->sweep_timer);
     uv_timer_init(srv->loop, &srv->reload_timer);
+    uv_timer_init(srv->loop, &srv->info_timer);
+    srv->info_timer.data = srv;
     srv->sweep_timer.data = srv->reload_timer.data = srv;
     uv_timer_start(&srv->sweep_timer, server_on_sweep, 1000, 1000);
     server_watch_settings(srv);
@@ -257,11 +265,48 @@ static void server_watch_digests(sg_server *srv)
     free(refs);
 }
 
+/*
+ * What the engine says of itself (user namespaces, default runtime),
+ * asked at start and every minute: the isolation rules read the default
+ * runtime, and whether dockerd remaps users is worth saying at start and
+ * whenever it changes.
+ */
+#define SERVER_INFO_EVERY_MS 60000
+
+static void server_on_info(void *arg, int status, json_t *body)
+{
+    sg_server *srv = arg;
+    srv->info_req = NULL;
+    sg_engine_info was = srv->env.info, now = was;
+    if (status == 200 && sg_engine_info_read(body, &now)) {
+        srv->env.info = now;
+        char line[256];
+        sg_engine_info_describe(&now, line, sizeof line);
+        bool changed = !was.known || was.userns != now.userns ||
+                       strcmp(was.default_runtime, now.default_runtime) != 0;
+        if (changed && now.userns)
+            sg_info("engine: %s", line);
+        else if (changed)
+            sg_warn("engine: %s", line);
+    }
+    json_decref(body);
+}
+
+static void server_on_info_timer(uv_timer_t *t)
+{
+    sg_server *srv = t->data;
+    if (!srv->info_req && !srv->draining)
+        srv->info_req = sg_engine_get(srv->env.engine, "/info", server_on_info, srv);
+}
+
 static int server_init_env(sg_server *srv)
 {
     sg_policy_env *env = &srv->env;
     env->loop = srv->loop;
-    env->engine_path = srv->cfg.engine_path;
+    env->engine = sg_engine_socket_new(srv->loop, srv->cfg.engine_path);
+    if (!env->engine)
+        return -1;
+    uv_timer_start(&srv->info_timer, server_on_info_timer, 0, SERVER_INFO_EVERY_MS);
     env->registry = srv->cfg.registry;
     env->restricted_path = server_restricted_path(srv);
     server_protect(srv);
@@ -278,6 +323,7 @@ static void server_free_env(sg_server *srv)
 {
     sg_protected_free(&srv->env.protected);
     free(srv->env.restricted_path);
+    sg_engine_socket_free(srv->env.engine);
 }
 
 static void server_close_all(uv_handle_t *h, void *arg)

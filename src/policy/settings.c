@@ -11,7 +11,9 @@
 #include "policy/settings.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <jansson.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +58,10 @@ void sg_settings_unref(sg_settings *s)
     for (size_t i = 0; i < s->n_commands; i++)
         free(s->commands[i]);
     free(s->commands);
+    for (size_t i = 0; i < s->n_shares; i++)
+        free(s->shares[i].path);
+    free(s->shares);
+    json_decref(s->exempt_written);
     free(s->source);
     free(s);
 }
@@ -253,6 +259,202 @@ static bool settings_eci(const settings_reader *r, json_t *eci, sg_settings *s)
     return !dsm || settings_socket_mount(r, dsm, s);
 }
 
+/* ---- Docker Desktop settings beside enhancedContainerIsolation ----------- */
+
+/*
+ * Settings Management writes most keys as {"locked": …, "value": …}; a bare
+ * value is taken too. NULL when the key is absent.
+ */
+static bool settings_value(const settings_reader *r, json_t *root, const char *key,
+                           json_t **out)
+{
+    json_t *v = json_object_get(root, key);
+    *out = NULL;
+    if (!v)
+        return true;
+    if (json_is_object(v)) {
+        json_t *locked = json_object_get(v, "locked");
+        if (locked && !json_is_boolean(locked)) {
+            char kp[128];
+            snprintf(kp, sizeof kp, "%s.locked", key);
+            return settings_fail(r, kp, "must be true or false");
+        }
+        v = json_object_get(v, "value");
+        if (!v) {
+            char kp[128];
+            snprintf(kp, sizeof kp, "%s.value", key);
+            return settings_fail(r, kp, "is missing");
+        }
+    }
+    *out = v;
+    return true;
+}
+
+static bool settings_ports(const settings_reader *r, json_t *root, sg_settings *s)
+{
+    json_t *v;
+    if (!settings_value(r, root, "portBindingBehavior", &v))
+        return false;
+    if (!v)
+        return true;
+    const char *t = json_string_value(v);
+    if (t && strcmp(t, "default-port-binding") == 0)
+        s->ports = SG_PORTS_DEFAULT;
+    else if (t && strcmp(t, "default-local-port-binding") == 0)
+        s->ports = SG_PORTS_DEFAULT_LOCAL;
+    else if (t && strcmp(t, "local-only-port-binding") == 0)
+        s->ports = SG_PORTS_LOCAL_ONLY;
+    else
+        return settings_fail(r, "portBindingBehavior",
+                             "must be \"default-port-binding\", \"default-local-port-binding\" "
+                             "or \"local-only-port-binding\"");
+    return true;
+}
+
+static bool settings_block_load(const settings_reader *r, json_t *root, sg_settings *s)
+{
+    json_t *v;
+    if (!settings_value(r, root, "blockDockerLoad", &v))
+        return false;
+    if (!v)
+        return true;
+    if (!json_is_boolean(v))
+        return settings_fail(r, "blockDockerLoad", "must be true or false");
+    s->block_load = json_is_true(v);
+    return true;
+}
+
+/* "$HOME", "$TMP", "$TEMP" or an absolute path. */
+static bool settings_share_path(const char *p)
+{
+    return strcmp(p, "$HOME") == 0 || strcmp(p, "$TMP") == 0 || strcmp(p, "$TEMP") == 0 ||
+           p[0] == '/';
+}
+
+static bool settings_shares(const settings_reader *r, json_t *root, sg_settings *s)
+{
+    const char *kp = "filesharingAllowedDirectories";
+    json_t *list;
+    if (!settings_value(r, root, kp, &list))
+        return false;
+    if (!list)
+        return true;
+    if (!json_is_array(list))
+        return settings_fail(r, kp, "must be an array of {\"path\": …, \"sharedByDefault\": …}");
+    s->shares_set = true;
+    s->shares = calloc(json_array_size(list) + 1, sizeof *s->shares);
+    if (!s->shares)
+        return settings_fail(r, kp, "out of memory");
+    size_t i;
+    json_t *e;
+    json_array_foreach(list, i, e)
+    {
+        json_t *path = json_object_get(e, "path");
+        json_t *dflt = json_object_get(e, "sharedByDefault");
+        if (!json_is_object(e) || !json_is_string(path))
+            return settings_fail(r, kp, "entry %zu must be an object with a \"path\" string",
+                                 i + 1);
+        if (dflt && !json_is_boolean(dflt))
+            return settings_fail(r, kp, "entry %zu: sharedByDefault must be true or false",
+                                 i + 1);
+        const char *p = json_string_value(path);
+        if (!settings_share_path(p) || strlen(p) != json_string_length(path))
+            return settings_fail(r, kp,
+                                 "entry %zu: path \"%s\" must be absolute, or $HOME, $TMP or "
+                                 "$TEMP",
+                                 i + 1, p);
+        sg_share_entry *se = &s->shares[s->n_shares++];
+        se->path = strdup(p);
+        se->shared_by_default = json_is_true(dflt);
+        if (!se->path)
+            return settings_fail(r, kp, "out of memory");
+    }
+    return true;
+}
+
+/* A user or group of sockgate.exemptFromIsolation: a name or a number. */
+static bool settings_exempt_id(const settings_reader *r, json_t *v, bool group, size_t i,
+                               sg_settings *s)
+{
+    const char *kp = group ? "sockgate.exemptFromIsolation.groups"
+                           : "sockgate.exemptFromIsolation.users";
+    long long id = -1;
+    if (json_is_integer(v)) {
+        id = json_integer_value(v);
+    } else if (json_is_string(v) && group) {
+        struct group *g = getgrnam(json_string_value(v));
+        id = g ? (long long)g->gr_gid : -1;
+    } else if (json_is_string(v)) {
+        struct passwd *pw = getpwnam(json_string_value(v));
+        id = pw ? (long long)pw->pw_uid : -1;
+    } else {
+        return settings_fail(r, kp, "entry %zu must be a name or a number", i + 1);
+    }
+    if (id < 0 || id > 0x7fffffffLL)
+        return settings_fail(r, kp, "entry %zu: no such %s \"%s\"", i + 1,
+                             group ? "group" : "user",
+                             json_is_string(v) ? json_string_value(v) : "(number)");
+    if (group)
+        s->exempt_gids[s->n_exempt_gids++] = (gid_t)id;
+    else
+        s->exempt_uids[s->n_exempt_uids++] = (uid_t)id;
+    return true;
+}
+
+static bool settings_exempt_list(const settings_reader *r, json_t *ex, bool group,
+                                 sg_settings *s)
+{
+    const char *name = group ? "groups" : "users";
+    char kp[64];
+    snprintf(kp, sizeof kp, "sockgate.exemptFromIsolation.%s", name);
+    json_t *list = json_object_get(ex, name);
+    if (!list)
+        return true;
+    if (!json_is_array(list))
+        return settings_fail(r, kp, "must be an array of names or numbers");
+    if (json_array_size(list) > SG_MAX_EXEMPT)
+        return settings_fail(r, kp, "more than %d entries", SG_MAX_EXEMPT);
+    size_t i;
+    json_t *v;
+    json_array_foreach(list, i, v)
+    {
+        if (!settings_exempt_id(r, v, group, i, s))
+            return false;
+    }
+    return true;
+}
+
+/* sockgate's own key: what Docker Desktop's format has no word for. */
+static bool settings_sockgate(const settings_reader *r, json_t *root, sg_settings *s)
+{
+    json_t *sg;
+    if (!settings_object(r, root, "sockgate", "sockgate", &sg))
+        return false;
+    if (!sg)
+        return true;
+    const char *key;
+    json_t *v;
+    json_object_foreach(sg, key, v)
+    {
+        if (strcmp(key, "exemptFromIsolation") != 0)
+            return settings_fail(r, "sockgate", "unknown key \"%s\" (known: exemptFromIsolation)",
+                                 key);
+    }
+    json_t *ex;
+    if (!settings_object(r, sg, "exemptFromIsolation", "sockgate.exemptFromIsolation", &ex))
+        return false;
+    if (!ex)
+        return true;
+    json_object_foreach(ex, key, v)
+    {
+        if (strcmp(key, "users") != 0 && strcmp(key, "groups") != 0)
+            return settings_fail(r, "sockgate.exemptFromIsolation",
+                                 "unknown key \"%s\" (known: users, groups)", key);
+    }
+    s->exempt_written = json_incref(ex);
+    return settings_exempt_list(r, ex, false, s) && settings_exempt_list(r, ex, true, s);
+}
+
 static bool settings_root(const settings_reader *r, json_t *root, sg_settings *s)
 {
     if (!json_is_object(root))
@@ -267,7 +469,10 @@ static bool settings_root(const settings_reader *r, json_t *root, sg_settings *s
     if (!settings_object(r, root, "enhancedContainerIsolation", "enhancedContainerIsolation",
                          &eci))
         return false;
-    return !eci || settings_eci(r, eci, s);
+    if (eci && !settings_eci(r, eci, s))
+        return false;
+    return settings_shares(r, root, s) && settings_ports(r, root, s) &&
+           settings_block_load(r, root, s) && settings_sockgate(r, root, s);
 }
 
 sg_settings *sg_settings_parse(const char *text, size_t len, const char *name,
@@ -314,19 +519,36 @@ sg_settings *sg_settings_load(const char *path, char *err, size_t errsz)
     return s;
 }
 
+const char *sg_port_behavior_name(sg_port_behavior b)
+{
+    switch (b) {
+    case SG_PORTS_DEFAULT_LOCAL: return "default-local-port-binding";
+    case SG_PORTS_LOCAL_ONLY: return "local-only-port-binding";
+    case SG_PORTS_DEFAULT: break;
+    }
+    return "default-port-binding";
+}
+
 json_t *sg_settings_describe(const sg_settings *p)
 {
-    json_t *images = json_array(), *commands = json_array();
+    json_t *images = json_array(), *commands = json_array(), *shares = json_array();
     for (size_t i = 0; i < p->n_images; i++)
         json_array_append_new(images, json_string(p->images[i].text));
     for (size_t i = 0; i < p->n_commands; i++)
         json_array_append_new(commands, json_string(p->commands[i]));
-    return json_pack("{s:s,s:b,s:b,s:o,s:b,s:s,s:o}", "source",
+    for (size_t i = 0; i < p->n_shares; i++)
+        json_array_append_new(shares, json_string(p->shares[i].path));
+    if (!p->shares_set)
+        json_array_append_new(shares, json_string("$HOME"));
+    json_t *exempt = p->exempt_written ? json_deep_copy(p->exempt_written) : json_object();
+    return json_pack("{s:s,s:b,s:b,s:o,s:b,s:s,s:o,s:o,s:o,s:s,s:b}", "source",
                      p->source ? p->source : "(none: no policy)", "eci", p->eci_enabled,
                      "locked", p->locked, "images", images, "allowDerivedImages",
                      p->allow_derived, "commandList",
                      p->commands_type == SG_COMMANDS_NONE    ? "none"
                      : p->commands_type == SG_COMMANDS_ALLOW ? "allow"
                                                              : "deny",
-                     "commands", commands);
+                     "commands", commands, "filesharingAllowedDirectories", shares,
+                     "exemptFromIsolation", exempt, "portBindingBehavior",
+                     sg_port_behavior_name(p->ports), "blockDockerLoad", p->block_load);
 }

@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include <jansson.h>
 
@@ -31,6 +32,23 @@ typedef enum {
     SG_COMMANDS_DENY,  /* everything but the listed commands              */
 } sg_commands_type;
 
+/* portBindingBehavior (Docker Desktop 4.52+). */
+typedef enum {
+    SG_PORTS_DEFAULT,       /* "default-port-binding": Docker's own behaviour   */
+    SG_PORTS_DEFAULT_LOCAL, /* "default-local-port-binding": no host IP means
+                               127.0.0.1 and ::1                                */
+    SG_PORTS_LOCAL_ONLY,    /* "local-only-port-binding": and any other host IP
+                               is refused                                       */
+} sg_port_behavior;
+
+/* One filesharingAllowedDirectories entry. */
+typedef struct {
+    char *path;             /* as written: "$HOME", "$TMP", "/srv/build"       */
+    bool shared_by_default; /* read and shown; has no effect on Linux          */
+} sg_share_entry;
+
+#define SG_MAX_EXEMPT 64
+
 typedef struct sg_settings {
     int refs;
     char *source;              /* path it was read from; NULL: built-in    */
@@ -43,6 +61,18 @@ typedef struct sg_settings {
     char **commands;           /* commandList.commands, as written          */
     size_t n_commands;
     sg_command_policy command_policy; /* the list compiled to routes         */
+    /* Isolation (DESIGN.md section 7), with the policy on. */
+    sg_share_entry *shares;    /* filesharingAllowedDirectories              */
+    size_t n_shares;
+    bool shares_set;           /* false: the key is absent, "$HOME" applies  */
+    uid_t exempt_uids[SG_MAX_EXEMPT]; /* sockgate.exemptFromIsolation.users  */
+    size_t n_exempt_uids;
+    gid_t exempt_gids[SG_MAX_EXEMPT]; /* sockgate.exemptFromIsolation.groups */
+    size_t n_exempt_gids;
+    json_t *exempt_written;    /* the exemption as written, for describe     */
+    /* Docker Desktop settings the Engine API can enforce, for everyone. */
+    sg_port_behavior ports;    /* portBindingBehavior                        */
+    bool block_load;           /* blockDockerLoad                            */
     char warnings[1024];       /* e.g. unsupported command names, ignored   */
 } sg_settings;
 
@@ -57,10 +87,11 @@ sg_settings *sg_settings_parse(const char *text, size_t len, const char *name,
 /* The policy used when no --settings file is given: no enforcement. */
 sg_settings *sg_settings_default(void);
 /* The effective policy as a JSON object (source, eci, locked, images,
- * allowDerivedImages, commandList, commands): for the log and for
- * `sockgate status`. A new reference. */
+ * allowDerivedImages, commandList, commands, the isolation settings, ports,
+ * load): for the log and for `sockgate status`. A new reference. */
 json_t *sg_settings_describe(const sg_settings *s);
 sg_settings *sg_settings_ref(sg_settings *s);
+const char *sg_port_behavior_name(sg_port_behavior b);
 void sg_settings_unref(sg_settings *s);
 
 #endif

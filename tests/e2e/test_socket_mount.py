@@ -308,7 +308,11 @@ def test_every_exposure_shape_is_denied(gate, links):
             status, resp = api(gate, "POST", path, body, chunked=chunked)
             msg = resp.get("message", "") if isinstance(resp, dict) else str(resp)
             results.append((name, chunked, path, status, msg))
-    bad = [r for r in results if r[3] != 403 or not r[4].startswith(PREFIX)]
+    # A body with two keys that fold alike is refused before any rule reads
+    # it (400): dockerd would merge them, which sockgate does not model.
+    bad = [r for r in results
+           if not (r[3] == 403 and r[4].startswith(PREFIX)) and
+           not (r[0] == "duplicate keys" and r[3] == 400 and "ambiguous" in r[4])]
     assert not bad, "\n".join(map(str, bad))
     assert len(results) >= 25
     assert out(engine_cli("ps", "-aq")) == before  # dockerd created nothing
@@ -324,8 +328,8 @@ def test_harmless_mounts_still_work(gate, scratch):
 def test_ambiguous_body_names_the_keys(gate):
     status, resp = api(gate, "POST", "/v1.41/containers/create",
                        b'{"Image":"bb","HostConfig":{"Binds":[],"binds":["/run:/r"]}}')
-    assert status == 403 and resp["message"].startswith(PREFIX), resp
-    assert "binds" in resp["message"].lower()
+    assert status == 400 and "ambiguous request body" in resp["message"], resp
+    assert '"binds"' in resp["message"] and '"Binds"' in resp["message"]
 
 
 # ---- registry outages --------------------------------------------------------------

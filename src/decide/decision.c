@@ -1,0 +1,647 @@
+/*
+ * decision.c — the asynchronous decision framework (see decide.h).
+ *
+ * One decision, for one request, in phases:
+ *
+ *   read    parse the body like dockerd (gojson; ambiguous bodies refused),
+ *           find the host configuration dockerd will use (hostconfig.c) and
+ *           read it into an sg_spec (spec.c);
+ *   facts   look up in the engine, all at once, every fact the rules will
+ *           read (rules.c, facts.c), following what the answers name;
+ *   rules   run the rule modules (isolation, ports, socket mount) on the
+ *           spec and the facts: findings and edits (verdict.h);
+ *   image   only when a protected socket would be mounted: prove the image
+ *           against the registry (image_verify.c), then rewrite;
+ *   finish  a finding refuses the request; otherwise the edits are applied
+ *           and the body that was checked is forwarded, re-serialised.
+ *
+ * Nothing here blocks: engine look-ups are requests on the loop, registry
+ * look-ups run on libuv's thread pool, and the gate keeps serving other
+ * connections. A decision holds a reference while a step is under way; when
+ * the client goes away it is cancelled: pending look-ups are cancelled and
+ * its callback is never called.
+ */
+#include "decide/decide.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "body/gojson.h"
+#include "body/hostconfig.h"
+#include "body/jsonx.h"
+#include "body/spec.h"
+#include "decide/facts.h"
+#include "decide/host_paths.h"
+#include "decide/image_verify.h"
+#include "decide/rules.h"
+
+typedef enum { PHASE_FACTS, PHASE_IMAGE, PHASE_DONE } decision_phase;
+
+struct sg_decision {
+    sg_policy_env *env;
+    sg_settings *s;
+    sg_caller caller;
+    bool isolated;
+    route_id route;
+    sg_plan plan;
+    char subject[512];
+    const char *action;
+    bool body_chunked;
+    size_t body_len;
+    json_t *body;          /* the parsed body (INSPECT_BODY plans)          */
+    sg_spec spec;          /* create, service, update                       */
+    json_t *image_holder;  /* the object whose "Image" names the image      */
+    char image[600];
+    bool exec_privileged;
+    sg_facts facts;
+    sg_allowed_dirs dirs;
+    sg_findings findings;
+    sg_edits edits;
+    sg_socket_exposures exposures;
+    sg_image_check *check;
+    decision_phase phase;
+    sg_verdict v;
+    FILE *explain;         /* sg_decision_explain(): print findings/edits   */
+    sg_decision_fn cb;
+    void *arg;
+    int refs;
+    bool cancelled, done;
+};
+
+/* ---- lifetime and the end ----------------------------------------------- */
+
+static void decision_unref(sg_decision *d)
+{
+    if (--d->refs > 0)
+        return;
+    sg_facts_free(&d->facts);
+    sg_spec_free(&d->spec);
+    json_decref(d->body);
+    sg_findings_free(&d->findings);
+    sg_edits_free(&d->edits);
+    sg_settings_unref(d->s);
+    free(d);
+}
+
+static void decision_print(const sg_decision *d)
+{
+    for (size_t i = 0; i < d->findings.n; i++)
+        fprintf(d->explain, "finding: %d [%s] %s\n", d->findings.items[i].status,
+                d->findings.items[i].rule, d->findings.items[i].message);
+    if (d->findings.dropped)
+        fprintf(d->explain, "finding: … and %zu more\n", d->findings.dropped);
+    for (size_t i = 0; i < d->edits.n; i++)
+        fprintf(d->explain, "edit: %s%s%s%s\n", d->edits.items[i].why,
+                d->edits.items[i].value ? " -> " : "",
+                d->edits.items[i].value ? d->edits.items[i].value : "",
+                d->edits.items[i].target ? d->edits.items[i].target : "");
+}
+
+static void decision_end(sg_decision *d, char *body, size_t len)
+{
+    if (d->done || d->cancelled) {
+        free(body);
+        return;
+    }
+    d->done = true;
+    d->phase = PHASE_DONE;
+    if (d->explain)
+        decision_print(d);
+    d->cb(d->arg, &d->v, body, len);
+    decision_unref(d); /* the owner's reference: the gate is done with us */
+}
+
+/* Refuse with the first finding. */
+static void decision_refuse(sg_decision *d)
+{
+    const sg_finding *f = &d->findings.items[0];
+    d->v.kind = SG_VERDICT_DENY;
+    d->v.status = f->status;
+    d->v.log = f->status != 404; /* dockerd's own "no such …" answers */
+    snprintf(d->v.message, sizeof d->v.message, "%s", f->message);
+    if (d->findings.n + d->findings.dropped > 1)
+        snprintf(d->v.rule, sizeof d->v.rule, "%s (and %zu more)", f->rule,
+                 d->findings.n + d->findings.dropped - 1);
+    else
+        snprintf(d->v.rule, sizeof d->v.rule, "%s", f->rule);
+    decision_end(d, NULL, 0);
+}
+
+/* A refusal of sockgate's own, outside the rules (malformed bodies). */
+__attribute__((format(printf, 3, 4)))
+static void decision_fail(sg_decision *d, int status, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    sg_findings_add_raw(&d->findings, status, "malformed request", msg);
+    decision_refuse(d);
+}
+
+static void decision_allow(sg_decision *d)
+{
+    d->v.kind = SG_VERDICT_ALLOW;
+    if (d->edits.n > 0) {
+        d->v.rewritten = true;
+        d->v.log = true;
+    }
+    if (!d->body) {
+        decision_end(d, NULL, 0);
+        return;
+    }
+    /* Forward what was checked, never the bytes as received. */
+    char *out = NULL;
+    if (sg_edits_apply(&d->edits, d->body) == 0)
+        out = json_dumps(d->body, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+    if (!out) {
+        decision_fail(d, 500, "sockgate: cannot rewrite the request body");
+        return;
+    }
+    decision_end(d, out, strlen(out));
+}
+
+static void decision_finish(sg_decision *d)
+{
+    if (d->findings.n > 0 || d->findings.dropped > 0)
+        decision_refuse(d);
+    else
+        decision_allow(d);
+}
+
+/* ---- the image proof (socket mounts) ------------------------------------- */
+
+static sg_rule_ctx decision_rule_ctx(const sg_decision *d)
+{
+    return (sg_rule_ctx){.policy = d->s, .env = d->env, .caller = &d->caller,
+                         .isolated = d->isolated, .dirs = &d->dirs, .facts = &d->facts};
+}
+
+/* The spec the socket rule rewrites or checks: the request's, or (start)
+ * the existing container's. */
+static const sg_spec *decision_socket_spec(const sg_decision *d)
+{
+    if (d->plan != SG_PLAN_START)
+        return &d->spec;
+    const sg_fact *f = sg_facts_find(&d->facts, SG_FACT_CONTAINER, d->subject);
+    return f && f->has_spec ? &f->spec : &d->spec;
+}
+
+static void decision_on_verdict(void *arg, const sg_image_verdict *iv)
+{
+    sg_decision *d = arg;
+    d->check = NULL;
+    if (d->cancelled || d->done)
+        return;
+    d->refs++;
+    snprintf(d->v.rule, sizeof d->v.rule, "%s", iv->rule);
+    snprintf(d->v.image, sizeof d->v.image, "%s", iv->image);
+    sg_rule_ctx rc = decision_rule_ctx(d);
+    const char *why = NULL;
+    if (!iv->allowed)
+        why = iv->reason;
+    else if (d->plan == SG_PLAN_START)
+        why = sg_socket_check_existing(&rc, decision_socket_spec(d), &d->exposures);
+    else
+        why = sg_socket_rewrite(&rc, &d->spec, &d->exposures, d->image_holder, iv->pinned,
+                                &d->edits);
+    if (why)
+        sg_socket_deny(&d->findings, iv->image, why);
+    d->v.log = true;
+    decision_finish(d);
+    decision_unref(d);
+}
+
+static void decision_image_arrived(sg_decision *d)
+{
+    const sg_fact *f = sg_facts_find(&d->facts, SG_FACT_IMAGE, d->image);
+    snprintf(d->v.image, sizeof d->v.image, "%s", d->image);
+    if (f && f->status == 404 && d->plan == SG_PLAN_CREATE) {
+        /* dockerd's own answer, so that `docker run` pulls and retries */
+        char msg[700];
+        snprintf(msg, sizeof msg, "No such image: %.600s", d->image);
+        sg_findings_add_raw(&d->findings, 404, "socket mount: image not found", msg);
+        decision_refuse(d);
+        return;
+    }
+    if (!f || f->status != 200) {
+        sg_socket_deny(&d->findings, d->image, "cannot inspect the image in the Docker Engine");
+        decision_refuse(d);
+        return;
+    }
+    /* The check holds no reference: it is cancelled with us. */
+    d->check = sg_image_verify(d->env, d->s, d->image, f->json, decision_on_verdict, d);
+}
+
+static void decision_prove_image(sg_decision *d)
+{
+    if (d->s->n_images == 0) {
+        sg_socket_deny(&d->findings, d->image, SG_NOT_LISTED_REASON);
+        decision_refuse(d);
+        return;
+    }
+    if (!d->image[0]) {
+        sg_socket_deny(&d->findings, "", "the request names no image");
+        decision_refuse(d);
+        return;
+    }
+    d->phase = PHASE_IMAGE;
+    if (sg_facts_find(&d->facts, SG_FACT_IMAGE, d->image)) {
+        decision_image_arrived(d);
+        return;
+    }
+    sg_facts_want(&d->facts, SG_FACT_IMAGE, d->image); /* facts_done follows */
+}
+
+/* ---- the rules -------------------------------------------------------------- */
+
+/* Socket mounts of the spec: none (go on), unknown (refuse), or some (the
+ * image must be proven). Returns true when the decision moved on. */
+static bool decision_socket(sg_decision *d, const sg_rule_ctx *rc, const sg_spec *spec)
+{
+    if (!d->s->eci_enabled)
+        return false;
+    sg_socket_find(rc, spec, &d->exposures);
+    if (d->exposures.unknown) {
+        sg_socket_deny(&d->findings, d->image, d->exposures.unknown_why);
+        decision_refuse(d);
+        return true;
+    }
+    if (d->exposures.n == 0)
+        return false;
+    if (d->findings.n > 0) { /* refused anyway: no need to ask the registry */
+        decision_refuse(d);
+        return true;
+    }
+    decision_prove_image(d);
+    return true;
+}
+
+/* The target of a start: its image is what the socket rule proves. */
+static void decision_start_image(sg_decision *d)
+{
+    const sg_fact *f = sg_facts_find(&d->facts, SG_FACT_CONTAINER, d->subject);
+    json_t *img = f ? json_object_get(json_object_get(f->json, "Config"), "Image") : NULL;
+    snprintf(d->image, sizeof d->image, "%s", json_is_string(img) ? json_string_value(img) : "");
+}
+
+static void decision_rules_exec_start(sg_decision *d, const sg_rule_ctx *rc)
+{
+    const sg_fact *f = sg_facts_find(&d->facts, SG_FACT_EXEC, d->subject);
+    if (f && f->status == 404) {
+        char msg[700];
+        snprintf(msg, sizeof msg, "No such exec instance: %.600s", d->subject);
+        sg_findings_add_raw(&d->findings, 404, "isolation: no such exec instance", msg);
+        return;
+    }
+    if (!f || f->status != 200) {
+        sg_findings_add(&d->findings, 403, "isolation: exec start",
+                        "cannot check exec instance \"%.100s\" with the Docker Engine%s",
+                        d->subject, sg_isolation_tail(rc));
+        return;
+    }
+    json_t *pc = json_object_get(f->json, "ProcessConfig");
+    sg_isolation_check_exec(rc, json_is_true(json_object_get(pc, "privileged")),
+                            "the exec instance is privileged", &d->findings);
+    json_t *cid = json_object_get(f->json, "ContainerID");
+    sg_isolation_check_existing(rc, json_is_string(cid) ? json_string_value(cid) : "",
+                                "exec into", &d->findings);
+}
+
+static void decision_rules(sg_decision *d)
+{
+    if (d->facts.overflow || d->facts.oom) {
+        sg_findings_add(&d->findings, 403, "look-ups",
+                        "the request names too many volumes, containers or networks to check");
+        decision_refuse(d);
+        return;
+    }
+    sg_rule_ctx rc = decision_rule_ctx(d);
+    sg_findings *out = &d->findings;
+    const sg_fact *image = d->image[0] ? sg_facts_find(&d->facts, SG_FACT_IMAGE, d->image)
+                                       : NULL;
+    switch (d->plan) {
+    case SG_PLAN_CREATE:
+    case SG_PLAN_SERVICE:
+        if (d->isolated)
+            sg_isolation_check(&rc, &d->spec, out, &d->edits);
+        sg_ports_check(&rc, &d->spec, d->plan == SG_PLAN_CREATE ? d->body : NULL, image, out,
+                       &d->edits);
+        if (decision_socket(d, &rc, &d->spec))
+            return;
+        break;
+    case SG_PLAN_START: {
+        const sg_fact *f = sg_facts_find(&d->facts, SG_FACT_CONTAINER, d->subject);
+        if (d->isolated || !f || f->status != 200)
+            sg_isolation_check_existing(&rc, d->subject, "start", out);
+        decision_start_image(d);
+        if (f && f->has_spec && out->n == 0 && decision_socket(d, &rc, &f->spec))
+            return;
+        break;
+    }
+    case SG_PLAN_EXISTING:
+        sg_isolation_check_existing(&rc, d->subject, d->action, out);
+        break;
+    case SG_PLAN_EXEC_CREATE:
+        sg_isolation_check_exec(&rc, d->exec_privileged, "ExecConfig.Privileged", out);
+        sg_isolation_check_existing(&rc, d->subject, "exec into", out);
+        break;
+    case SG_PLAN_EXEC_START:
+        decision_rules_exec_start(d, &rc);
+        break;
+    case SG_PLAN_UPDATE:
+        sg_isolation_check(&rc, &d->spec, out, NULL);
+        break;
+    case SG_PLAN_NETWORK_CONNECT:
+        sg_isolation_check_network(&rc, d->subject, "POST /networks/{id}/connect", out);
+        break;
+    case SG_PLAN_NETWORK_CREATE:
+    case SG_PLAN_NONE:
+        break; /* decided while reading the body */
+    }
+    decision_finish(d);
+}
+
+/* ---- facts ------------------------------------------------------------------ */
+
+static void decision_on_fact(void *arg, sg_fact *f)
+{
+    sg_decision *d = arg;
+    if (f->kind == SG_FACT_CONTAINER && f->has_spec)
+        sg_rules_want(&f->spec, &d->facts, d->isolated);
+    if (f->kind == SG_FACT_EXEC && f->status == 200) {
+        json_t *cid = json_object_get(f->json, "ContainerID");
+        if (json_is_string(cid))
+            sg_facts_want(&d->facts, SG_FACT_CONTAINER, json_string_value(cid));
+    }
+}
+
+static void decision_on_facts_done(void *arg)
+{
+    sg_decision *d = arg;
+    if (d->done || d->cancelled)
+        return;
+    d->refs++;
+    if (d->phase == PHASE_FACTS)
+        decision_rules(d);
+    else if (d->phase == PHASE_IMAGE && !d->check)
+        decision_image_arrived(d);
+    decision_unref(d);
+}
+
+/* ---- reading the request ----------------------------------------------------- */
+
+static json_t *decision_parse(sg_decision *d, const char *body, size_t len)
+{
+    sg_gojson_error jerr;
+    json_t *j = sg_gojson_parse(body, len, &jerr);
+    if (j)
+        return j;
+    if (jerr.status == SG_GOJSON_AMBIGUOUS)
+        decision_fail(d, 400,
+                      "sockgate: ambiguous request body: %s; dockerd would merge keys that "
+                      "differ only in case, which sockgate does not vouch for",
+                      jerr.message);
+    else
+        decision_fail(d, 400, "sockgate: the request body is not valid JSON: %s", jerr.message);
+    return NULL;
+}
+
+/* Create: the host configuration dockerd will use, read into the spec. */
+static void decision_read_create(sg_decision *d, sg_jx *r)
+{
+    sg_hostconfig hc;
+    sg_hostconfig_of_create(d->body, &hc);
+    if (hc.status == SG_HC_REFUSED) {
+        sg_jx_fail(r, "%s", hc.message + strlen("sockgate: "));
+        return;
+    }
+    if (hc.status == SG_HC_NONE && d->isolated) {
+        /* An isolated container's host configuration carries edits (its
+         * cgroup namespace): give it one. dockerd reads {} as no settings. */
+        const char *key = "HostConfig";
+        sg_gojson_get(d->body, "HostConfig", &key);
+        json_object_set_new(d->body, key, json_object());
+        sg_hostconfig_of_create(d->body, &hc);
+    }
+    d->image_holder = d->body;
+    const char *image = sg_jx_str(r, d->body, "Config", "Image");
+    snprintf(d->image, sizeof d->image, "%s", image ? image : "");
+    json_t *net = sg_jx_object(r, d->body, "Config", "NetworkingConfig");
+    if (sg_spec_from_create(hc.hc, net, &d->spec, r) != 0)
+        sg_jx_fail(r, "out of memory");
+}
+
+static void decision_read_service(sg_decision *d, sg_jx *r)
+{
+    sg_hostconfig hc;
+    sg_hostconfig_of_service(d->body, &hc);
+    if (hc.status == SG_HC_REFUSED) {
+        sg_jx_fail(r, "%s", hc.message + strlen("sockgate: "));
+        return;
+    }
+    d->image_holder = hc.hc;
+    const char *image = sg_jx_str(r, hc.hc, "TaskTemplate.ContainerSpec", "Image");
+    snprintf(d->image, sizeof d->image, "%s", image ? image : "");
+    if (sg_spec_from_service(d->body, &d->spec, r) != 0)
+        sg_jx_fail(r, "out of memory");
+}
+
+/* Read the body the plan needs; false when the decision already ended. */
+static bool decision_read_body(sg_decision *d, const char *body, size_t len)
+{
+    sg_jx r = {0};
+    if (d->plan == SG_PLAN_START) {
+        sg_hostconfig hc;
+        sg_hostconfig_of_start(len, d->body_chunked, &hc);
+        if (hc.status == SG_HC_REFUSED) {
+            decision_fail(d, 400, "%s", hc.message);
+            return false;
+        }
+        d->v.drop_body = true; /* dockerd would ignore what is there */
+        return true;
+    }
+    if (!(d->body = decision_parse(d, body, len)))
+        return false;
+    switch (d->plan) {
+    case SG_PLAN_CREATE: decision_read_create(d, &r); break;
+    case SG_PLAN_SERVICE: decision_read_service(d, &r); break;
+    case SG_PLAN_UPDATE: {
+        sg_hostconfig hc;
+        sg_hostconfig_of_update(d->body, &hc);
+        if (hc.status == SG_HC_REFUSED)
+            sg_jx_fail(&r, "%s", hc.message + strlen("sockgate: "));
+        else if (sg_spec_from_update(hc.hc, &d->spec, &r) != 0)
+            sg_jx_fail(&r, "out of memory");
+        break;
+    }
+    case SG_PLAN_EXEC_CREATE: d->exec_privileged = sg_spec_exec_privileged(d->body, &r); break;
+    case SG_PLAN_NETWORK_CREATE: {
+        sg_rule_ctx rc = decision_rule_ctx(d);
+        sg_isolation_check_network_create(&rc, d->body, &d->findings, &r);
+        break;
+    }
+    default: break;
+    }
+    if (r.failed) {
+        decision_fail(d, 400, "sockgate: %s", r.err);
+        return false;
+    }
+    return true;
+}
+
+/* Every fact the plan's rules read. */
+static void decision_want(sg_decision *d)
+{
+    sg_facts *fs = &d->facts;
+    switch (d->plan) {
+    case SG_PLAN_CREATE:
+    case SG_PLAN_SERVICE:
+        if (d->s->eci_enabled)
+            sg_rules_want(&d->spec, fs, d->isolated);
+        {
+            sg_rule_ctx rc = decision_rule_ctx(d);
+            if (sg_ports_need_image(&rc, &d->spec))
+                sg_facts_want(fs, SG_FACT_IMAGE, d->image);
+        }
+        break;
+    case SG_PLAN_START:
+    case SG_PLAN_EXISTING:
+    case SG_PLAN_EXEC_CREATE:
+        sg_facts_want(fs, SG_FACT_CONTAINER, d->subject);
+        break;
+    case SG_PLAN_EXEC_START:
+        sg_facts_want(fs, SG_FACT_EXEC, d->subject);
+        break;
+    case SG_PLAN_NETWORK_CONNECT:
+        sg_isolation_want_network(d->subject, fs);
+        break;
+    default:
+        break;
+    }
+}
+
+/* ---- entry points ------------------------------------------------------------ */
+
+static sg_decision *decision_new(sg_policy_env *env, const sg_settings *policy,
+                                 const sg_request_ctx *ctx, const sg_verdict *first,
+                                 sg_decision_fn cb, void *arg)
+{
+    sg_decision *d = calloc(1, sizeof *d);
+    if (!d)
+        return NULL;
+    d->env = env;
+    d->s = sg_settings_ref((sg_settings *)policy);
+    d->caller = ctx->caller;
+    d->isolated = first->isolated;
+    d->route = ctx->match ? ctx->match->route : ROUTE_NONE;
+    d->plan = first->plan;
+    d->action = first->action;
+    d->body_chunked = ctx->body_chunked;
+    snprintf(d->subject, sizeof d->subject, "%s", first->subject);
+    d->cb = cb;
+    d->arg = arg;
+    d->refs = 2; /* the owner's, and the starting function's until it returns */
+    d->v = *first;
+    d->v.kind = SG_VERDICT_ALLOW;
+    sg_facts_init(&d->facts, env->engine, decision_on_fact, decision_on_facts_done, d);
+    if (d->isolated)
+        sg_allowed_dirs_for(policy, &ctx->caller, &d->dirs);
+    return d;
+}
+
+/* Read what the plan needs, ask for its facts; the rules run once every
+ * answer is in (maybe at once). Returns whether the decision is done. */
+static bool decision_begin(sg_decision *d, const sg_verdict *first, const char *body,
+                           size_t len)
+{
+    d->body_len = len;
+    sg_facts_hold(&d->facts);
+    bool go = first->kind == SG_VERDICT_CHECK_TARGET ||
+              decision_read_body(d, body ? body : "", len);
+    if (go)
+        decision_want(d);
+    if (!d->done)
+        sg_facts_release(&d->facts); /* runs the rules if nothing is pending */
+    return d->done;
+}
+
+static void decision_oom(sg_decision_fn cb, void *arg)
+{
+    sg_verdict v = {.kind = SG_VERDICT_DENY, .status = 500};
+    strcpy(v.message, "sockgate: out of memory");
+    cb(arg, &v, NULL, 0);
+}
+
+sg_decision *sg_decision_start(sg_policy_env *env, const sg_settings *policy,
+                               const sg_request_ctx *ctx, const sg_verdict *first,
+                               const char *body, size_t len, sg_decision_fn cb, void *arg)
+{
+    sg_decision *d = decision_new(env, policy, ctx, first, cb, arg);
+    if (!d) {
+        decision_oom(cb, arg);
+        return NULL;
+    }
+    bool done = decision_begin(d, first, body, len);
+    decision_unref(d);
+    return done ? NULL : d;
+}
+
+typedef struct {
+    bool done;
+    sg_verdict v;
+    char *body;
+    size_t len;
+} explain_result;
+
+static void explain_done(void *arg, const sg_verdict *v, char *body, size_t len)
+{
+    explain_result *r = arg;
+    r->done = true;
+    r->v = *v;
+    r->body = body;
+    r->len = len;
+}
+
+sg_verdict_kind sg_decision_explain(sg_policy_env *env, const sg_settings *policy,
+                                    const sg_request_ctx *ctx, const sg_verdict *first,
+                                    const char *body, size_t len, FILE *to)
+{
+    explain_result res = {0};
+    sg_decision *d = decision_new(env, policy, ctx, first, explain_done, &res);
+    if (!d) {
+        fprintf(to, "out of memory\n");
+        return SG_VERDICT_DENY;
+    }
+    d->explain = to;
+    decision_begin(d, first, body, len);
+    decision_unref(d);
+    while (!res.done && uv_run(env->loop, UV_RUN_ONCE))
+        ;
+    if (!res.done) {
+        fprintf(to, "verdict: undecided (the loop ran dry)\n");
+        return SG_VERDICT_DENY;
+    }
+    if (res.v.kind == SG_VERDICT_DENY)
+        fprintf(to, "verdict: denied %d: %s\n", res.v.status, res.v.message);
+    else if (res.body)
+        fprintf(to, "verdict: allowed; forwarded body: %.*s\n", (int)res.len, res.body);
+    else
+        fprintf(to, "verdict: allowed%s\n", res.v.drop_body ? " (forwarded without a body)" : "");
+    free(res.body);
+    return res.v.kind;
+}
+
+void sg_decision_cancel(sg_decision *d)
+{
+    d->cancelled = true;
+    if (d->check) {
+        sg_image_check_cancel(d->check);
+        d->check = NULL;
+    }
+    sg_facts_free(&d->facts); /* pending look-ups are cancelled: no callbacks */
+    decision_unref(d);
+}

@@ -1,0 +1,143 @@
+/*
+ * rule_requests.c — rules decided on the request line alone, before any
+ * body is read (see rules.h).
+ *
+ *   everyone        blockDockerLoad: POST /images/load.
+ *   policy on       a form body (application/x-www-form-urlencoded or
+ *                   multipart/form-data): Go's ParseForm merges it into the
+ *                   query values dockerd reads, so a body could override
+ *                   the parameters sockgate checked. No Engine API client
+ *                   sends one.
+ *   isolated        engine-wide changes (swarm membership, plugins,
+ *                   checkpoints); routes sockgate does not know (dockerd 20.10
+ *                   still serves some the swagger dropped, such as the
+ *                   pre-1.24 /containers/{id}/copy); builds outside the
+ *                   default networks or under a cgroup parent; a service
+ *                   update that rolls back to a spec sockgate never checked.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "decide/rules.h"
+#include "http/query.h"
+
+__attribute__((format(printf, 4, 5)))
+static bool refuse(sg_request_refusal *out, int status, const char *rule, const char *fmt, ...)
+{
+    out->status = status;
+    snprintf(out->rule, sizeof out->rule, "%s", rule);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(out->message, sizeof out->message, fmt, ap);
+    va_end(ap);
+    return true;
+}
+
+/* Content types that Go's ParseForm / FormValue read as form values. */
+static bool is_form(const char *ct)
+{
+    if (!ct)
+        return false;
+    while (*ct == ' ' || *ct == '\t')
+        ct++;
+    return strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0 ||
+           strncasecmp(ct, "multipart/form-data", 19) == 0;
+}
+
+/* Changes to the whole engine: a swarm (a foreign manager could schedule
+ * anything here), plugins (they run outside any container's isolation, and
+ * /plugins/create checks no privileges at all), checkpoints (CRIU writes and
+ * deletes host directories). */
+static const char *engine_wide(route_id route)
+{
+    switch (route) {
+    case ROUTE_SWARM_INIT:
+    case ROUTE_SWARM_JOIN:
+    case ROUTE_SWARM_LEAVE:
+    case ROUTE_SWARM_UPDATE:
+    case ROUTE_SWARM_UNLOCK:
+    case ROUTE_NODE_UPDATE:
+        return "changing the swarm";
+    case ROUTE_PLUGIN_PULL:
+    case ROUTE_PLUGIN_UPGRADE:
+    case ROUTE_PLUGIN_ENABLE:
+    case ROUTE_PLUGIN_SET:
+    case ROUTE_PLUGIN_CREATE:
+        return "installing or configuring plugins";
+    case ROUTE_CHECKPOINT_CREATE:
+    case ROUTE_CHECKPOINT_DELETE:
+    case ROUTE_CHECKPOINT_LIST:
+        return "checkpoints";
+    default:
+        return NULL;
+    }
+}
+
+/* Builds: only the networks a container of the caller's could use itself,
+ * no cgroup parent. Values come from the query alone: form bodies are
+ * refused before this. */
+static bool refuse_build(const char *query, size_t len, sg_request_refusal *out,
+                         const char *tail)
+{
+    char v[512];
+    http_query_status st = http_query_get(query, len, "networkmode", v, sizeof v);
+    if (st == HTTP_QUERY_MALFORMED)
+        return refuse(out, 400, "build: malformed query",
+                      "sockgate: malformed query string (dockerd refuses it too)");
+    if (st == HTTP_QUERY_FOUND && v[0] && strcmp(v, "default") != 0 &&
+        strcmp(v, "bridge") != 0 && strcmp(v, "none") != 0)
+        return refuse(out, 403, "isolation: build network",
+                      SG_ECI_PREFIX "builds with networkmode=%.100s are not allowed: only "
+                                    "default, bridge and none keep the build off the host's "
+                                    "network%s",
+                      v, tail);
+    if (http_query_get(query, len, "cgroupparent", v, sizeof v) == HTTP_QUERY_FOUND && v[0])
+        return refuse(out, 403, "isolation: build cgroup parent",
+                      SG_ECI_PREFIX "builds under a cgroup parent are not allowed "
+                                    "(cgroupparent=%.100s)%s",
+                      v, tail);
+    return false;
+}
+
+bool sg_requests_refuse(const sg_settings *policy, sg_socket_kind socket, bool isolated,
+                        route_id route, const char *query, size_t query_len,
+                        const char *content_type, sg_request_refusal *out)
+{
+    if (policy->block_load && route == ROUTE_IMAGE_LOAD)
+        return refuse(out, 403, "blockDockerLoad",
+                      SG_ECI_PREFIX "docker load is blocked (blockDockerLoad in "
+                                    "admin-settings.json); pull images from a registry instead");
+    if (!policy->eci_enabled)
+        return false;
+    if (is_form(content_type))
+        return refuse(out, 400, "form body",
+                      "sockgate: form bodies are not accepted: dockerd would read them as query "
+                      "parameters");
+    if (!isolated)
+        return false;
+    const char *tail = sg_isolation_tail_for(socket);
+    const char *what = engine_wide(route);
+    if (what)
+        return refuse(out, 403, "isolation: engine-wide change",
+                      SG_ECI_PREFIX "%s is not allowed: it changes the whole engine, outside "
+                                    "any container's isolation%s",
+                      what, tail);
+    if (route == ROUTE_NONE)
+        return refuse(out, 403, "isolation: unknown route",
+                      SG_ECI_PREFIX "this request is not allowed: sockgate does not know the "
+                                    "route, so it cannot check what it does%s",
+                      tail);
+    if (route == ROUTE_BUILD && refuse_build(query, query_len, out, tail))
+        return true;
+    char v[64];
+    if (route == ROUTE_SERVICE_UPDATE &&
+        http_query_get(query, query_len, "rollback", v, sizeof v) != HTTP_QUERY_ABSENT)
+        return refuse(out, 403, "isolation: service rollback",
+                      SG_ECI_PREFIX "rolling a service back is not allowed: the previous spec "
+                                    "was not checked for you; update it with the spec you "
+                                    "want%s",
+                      tail);
+    return false;
+}

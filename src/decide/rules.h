@@ -1,0 +1,139 @@
+/*
+ * rules.h — the rule modules behind the decision framework.
+ *
+ *   rule_isolation.c     DESIGN.md section 7: what an isolated caller's
+ *                        containers may get from the host (privileges,
+ *                        namespaces, capabilities, devices, confinement,
+ *                        host paths), and which existing containers they may
+ *                        exec into, attach to, copy into or start
+ *   rule_ports.c         portBindingBehavior
+ *   rule_socket_mount.c  sections 2-3: who may mount the Docker socket, and
+ *                        the rewrite to the restricted socket
+ *   rule_requests.c      rules on the request line alone (blockDockerLoad,
+ *                        engine-wide changes through the restricted socket,
+ *                        build options), used by decide.c
+ *
+ * Every rule is synchronous and pure: it reads the request (an sg_spec), the
+ * caller, the policy and facts the framework has already looked up, and
+ * writes findings and edits (verdict.h). What a rule will read must be
+ * asked for first: sg_rules_want() names every fact the checks of a spec
+ * read. The socket-mount rule alone has an asynchronous second step, the
+ * registry proof of the image, which the framework runs.
+ */
+#ifndef SG_RULES_H
+#define SG_RULES_H
+
+#include <stdbool.h>
+
+#include "body/jsonx.h"
+#include "body/spec.h"
+#include "decide/caller.h"
+#include "decide/exposure.h"
+#include "decide/facts.h"
+#include "decide/host_paths.h"
+#include "decide/policy_env.h"
+#include "decide/verdict.h"
+#include "policy/settings.h"
+#include "route/route_table.h"
+
+typedef struct {
+    const sg_settings *policy;
+    const sg_policy_env *env;
+    const sg_caller *caller;
+    bool isolated;                /* sg_caller_isolated() under policy      */
+    const sg_allowed_dirs *dirs;  /* filesharingAllowedDirectories for them */
+    const sg_facts *facts;
+} sg_rule_ctx;
+
+/* Every fact the checks of spec will read: the volumes and volumes-from
+ * containers of its mounts (socket mounts and host paths), and with
+ * `isolation` the containers it joins and the networks it names. */
+void sg_rules_want(const sg_spec *spec, sg_facts *facts, bool isolation);
+/* The network a container is connected to (network connect). */
+void sg_isolation_want_network(const char *network, sg_facts *facts);
+
+/* ---- rule_isolation.c ---- */
+
+/* A container to be created or updated, or a service (spec). */
+void sg_isolation_check(const sg_rule_ctx *rc, const sg_spec *spec, sg_findings *out,
+                        sg_edits *edits);
+/* An existing container the request acts on: `action` is what the caller
+ * tries ("exec into", "attach to", "start"). The container's fact must have
+ * been looked up. */
+void sg_isolation_check_existing(const sg_rule_ctx *rc, const char *container,
+                                 const char *action, sg_findings *out);
+/* An exec create or start that asks for privileges. */
+void sg_isolation_check_exec(const sg_rule_ctx *rc, bool privileged, const char *where,
+                             sg_findings *out);
+/* A network create body (driver, options), or a network a container is
+ * connected to. */
+void sg_isolation_check_network_create(const sg_rule_ctx *rc, json_t *req, sg_findings *out,
+                                       sg_jx *r);
+void sg_isolation_check_network(const sg_rule_ctx *rc, const char *network, const char *where,
+                                sg_findings *out);
+/* The message tail naming who could be exempt. */
+const char *sg_isolation_tail(const sg_rule_ctx *rc);
+const char *sg_isolation_tail_for(sg_socket_kind socket);
+
+/* ---- rule_ports.c ---- */
+
+/* Does the port check need the image (to know what -P publishes)? */
+bool sg_ports_need_image(const sg_rule_ctx *rc, const sg_spec *spec);
+/* config: the create body (for Config.ExposedPorts), or NULL for a
+ * service; image: the image fact when sg_ports_need_image(). */
+void sg_ports_check(const sg_rule_ctx *rc, const sg_spec *spec, json_t *config,
+                    const sg_fact *image, sg_findings *out, sg_edits *edits);
+
+/* ---- rule_socket_mount.c ---- */
+
+#define SG_MAX_EXPOSURES 32
+
+typedef struct {
+    sg_mount *mount;     /* borrowed from the spec or a fact's spec         */
+    bool from_request;   /* a mount of this request (rewritable)            */
+    sg_exposure e;
+} sg_socket_exposure;
+
+typedef struct {
+    sg_socket_exposure items[SG_MAX_EXPOSURES];
+    size_t n;
+    bool unknown;        /* a look-up failed: exposure cannot be ruled out */
+    char unknown_why[256];
+} sg_socket_exposures;
+
+/* Which mounts of spec give the container a protected socket. */
+void sg_socket_find(const sg_rule_ctx *rc, const sg_spec *spec, sg_socket_exposures *out);
+/*
+ * The image is proven allowed (pinned: the reference to create from): the
+ * edits that give the container the restricted socket instead, or NULL;
+ * else the reason it cannot be done. body is the create body (for the
+ * image pin), NULL for a start.
+ */
+const char *sg_socket_rewrite(const sg_rule_ctx *rc, const sg_spec *spec,
+                              const sg_socket_exposures *x, json_t *image_holder,
+                              const char *pinned, sg_edits *edits);
+/* A start: is every exposure of the existing container the restricted
+ * socket, as sockgate gives it? NULL if so, else the reason. */
+const char *sg_socket_check_existing(const sg_rule_ctx *rc, const sg_spec *spec,
+                                     const sg_socket_exposures *x);
+/* The standard denial: prefix, image (normalised, without its tag), reason. */
+void sg_socket_deny(sg_findings *out, const char *image, const char *reason);
+
+/* ---- rule_requests.c ---- */
+
+/*
+ * Rules that need nothing but the request line: the first that refuses
+ * writes status, message and rule, and returns true. `isolated`: the
+ * isolation rules bind the caller. Content-Type is the request's, or NULL.
+ */
+typedef struct {
+    int status;
+    char message[1024];
+    char rule[256];
+} sg_request_refusal;
+
+bool sg_requests_refuse(const sg_settings *policy, sg_socket_kind socket, bool isolated,
+                        route_id route, const char *query, size_t query_len,
+                        const char *content_type, sg_request_refusal *out);
+
+#endif

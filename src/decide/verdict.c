@@ -1,0 +1,208 @@
+/*
+ * verdict.c — findings and edits (see verdict.h).
+ */
+#include "decide/verdict.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "body/gojson.h"
+
+static void findings_push(sg_findings *f, int status, const char *rule, char *message)
+{
+    if (f->n == SG_MAX_FINDINGS || !message) {
+        f->dropped++;
+        free(message);
+        return;
+    }
+    char *r = strdup(rule);
+    if (!r) {
+        f->dropped++;
+        free(message);
+        return;
+    }
+    f->items[f->n++] = (sg_finding){.status = status, .rule = r, .message = message};
+}
+
+void sg_findings_add(sg_findings *f, int status, const char *rule, const char *fmt, ...)
+{
+    char text[1600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    size_t n = strlen(SG_ECI_PREFIX) + strlen(f->context) + strlen(text) + 1;
+    char *m = malloc(n);
+    if (m)
+        snprintf(m, n, "%s%s%s", SG_ECI_PREFIX, f->context, text);
+    findings_push(f, status, rule, m);
+}
+
+void sg_findings_add_raw(sg_findings *f, int status, const char *rule, const char *message)
+{
+    findings_push(f, status, rule, strdup(message));
+}
+
+void sg_findings_free(sg_findings *f)
+{
+    for (size_t i = 0; i < f->n; i++) {
+        free(f->items[i].rule);
+        free(f->items[i].message);
+    }
+    f->n = 0;
+    f->dropped = 0;
+}
+
+/* ---- edits ------------------------------------------------------------- */
+
+static sg_edit *edits_new(sg_edits *e)
+{
+    if (e->n == e->cap) {
+        size_t ncap = e->cap ? e->cap * 2 : 8;
+        sg_edit *v = realloc(e->items, ncap * sizeof *v);
+        if (!v)
+            return NULL;
+        e->items = v;
+        e->cap = ncap;
+    }
+    sg_edit *x = &e->items[e->n];
+    memset(x, 0, sizeof *x);
+    return x;
+}
+
+static char *dup_or_null(const char *s, bool *failed)
+{
+    if (!s)
+        return NULL;
+    char *d = strdup(s);
+    if (!d)
+        *failed = true;
+    return d;
+}
+
+static void edit_free(sg_edit *x)
+{
+    free(x->key);
+    free(x->value);
+    free(x->target);
+    free(x->why);
+}
+
+int sg_edits_add(sg_edits *e, sg_edit_kind kind, json_t *obj, const char *key,
+                 const char *value, const char *target, const char *why)
+{
+    sg_edit *x = edits_new(e);
+    if (!x)
+        return -1;
+    bool failed = false;
+    x->kind = kind;
+    x->obj = obj;
+    x->key = dup_or_null(key, &failed);
+    x->value = dup_or_null(value, &failed);
+    x->target = dup_or_null(target, &failed);
+    x->why = dup_or_null(why, &failed);
+    if (failed) {
+        edit_free(x);
+        return -1;
+    }
+    e->n++;
+    return 0;
+}
+
+int sg_edits_add_mount_source(sg_edits *e, sg_mount *m, const char *path, const char *why)
+{
+    if (sg_edits_add(e, SG_EDIT_MOUNT_SOURCE, NULL, NULL, path, m->target, why) != 0)
+        return -1;
+    e->items[e->n - 1].mount = m;
+    return 0;
+}
+
+/* {"HostIp": ip, "HostPort": port} */
+static json_t *port_binding(const char *ip, const char *port)
+{
+    return json_pack("{s:s,s:s}", "HostIp", ip, "HostPort", port ? port : "");
+}
+
+/*
+ * Every binding without a host IP in a PortBindings map becomes two, on
+ * 127.0.0.1 and ::1, with the same host port: Docker's "no host IP" means
+ * every address, which is what the setting is there to prevent.
+ */
+static int edit_ports_local(json_t *bindings)
+{
+    const char *port;
+    json_t *list;
+    json_object_foreach(bindings, port, list)
+    {
+        json_t *out = json_array();
+        if (!out)
+            return -1;
+        for (size_t i = 0; i < json_array_size(list); i++) {
+            json_t *b = json_array_get(list, i);
+            json_t *ip = sg_gojson_get(b, "HostIp", NULL);
+            json_t *hp = sg_gojson_get(b, "HostPort", NULL);
+            const char *host_port = json_is_string(hp) ? json_string_value(hp) : "";
+            if (json_is_string(ip) && json_string_value(ip)[0]) {
+                json_array_append(out, b);
+                continue;
+            }
+            if (json_array_append_new(out, port_binding("127.0.0.1", host_port)) != 0 ||
+                json_array_append_new(out, port_binding("::1", host_port)) != 0) {
+                json_decref(out);
+                return -1;
+            }
+        }
+        if (json_array_size(list) == 0) {
+            json_array_append_new(out, port_binding("127.0.0.1", ""));
+            json_array_append_new(out, port_binding("::1", ""));
+        }
+        if (json_object_set_new(bindings, port, out) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int edit_apply(const sg_edit *x, json_t *body)
+{
+    switch (x->kind) {
+    case SG_EDIT_MOUNT_SOURCE:
+        return sg_mount_set_source(x->mount, x->value);
+    case SG_EDIT_ADD_BIND:
+        return sg_mounts_add_bind(body, x->value, x->target);
+    case SG_EDIT_SET_STRING:
+        return json_object_set_new(x->obj, x->key, json_string(x->value));
+    case SG_EDIT_PORTS_LOCAL:
+        return edit_ports_local(x->obj);
+    case SG_EDIT_EXPOSE_LOCAL: {
+        /* obj is the HostConfig; its PortBindings may not exist yet. */
+        const char *key = "PortBindings";
+        json_t *pb = sg_gojson_get(x->obj, "PortBindings", &key);
+        if (!json_is_object(pb)) {
+            pb = json_object();
+            if (!pb || json_object_set_new(x->obj, key, pb) != 0)
+                return -1;
+        }
+        json_t *list = json_pack("[oo]", port_binding("127.0.0.1", ""), port_binding("::1", ""));
+        return list ? json_object_set_new(pb, x->target, list) : -1;
+    }
+    }
+    return -1;
+}
+
+int sg_edits_apply(const sg_edits *e, json_t *body)
+{
+    for (size_t i = 0; i < e->n; i++)
+        if (edit_apply(&e->items[i], body) != 0)
+            return -1;
+    return 0;
+}
+
+void sg_edits_free(sg_edits *e)
+{
+    for (size_t i = 0; i < e->n; i++)
+        edit_free(&e->items[i]);
+    free(e->items);
+    memset(e, 0, sizeof *e);
+}
