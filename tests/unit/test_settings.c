@@ -113,6 +113,64 @@ TEST(missing_file)
     CHECK(strstr(err, "No such file") != NULL);
 }
 
+TEST(docker_desktop_settings_beside_eci)
+{
+    sg_settings *s = parse(
+        "{\"enhancedContainerIsolation\": {\"value\": true},\n"
+        " \"portBindingBehavior\": {\"locked\": true, \"value\": \"local-only-port-binding\"},\n"
+        " \"blockDockerLoad\": {\"locked\": false, \"value\": true},\n"
+        " \"filesharingAllowedDirectories\": [{\"path\": \"$HOME\", \"sharedByDefault\": true},\n"
+        "   {\"path\": \"$TMP\", \"sharedByDefault\": false}, {\"path\": \"/srv/build\"}]}");
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    CHECK_INT(s->ports, SG_PORTS_LOCAL_ONLY);
+    CHECK(s->block_load);
+    CHECK(s->shares_set);
+    CHECK_INT(s->n_shares, 3);
+    CHECK_STR(s->shares[2].path, "/srv/build");
+    CHECK(s->shares[0].shared_by_default);
+    sg_settings_unref(s);
+    s = parse("{\"portBindingBehavior\": \"default-local-port-binding\", \"blockDockerLoad\": false}");
+    CHECK(s && s->ports == SG_PORTS_DEFAULT_LOCAL && !s->block_load && !s->shares_set);
+    sg_settings_unref(s);
+}
+
+TEST(docker_desktop_settings_errors)
+{
+    CHECK(!parse("{\n\"portBindingBehavior\": {\"value\": \"everywhere\"}}"));
+    CHECK(strstr(err, "line 2: portBindingBehavior") != NULL);
+    CHECK(!parse("{\"blockDockerLoad\": {\"value\": \"yes\"}}"));
+    CHECK(strstr(err, "blockDockerLoad: must be true or false") != NULL);
+    CHECK(!parse("{\"blockDockerLoad\": {\"locked\": true}}"));
+    CHECK(strstr(err, "blockDockerLoad.value") != NULL);
+    CHECK(!parse("{\"filesharingAllowedDirectories\": [{\"path\": \"relative/dir\"}]}"));
+    CHECK(strstr(err, "must be absolute") != NULL);
+    CHECK(!parse("{\"filesharingAllowedDirectories\": [{\"path\": \"$USERPROFILE\"}]}"));
+    CHECK(!parse("{\"filesharingAllowedDirectories\": \"/tmp\"}"));
+}
+
+TEST(exemptions)
+{
+    sg_settings *s = parse("{\"sockgate\": {\"exemptFromIsolation\": "
+                           "{\"users\": [\"root\", 1001], \"groups\": [\"root\", 2002]}}}");
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    CHECK_INT(s->n_exempt_uids, 2);
+    CHECK_INT(s->exempt_uids[0], 0);
+    CHECK_INT(s->exempt_uids[1], 1001);
+    CHECK_INT(s->n_exempt_gids, 2);
+    CHECK_INT(s->exempt_gids[1], 2002);
+    sg_settings_unref(s);
+    CHECK(!parse("{\"sockgate\": {\"exemptFromIsolation\": {\"users\": [\"no-such-user-sg\"]}}}"));
+    CHECK(strstr(err, "no such user") != NULL);
+    CHECK(!parse("{\"sockgate\": {\"exemptFromIsolation\": {\"user\": []}}}"));
+    CHECK(strstr(err, "unknown key \"user\"") != NULL);
+    CHECK(!parse("{\"sockgate\": {\"exempt\": {}}}"));
+    CHECK(!parse("{\"sockgate\": {\"exemptFromIsolation\": {\"groups\": [true]}}}"));
+}
+
 int main(void)
 {
     RUN(design_example);
@@ -123,5 +181,8 @@ int main(void)
     RUN(bad_command_list_type);
     RUN(not_json_and_duplicates);
     RUN(missing_file);
+    RUN(docker_desktop_settings_beside_eci);
+    RUN(docker_desktop_settings_errors);
+    RUN(exemptions);
     return UNIT_DONE();
 }
