@@ -18,6 +18,7 @@
  * is refused rather than guessed at.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -258,9 +259,16 @@ void sg_isolation_check_network(const sg_rule_ctx *rc, const char *net, const ch
     /* A container's network that does not exist fails the create the same
      * way; a service's is resolved by swarm, which finds more (predefined
      * networks by ID prefix) than a local look-up does. */
-    if (f && f->status == 404 && strncmp(where, "TaskTemplate", 12) != 0 &&
-        strcmp(where, "Networks") != 0)
+    bool service = strncmp(where, "TaskTemplate", 12) == 0 || strcmp(where, "Networks") == 0;
+    if (f && f->status == 404 && !service)
         return;
+    if (f && f->status == 404) {
+        ISOLATION_403(out, rc, "networks",
+                      "network \"%.100s\" (%s) is not allowed: the engine does not know it, and "
+                      "swarm could resolve it to its host network",
+                      net, where);
+        return;
+    }
     if (!f || f->status != 200) {
         ISOLATION_403(out, rc, "networks",
                       "cannot check network \"%.100s\" (%s) with the Docker Engine", net, where);
@@ -414,9 +422,32 @@ static void check_runtime(const sg_rule_ctx *rc, const sg_spec *spec, sg_finding
                       spec->runtime, spec->where, ei->default_runtime);
 }
 
+/* An existing container with a protected socket other than the one
+ * sockgate gives (the restricted socket, or the public one shadowed by it)
+ * is not isolated, whatever directory the socket lies in. */
+static void check_existing_sockets(const sg_rule_ctx *rc, const sg_spec *spec,
+                                   sg_findings *out)
+{
+    sg_socket_exposures *x = malloc(sizeof *x);
+    if (!x) {
+        ISOLATION_403(out, rc, "docker socket", "%s", "out of memory");
+        return;
+    }
+    sg_socket_find(rc, spec, x);
+    const char *why = x->unknown ? x->unknown_why
+                      : x->n > 0 ? sg_socket_check_existing(rc, spec, x)
+                                 : NULL;
+    if (why)
+        ISOLATION_403(out, rc, "docker socket",
+                      "the container has a Docker socket that sockgate did not give it (%s)", why);
+    free(x);
+}
+
 static void check_spec(const sg_rule_ctx *rc, const sg_spec *spec, int depth,
                        sg_findings *out)
 {
+    if (spec->source == SG_SPEC_INSPECT)
+        check_existing_sockets(rc, spec, out);
     if (spec->privileged)
         ISOLATION_403(out, rc, "privileged",
                       "privileged containers are not allowed (%s.Privileged): without a VM to "

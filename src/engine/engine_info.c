@@ -20,6 +20,20 @@ static bool has_security_option(json_t *opts, const char *name)
     return false;
 }
 
+/* dockerd with userns-remap keeps its data in DockerRootDir/<uid>.<gid>. */
+static void read_remap(json_t *root_dir, sg_engine_info *out)
+{
+    const char *d = json_string_value(root_dir);
+    const char *last = d ? strrchr(d, '/') : NULL;
+    unsigned uid, gid;
+    char tail;
+    out->remap_known = last && sscanf(last + 1, "%u.%u%c", &uid, &gid, &tail) == 2 && uid > 0;
+    if (out->remap_known) {
+        out->remap_uid = uid;
+        out->remap_gid = gid;
+    }
+}
+
 bool sg_engine_info_read(json_t *info, sg_engine_info *out)
 {
     json_t *rt = json_object_get(info, "DefaultRuntime");
@@ -28,6 +42,9 @@ bool sg_engine_info_read(json_t *info, sg_engine_info *out)
         return false;
     out->known = true;
     out->userns = has_security_option(json_object_get(info, "SecurityOptions"), "userns");
+    out->remap_known = false;
+    if (out->userns)
+        read_remap(json_object_get(info, "DockerRootDir"), out);
     snprintf(out->default_runtime, sizeof out->default_runtime, "%s", json_string_value(rt));
     snprintf(out->version, sizeof out->version, "%s",
              json_is_string(ver) ? json_string_value(ver) : "?");

@@ -199,6 +199,7 @@ struct sg_upstream {
 int sg_listeners_open(sg_server *srv);
 void sg_listeners_close(sg_server *srv);
 bool sg_listener_path(const sg_listener *l, char *out, size_t outsz);
+void sg_listeners_own_restricted(sg_server *srv, uid_t uid);
 
 /* ---- conn.c ---- */
 void sg_conn_accept(sg_listener *l);

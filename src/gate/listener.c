@@ -98,6 +98,28 @@ static int listener_set_owner(const sg_server_config *cfg, const char *path)
     return 0;
 }
 
+/*
+ * With user namespaces, a socket-mounting container's root is an
+ * unprivileged host uid: the restricted socket becomes its own, so that
+ * the container can connect (the group and mode stay as configured). Only
+ * the restricted socket: the public one is for the host's users.
+ */
+void sg_listeners_own_restricted(sg_server *srv, uid_t uid)
+{
+    char path[SG_LISTENER_PATH_MAX];
+    for (sg_listener *l = srv->listeners; l; l = l->next) {
+        if (l->kind != SG_SOCKET_RESTRICTED || !sg_listener_path(l, path, sizeof path))
+            continue;
+        if (chown(path, uid, (gid_t)-1) != 0)
+            sg_warn("chown %s to uid %u (the engine's remapped root): %s", path, (unsigned)uid,
+                    strerror(errno));
+        else
+            sg_info("restricted socket %s now belongs to uid %u, the root of containers under "
+                    "userns-remap",
+                    path, (unsigned)uid);
+    }
+}
+
 static int listener_create(sg_server *srv, const char *path, sg_socket_kind kind)
 {
     if (strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {

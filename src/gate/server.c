@@ -284,6 +284,8 @@ static void server_on_info(void *arg, int status, json_t *body)
         sg_engine_info_describe(&now, line, sizeof line);
         bool changed = !was.known || was.userns != now.userns ||
                        strcmp(was.default_runtime, now.default_runtime) != 0;
+        if (now.remap_known && (!was.remap_known || was.remap_uid != now.remap_uid))
+            sg_listeners_own_restricted(srv, (uid_t)now.remap_uid);
         if (changed && now.userns)
             sg_info("engine: %s", line);
         else if (changed)
