@@ -395,6 +395,10 @@ static bool labels_mark_reaper(const char *p)
     return false;
 }
 
+static char own_hostname[65];
+static const char KIND_CONTAINER[] = "container", KIND_NETWORK[] = "network",
+                  KIND_VOLUME[] = "volume", KIND_IMAGE[] = "image";
+
 /* For each object of the JSON array at p (or of the array that is the
  * member `within` of the object at p), calls fn with the string member
  * `field`, unless the object's Labels mark a reaper. */
@@ -441,7 +445,11 @@ static void each_listed(const char *p, const char *within, const char *field,
             if (*q == ',')
                 q = skip_ws(q + 1);
         }
-        if (*id && !reaper)
+        /* A reaper never removes itself, labelled or not: its container's
+         * ID starts with its host name (Docker's default). */
+        bool self = kind == KIND_CONTAINER && *own_hostname &&
+                    strncmp(id, own_hostname, strlen(own_hostname)) == 0;
+        if (*id && !reaper && !self)
             fn(kind, id);
         p = skip_ws(skip_value(p));
         if (*p == ',')
@@ -469,9 +477,6 @@ static void doom(const char *kind, const char *id)
         n_doomed++;
     }
 }
-
-static const char KIND_CONTAINER[] = "container", KIND_NETWORK[] = "network",
-                  KIND_VOLUME[] = "volume", KIND_IMAGE[] = "image";
 
 static void list_matching(const char *filter)
 {
@@ -571,6 +576,10 @@ static bool client_lines(client *c)
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
+    /* Only Docker's default host name (12 hex digits) says who we are. */
+    if (gethostname(own_hostname, sizeof own_hostname - 1) != 0 ||
+        strlen(own_hostname) != 12 || strspn(own_hostname, "0123456789abcdef") != 12)
+        own_hostname[0] = '\0';
     const char *host = getenv("DOCKER_HOST");
     if (host && strncmp(host, "unix://", 7) == 0)
         docker_socket = host + 7;
