@@ -82,19 +82,23 @@ async function main() {
   }, out);
 
   await run("attach", async () => {
-    // The issue-10 call: options as a JSON body on the hijacked attach.
-    const c = await docker.createContainer({
-      Image: "bb", Labels: LABELS, OpenStdin: true, StdinOnce: true,
-      Cmd: ["sh", "-c", 'read x; echo "stdin:[$x]"'],
-    });
-    await c.start();
-    const stream = await c.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true });
-    const text = demuxed(stream);
-    stream.end("hello from dockerode\n");
-    const got = (await text).toString();
-    await c.wait();
-    await c.remove();
-    return got;
+    // The issue-10 call: options as a JSON body on the hijacked attach. The
+    // body reached stdin in some attaches only, so: ten of them.
+    const seen = [];
+    for (let i = 0; i < 10; i++) {
+      const c = await docker.createContainer({
+        Image: "bb", Labels: LABELS, OpenStdin: true, StdinOnce: true,
+        Cmd: ["sh", "-c", 'read x; echo "stdin:[$x]"'],
+      });
+      await c.start();
+      const stream = await c.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true });
+      const text = demuxed(stream);
+      stream.end("hello from dockerode\n");
+      seen.push((await text).toString());
+      await c.wait();
+      await c.remove();
+    }
+    return seen;
   }, out);
 
   const box = await started({ Cmd: ["sh", "-c", "for i in 1 2 3; do echo line $i; sleep 0.3; done; sleep 300"] });

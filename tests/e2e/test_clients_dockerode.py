@@ -18,7 +18,7 @@ def test_dockerode_workload(client_gate, socket_kind, scratch):
 
         assert ok["pull"].startswith("Status: Image is up to date for docker:cli")
         # dockerode sends its attach options as a body: never stdin (issue 10).
-        assert ok["attach"] == "stdin:[hello from dockerode]\n"
+        assert ok["attach"] == ["stdin:[hello from dockerode]\n"] * 10
         assert ok["exec"] == "EXEC STDIN\n"
         assert ok["archive"] == "put by dockerode\n"
         assert ok["logs"] == "line 1\nline 2\nline 3\n"
