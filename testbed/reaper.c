@@ -37,6 +37,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/hex.h"
+
 #define MAX_CLIENTS 64
 #define MAX_FILTERS 64
 #define LINE_MAX_BYTES 4096
@@ -96,17 +98,6 @@ static long now_ms(void)
 static char *filters[MAX_FILTERS];
 static size_t n_filters;
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* URL query component decoding (`+` is a space, %XX a byte). */
 static bool url_decode(const char *p, size_t len, char *out, size_t outsz)
 {
@@ -118,7 +109,8 @@ static bool url_decode(const char *p, size_t len, char *out, size_t outsz)
         } else if (c == '%') {
             if (i + 2 >= len)
                 return false;
-            int h = hexval(p[i + 1]), l = hexval(p[i + 2]);
+            int h = sg_hex_value((unsigned char)p[i + 1]);
+            int l = sg_hex_value((unsigned char)p[i + 2]);
             if (h < 0 || l < 0)
                 return false;
             c = (char)(h * 16 + l);

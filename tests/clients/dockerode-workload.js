@@ -13,20 +13,11 @@ const fs = require("fs");
 const os = require("os");
 const path = require("path");
 const { PassThrough } = require("stream");
+const { collect, readUntil, tarFileContent } = require("./streams");
 
 const docker = new Docker(); // DOCKER_HOST, as every dockerode user has it
 const RUN = process.env.SG_RUN || String(process.pid);
 const LABELS = { "sockgate.test": RUN };
-
-function collect(stream) {
-  return new Promise((resolve, reject) => {
-    const parts = [];
-    stream.on("data", (d) => parts.push(Buffer.from(d)));
-    stream.on("end", () => resolve(Buffer.concat(parts)));
-    stream.on("close", () => resolve(Buffer.concat(parts)));
-    stream.on("error", reject);
-  });
-}
 
 // stdout of a multiplexed stream, demuxed by dockerode.
 function demuxed(stream) {
@@ -116,25 +107,13 @@ async function main() {
     fs.writeFileSync(path.join(dir, "put.txt"), "put by dockerode\n");
     await box.putArchive(tar.pack(dir), { path: "/tmp" });
     fs.rmSync(dir, { recursive: true });
-    const archive = await collect(await box.getArchive({ path: "/tmp/put.txt" }));
-    const size = parseInt(archive.subarray(124, 136).toString().replace(/\0.*$/, "").trim(), 8);
-    return archive.subarray(512, 512 + size).toString();
+    return tarFileContent(await collect(await box.getArchive({ path: "/tmp/put.txt" })));
   }, out);
 
   await run("logs", async () => {
     const stream = await box.logs({ follow: true, stdout: true, stderr: true });
-    return await new Promise((resolve, reject) => {
-      let text = "";
-      const timer = setTimeout(() => reject(new Error("follow: no 'line 3' in " + text)), 20000);
-      stream.on("data", (d) => {
-        text += d.toString();
-        if (text.includes("line 3")) {
-          clearTimeout(timer);
-          stream.destroy();
-          resolve(text.replace(/[\x00-\x08]/g, ""));
-        }
-      });
-    });
+    const text = await readUntil(stream, "line 3", 20000);
+    return text.replace(/[\x00-\x08]/g, ""); // the multiplexed frame headers
   }, out);
 
   await run("stats", async () => {

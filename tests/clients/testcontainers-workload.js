@@ -10,31 +10,16 @@
 
 const http = require("http");
 const { GenericContainer, Network, Wait } = require("testcontainers");
+const { collect, readUntil, tarFileContent } = require("./streams");
 
 const SERVER = 'echo ready; while true; do printf "HTTP/1.0 200 OK\\r\\n\\r\\npong\\n" | nc -l -p 8080; done';
-
-function streamText(stream) {
-  return new Promise((resolve, reject) => {
-    const parts = [];
-    stream.on("data", (d) => parts.push(Buffer.from(d)));
-    stream.on("end", () => resolve(Buffer.concat(parts)));
-    stream.on("error", reject);
-  });
-}
 
 function httpGet(host, port) {
   return new Promise((resolve, reject) => {
     http
-      .get({ host, port, path: "/", timeout: 10000 }, (res) => streamText(res).then((b) => resolve(b.toString())))
+      .get({ host, port, path: "/", timeout: 10000 }, (res) => collect(res).then((b) => resolve(b.toString())))
       .on("error", reject);
   });
-}
-
-// The content of the one file in a tar stream (ustar: 512-byte header,
-// size in octal at offset 124).
-function tarFileContent(buf) {
-  const size = parseInt(buf.subarray(124, 136).toString().replace(/\0.*$/, "").trim(), 8);
-  return buf.subarray(512, 512 + size).toString();
 }
 
 async function main() {
@@ -56,7 +41,7 @@ async function main() {
   out.exec = { exitCode: cat.exitCode, output: cat.output };
 
   await web.copyContentToContainer([{ content: "copied after start\n", target: "/tmp/second.txt" }]);
-  const archive = await streamText(await web.copyArchiveFromContainer("/tmp/second.txt"));
+  const archive = await collect(await web.copyArchiveFromContainer("/tmp/second.txt"));
   out.copyOut = tarFileContent(archive);
 
   out.http = await httpGet(web.getHost(), web.getMappedPort(8080));
@@ -71,20 +56,7 @@ async function main() {
   out.viaNetwork = viaNetwork.output;
 
   // Testcontainers follows logs: read until the line we expect, then let go.
-  const logs = await web.logs();
-  out.logs = await new Promise((resolve, reject) => {
-    let text = "";
-    const timer = setTimeout(() => reject(new Error("no 'ready' in the logs: " + text)), 20000);
-    logs.on("data", (d) => {
-      text += d.toString();
-      if (text.includes("ready")) {
-        clearTimeout(timer);
-        logs.destroy();
-        resolve(text);
-      }
-    });
-    logs.on("error", reject);
-  });
+  out.logs = await readUntil(await web.logs(), "ready", 20000);
 
   await web.stop();
   out.stopped = true;
