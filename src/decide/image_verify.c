@@ -243,10 +243,21 @@ static void check_try_entry(sg_image_check *k, const sg_image_entry *e)
         check_next_entry(k);
     } else if (e->ref.tag_is_wildcard) {
         k->digest_j = 0;
+        size_t same_repo = 0;
+        for (size_t j = 0; j < k->n_digests; j++)
+            same_repo += sg_image_ref_same_repo(&k->digests[j].ref, &e->ref);
+        char repo[SG_REF_MAX];
+        sg_image_ref_repository(&e->ref, repo, sizeof repo);
         if (k->n_digests == 0)
             snprintf(k->error, sizeof k->error,
                      "the image exists only locally, so it cannot be proven to come from "
                      "the registry; pull it from the registry");
+        else if (same_repo == 0)
+            snprintf(k->error, sizeof k->error,
+                     "the local image was not pulled from %.300s (it has no digest from that "
+                     "repository: it was tagged with its name); remove it and pull it from "
+                     "the registry",
+                     repo);
         check_wildcard_next(k);
     } else {
         k->refs++;
@@ -268,7 +279,10 @@ static void check_next_entry(sg_image_check *k)
     if (k->done)
         return;
     if (k->any_entry_matched)
-        check_deny(k, k->error, "imageList: digest proof failed");
+        check_deny(k, k->error[0] ? k->error
+                                  : "the local image cannot be proven to be the registry's "
+                                    "content; remove it and pull it from the registry",
+                   "imageList: digest proof failed");
     else if (k->derived_allowed && k->s->allow_derived && k->n_digests == 0)
         check_derived(k);
     else
@@ -411,8 +425,9 @@ static sg_image_check *image_verify_start(sg_policy_env *env, const sg_settings 
     k->refs = 2; /* the owner's, and this function's until it returns */
     k->derived_allowed = derived_allowed;
     const char *why;
-    k->requested_is_name =
-        sg_image_ref_parse(requested, SG_REF_DEFAULT_TAG, &k->requested, &why) == 0;
+    k->requested_is_name = !sg_image_ref_is_id(requested) &&
+                           sg_image_ref_parse(requested, SG_REF_DEFAULT_TAG, &k->requested,
+                                              &why) == 0;
     if (check_read_local(k, local) != 0) {
         check_deny(k, "out of memory", "");
         check_unref(k);

@@ -198,7 +198,7 @@ void sg_socket_deny(sg_findings *out, const char *image, const char *reason)
     sg_image_ref ref;
     const char *why;
     char repo[SG_REF_MAX];
-    if (sg_image_ref_parse(image, 0, &ref, &why) == 0) {
+    if (!sg_image_ref_is_id(image) && sg_image_ref_parse(image, 0, &ref, &why) == 0) {
         sg_image_ref_repository(&ref, repo, sizeof repo);
         image = repo;
     }

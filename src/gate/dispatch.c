@@ -5,6 +5,9 @@
  *
  * Bodies that can expose the Docker socket are buffered and decided here
  * too (CONN_INSPECT_BODY) before a single byte of them reaches dockerd.
+ * So are the bodies of routes that dockerd hijacks: they are cut to what
+ * dockerd reads before the switch, so that none of their bytes can become
+ * stream data (a container's stdin).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -157,6 +160,29 @@ bool sg_conn_read_head(sg_conn *c)
 }
 
 
+/*
+ * The routes whose dockerd handler hijacks the connection, and what it reads
+ * of the body first (moby 20.10 api/server/router: postContainersAttach and
+ * the websocket attach never touch r.Body; buildkit's session manager and
+ * the /grpc handler neither; postContainerExecStart decodes one JSON value
+ * with a json.Decoder and hijacks). Every other handler reads its body or
+ * never hijacks, and Go's server discards what a non-hijacking handler left.
+ */
+static sg_body_use body_use_of(route_id route)
+{
+    switch (route) {
+    case ROUTE_CONTAINER_ATTACH:
+    case ROUTE_CONTAINER_ATTACH_WS:
+    case ROUTE_SESSION:
+    case ROUTE_GRPC:
+        return SG_BODY_UNREAD;
+    case ROUTE_EXEC_START:
+        return SG_BODY_ONE_VALUE;
+    default:
+        return SG_BODY_STREAMED;
+    }
+}
+
 static void conn_on_decided(void *arg, const sg_verdict *v, char *body, size_t len);
 
 /* The request context the decision code sees. */
@@ -177,8 +203,8 @@ static void conn_keep_content_type(sg_exchange *ex, const http_request *req)
         ex->content_type = strndup(h->value, h->value_len);
 }
 
-/* Decide before forwarding, on what the request acts on; the body (if any)
- * stays in c->in and streams once the verdict allows it. */
+/* Decide before forwarding, on what the request acts on; a body that is
+ * not buffered stays in c->in and streams once the verdict allows it. */
 static void conn_check_target(sg_conn *c, const sg_verdict *v, const router_match *m)
 {
     sg_exchange *ex = c->ex;
@@ -190,26 +216,39 @@ static void conn_check_target(sg_conn *c, const sg_verdict *v, const router_matc
         c->decision = d;
 }
 
+/* Keep what a decision made after the body is read needs. */
+static bool conn_keep_for_later(sg_exchange *ex, router_match **m, const sg_verdict *v)
+{
+    ex->match = *m;
+    *m = NULL;
+    ex->pending = malloc(sizeof *ex->pending);
+    if (ex->pending)
+        *ex->pending = *v;
+    return ex->pending != NULL;
+}
+
 /* Decide a routed request; takes ownership of m. */
 bool sg_conn_begin(sg_conn *c, const http_request *req, router_match *m,
                    router_status rs)
 {
     sg_exchange *ex = c->ex;
     ex->policy = sg_settings_ref(c->srv->policy);
+    ex->body_use = rs == ROUTER_MATCH ? body_use_of(ex->route) : SG_BODY_STREAMED;
     conn_keep_content_type(ex, req);
     sg_request_ctx ctx = conn_request_ctx(c, m, rs);
     sg_verdict v;
     sg_decide_request(ex->policy, &ctx, &v);
-    bool inspect = v.kind == SG_VERDICT_INSPECT_BODY;
+    /* A body is read in full before anything is forwarded when the policy
+     * decides on it, or when dockerd would hijack without reading it all:
+     * only then can the gate tell the body from the stream that follows. */
+    ex->decide_body = v.kind == SG_VERDICT_INSPECT_BODY;
+    bool check_target = v.kind == SG_VERDICT_CHECK_TARGET;
+    ex->buffered = ex->decide_body || (ex->body_use != SG_BODY_STREAMED && !ex->req_done);
+    bool kept = true;
     if (v.kind != SG_VERDICT_DENY) {
-        ex->head = sg_forward_head(req, m, inspect, &ex->head_len);
-        if (inspect) {
-            ex->match = m;
-            m = NULL;
-            ex->pending = malloc(sizeof *ex->pending);
-            if (ex->pending)
-                *ex->pending = v;
-        }
+        ex->head = sg_forward_head(req, m, ex->buffered, &ex->head_len);
+        if (ex->decide_body || (check_target && ex->buffered))
+            kept = conn_keep_for_later(ex, &m, &v);
     }
     bool expect_continue = req->expect_continue;
     /* The parsed head points into c->in: nothing may use req after this. */
@@ -220,19 +259,20 @@ bool sg_conn_begin(sg_conn *c, const http_request *req, router_match *m,
         sg_conn_refuse(c, v.status, v.message);
         return !c->closing; /* kept alive: go on with a pipelined request */
     }
-    if (!ex->head || (inspect && !ex->pending)) {
+    if (!ex->head || !kept) {
         free(m);
         sg_conn_abort(c, "out of memory");
         return false;
     }
-    if (v.kind == SG_VERDICT_CHECK_TARGET) {
+    if (check_target && !ex->buffered) {
         conn_check_target(c, &v, m);
         free(m);
         return !c->closing && c->state != CONN_DECIDING;
     }
     free(m);
-    if (inspect) {
-        if (ex->req_body == HTTP_BODY_LENGTH && ex->req_remaining > SG_MAX_INSPECT_BODY) {
+    if (ex->buffered) {
+        bool keep = ex->decide_body || ex->body_use == SG_BODY_ONE_VALUE;
+        if (keep && ex->req_body == HTTP_BODY_LENGTH && ex->req_remaining > SG_MAX_INSPECT_BODY) {
             sg_conn_refuse(c, 413, "request body too large to inspect");
             return false;
         }
@@ -246,11 +286,13 @@ bool sg_conn_begin(sg_conn *c, const http_request *req, router_match *m,
     return true;
 }
 
-/* Move body bytes from c->in into ex->inspect, decoded from their framing.
- * Returns false on a framing error (already answered). */
+/* Move body bytes from c->in into ex->inspect, decoded from their framing;
+ * a body dockerd would not read is consumed and dropped. Returns false on
+ * a framing error (already answered). */
 static bool conn_buffer_body(sg_conn *c)
 {
     sg_exchange *ex = c->ex;
+    bool keep = ex->decide_body || ex->body_use != SG_BODY_UNREAD;
     while (!ex->req_done && c->in.len > 0) {
         const char *data;
         size_t len, used;
@@ -258,7 +300,8 @@ static bool conn_buffer_body(sg_conn *c)
             sg_conn_refuse(c, 400, "malformed request: bad chunked body");
             return false;
         }
-        sg_iobuf_append(&ex->inspect, data, len);
+        if (keep)
+            sg_iobuf_append(&ex->inspect, data, len);
         sg_iobuf_consume(&c->in, used);
         if (ex->inspect.len > SG_MAX_INSPECT_BODY) {
             sg_conn_refuse(c, 413, "request body too large to inspect");
@@ -266,6 +309,80 @@ static bool conn_buffer_body(sg_conn *c)
         }
     }
     return true;
+}
+
+static bool json_space(char ch)
+{
+    return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
+}
+
+/*
+ * The length of the JSON object at the start of p (after JSON whitespace),
+ * or 0 when p holds no complete object. Only strings and nesting are
+ * tracked: for valid JSON this is exactly where Go's json.Decoder stops
+ * reading an object; for invalid JSON dockerd's decode fails and it
+ * answers without hijacking, so nothing can leak either way.
+ */
+static size_t json_object_end(const char *p, size_t len)
+{
+    size_t i = 0, depth = 0;
+    while (i < len && json_space(p[i]))
+        i++;
+    if (i == len || p[i] != '{')
+        return 0;
+    bool in_string = false;
+    for (; i < len; i++) {
+        char ch = p[i];
+        if (in_string) {
+            if (ch == '\\')
+                i++;
+            else if (ch == '"')
+                in_string = false;
+        } else if (ch == '"') {
+            in_string = true;
+        } else if (ch == '{' || ch == '[') {
+            depth++;
+        } else if ((ch == '}' || ch == ']') && --depth == 0) {
+            return i + 1;
+        }
+    }
+    return 0;
+}
+
+/*
+ * Cut a buffered body down to what dockerd reads of it before it hijacks
+ * (sg_body_use), so that no byte of it can turn into stream data. Returns
+ * false when the request was answered here instead.
+ */
+static bool conn_trim_unread_body(sg_conn *c)
+{
+    sg_exchange *ex = c->ex;
+    if (ex->body_use == SG_BODY_UNREAD) {
+        sg_iobuf_free(&ex->inspect);
+    } else if (ex->body_use == SG_BODY_ONE_VALUE) {
+        size_t i = 0;
+        while (i < ex->inspect.len && json_space(ex->inspect.data[i]))
+            i++;
+        size_t end = json_object_end(ex->inspect.data, ex->inspect.len);
+        if (end > 0) {
+            ex->inspect.len = end; /* what follows the object is never read */
+        } else if (i < ex->inspect.len && ex->inspect.data[i] != '{') {
+            /* dockerd would decode `null` and hijack, leaving the rest. */
+            sg_conn_refuse(c, 400, "malformed request: the exec start body must be a JSON object");
+            return false;
+        } /* else empty or unterminated: dockerd answers 400 and keeps it */
+    }
+    return true;
+}
+
+/* The whole body is at hand and allowed: forward it. */
+static void conn_forward_buffered(sg_conn *c)
+{
+    if (!conn_trim_unread_body(c))
+        return;
+    c->ex->inspected = true;
+    c->state = CONN_CONNECTING;
+    sg_upstream_acquire(c->srv, c);
 }
 
 static void conn_on_decided(void *arg, const sg_verdict *v, char *body, size_t len)
@@ -277,13 +394,15 @@ static void conn_on_decided(void *arg, const sg_verdict *v, char *body, size_t l
     if (v->kind == SG_VERDICT_DENY) {
         free(body);
         sg_conn_refuse(c, v->status, v->message);
-    } else {
+    } else if (ex->buffered) {
         if (body || v->drop_body) { /* forward what was checked, never the bytes as received */
             sg_iobuf_free(&ex->inspect);
             ex->inspect.data = body;
             ex->inspect.len = ex->inspect.cap = body ? len : 0;
         }
-        ex->inspected = ex->inspected || body || v->drop_body;
+        conn_forward_buffered(c);
+    } else {
+        free(body); /* a target check: the body streams as it comes */
         c->state = CONN_CONNECTING;
         sg_upstream_acquire(c->srv, c);
     }
@@ -296,6 +415,10 @@ bool sg_conn_inspect_body(sg_conn *c)
     sg_exchange *ex = c->ex;
     if (!conn_buffer_body(c) || !ex->req_done)
         return false;
+    if (!ex->pending) { /* a hijack route's body, nothing to decide */
+        conn_forward_buffered(c);
+        return !c->closing;
+    }
     /* The match is only needed while the decision starts; the decision may
      * also end at once, and the callback may free the exchange. */
     router_match *m = ex->match;
@@ -304,10 +427,12 @@ bool sg_conn_inspect_body(sg_conn *c)
     ex->pending = NULL;
     sg_request_ctx ctx = conn_request_ctx(c, m, ROUTER_MATCH);
     c->state = CONN_DECIDING;
-    ex->inspected = true; /* the buffered body is what goes on, or none */
-    sg_decision *d = sg_decision_start(&c->srv->env, ex->policy, &ctx, first,
-                                       ex->inspect.data ? ex->inspect.data : "",
-                                       ex->inspect.len, conn_on_decided, c);
+    sg_decision *d = ex->decide_body
+                         ? sg_decision_start(&c->srv->env, ex->policy, &ctx, first,
+                                             ex->inspect.data ? ex->inspect.data : "",
+                                             ex->inspect.len, conn_on_decided, c)
+                         : sg_decision_start(&c->srv->env, ex->policy, &ctx, first, NULL, 0,
+                                             conn_on_decided, c);
     if (d)
         c->decision = d;
     free(m);

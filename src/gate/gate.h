@@ -113,12 +113,27 @@ struct sg_server {
 
 typedef enum {
     CONN_READ_HEAD,    /* waiting for the next request head            */
-    CONN_INSPECT_BODY, /* buffering a body for sg_decision_start()     */
+    CONN_INSPECT_BODY, /* buffering a body: policy or hijack route     */
     CONN_DECIDING,     /* waiting for sg_decision_start()'s verdict    */
     CONN_CONNECTING,   /* head decided, waiting for an upstream        */
     CONN_EXCHANGE,     /* forwarding request body and/or response      */
     CONN_RELAY,        /* hijacked: raw bytes both ways                */
 } sg_conn_state;
+
+/*
+ * What dockerd does with the body of a request, for the routes whose handler
+ * hijacks the connection. Go's server hands a hijacking handler the raw
+ * connection and drops its read buffer: a body dockerd did not read is
+ * either lost (if it arrived with the head) or becomes the first bytes of the
+ * stream, i.e. a container's stdin (if it arrived later). Which one happens
+ * depends on timing; the gate makes it deterministic by never letting such
+ * bytes reach dockerd (see body_use_of in dispatch.c).
+ */
+typedef enum {
+    SG_BODY_STREAMED,  /* dockerd reads the body: forward it as it comes   */
+    SG_BODY_UNREAD,    /* attach, attach/ws, /session, /grpc: read, drop   */
+    SG_BODY_ONE_VALUE, /* exec start: one JSON object is read, then hijack */
+} sg_body_use;
 
 /* One request and its response. Freed when both are complete. */
 typedef struct {
@@ -138,7 +153,10 @@ typedef struct {
     bool req_done;
     bool req_sent_body;      /* streamed body bytes went to dockerd      */
     sg_iobuf inspect;        /* CONN_INSPECT_BODY: the decoded body       */
-    bool inspected;          /* body was buffered and decided upon        */
+    bool inspected;          /* body was buffered (and decided upon)      */
+    bool decide_body;        /* the policy decides on the buffered body   */
+    bool buffered;           /* the body is read in full before forwarding */
+    sg_body_use body_use;    /* what dockerd does with the body           */
     router_match *match;     /* kept only while a body is inspected       */
     sg_verdict *pending;     /* the first verdict, while a decision waits */
     char *content_type;      /* Content-Type, for the decision            */

@@ -449,3 +449,13 @@ bool sg_image_ref_same_repo(const sg_image_ref *a, const sg_image_ref *b)
 {
     return strcmp(a->domain, b->domain) == 0 && strcmp(a->path, b->path) == 0;
 }
+
+bool sg_image_ref_is_id(const char *s)
+{
+    if (strncmp(s, "sha256:", 7) == 0)
+        s += 7;
+    size_t n = 0;
+    while ((s[n] >= '0' && s[n] <= '9') || (s[n] >= 'a' && s[n] <= 'f'))
+        n++;
+    return n == 64 && s[n] == '\0';
+}

@@ -50,4 +50,8 @@ void sg_image_ref_familiar(const sg_image_ref *r, char *out, size_t outsz);
 /* Same repository (domain and path)? */
 bool sg_image_ref_same_repo(const sg_image_ref *a, const sg_image_ref *b);
 
+/* Is s an image ID ("sha256:" and 64 hex digits, or the 64 digits alone)
+ * rather than a name? dockerd looks such a string up as an ID first. */
+bool sg_image_ref_is_id(const char *s);
+
 #endif

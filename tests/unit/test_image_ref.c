@@ -7,6 +7,7 @@
  * (ParseNormalizedNamed / FamiliarString), not derived from this code.
  */
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "policy/image_ref.h"
@@ -449,6 +450,19 @@ TEST(null_arguments)
     CHECK_INT(sg_image_ref_parse("Docker", 0, &r, NULL), -1);
 }
 
+TEST(image_ids_are_not_names)
+{
+    const char *hex = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    char id[80];
+    snprintf(id, sizeof id, "sha256:%s", hex);
+    CHECK(sg_image_ref_is_id(id));
+    CHECK(sg_image_ref_is_id(hex));
+    CHECK(!sg_image_ref_is_id("sha256:abc"));
+    CHECK(!sg_image_ref_is_id("docker:cli"));
+    id[10] = 'G';
+    CHECK(!sg_image_ref_is_id(id));
+}
+
 int main(void)
 {
     RUN(official_with_tag);
@@ -484,5 +498,6 @@ int main(void)
     RUN(same_repo);
     RUN(string_form_reparses_identically);
     RUN(null_arguments);
+    RUN(image_ids_are_not_names);
     return UNIT_DONE();
 }
