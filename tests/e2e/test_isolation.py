@@ -434,3 +434,53 @@ def test_exempt_users(gate, iso_user, shared_dir, targets):
         gate.reload(policy(shared_dir))
     refused(Caller("public", gate, user=iso_user), RUN + ["--cap-add", "SYS_ADMIN", "bb", "true"],
             "capability")
+
+
+def test_check_and_status_report_the_engine(gate):
+    userns = os.environ.get("TESTBED_USERNS") == "1"
+    p = subprocess.run([ENV["SOCKGATE_BIN"], "check", gate.settings_file, "--engine",
+                        ENV["ENGINE_SOCK"]], capture_output=True, timeout=30)
+    text = p.stdout.decode()
+    assert p.returncode == 0, p.stderr
+    assert ("user namespaces on (userns-remap)" if userns else
+            "user namespaces off (recommended") in text, text
+    assert "host paths only inside (filesharingAllowedDirectories): $HOME " in text, text
+    # the log says it at start, as a warning when user namespaces are off
+    assert ("user namespaces on" if userns else "user namespaces off") in gate.text()
+
+
+# ---- the settings that apply to everyone --------------------------------------------
+
+def test_port_binding_behavior(gate, shared_dir):
+    """portBindingBehavior binds for root too (it is the administrator's, not
+    an isolation rule): default-local rewrites, local-only refuses."""
+    name = "sg-iso-ports"
+    gate.reload(policy(shared_dir, portBindingBehavior={"locked": True,
+                                                        "value": "default-local-port-binding"}))
+    try:
+        docker_cli("run", "-d", "--name", name, "-p", "80", "-p", "0.0.0.0::81",
+                   "bb", "sleep", "60", sock=gate.pub)
+        hc = json.loads(out(engine_cli("inspect", name)))[0]["HostConfig"]
+        assert [b["HostIp"] for b in hc["PortBindings"]["80/tcp"]] == ["127.0.0.1", "::1"]
+        assert [b["HostIp"] for b in hc["PortBindings"]["81/tcp"]] == ["0.0.0.0"]
+        engine_cli("rm", "-f", name)
+        gate.reload(policy(shared_dir, portBindingBehavior={"value": "local-only-port-binding"}))
+        for spec in ("0.0.0.0::80", "[::]::80", "10.213.0.1::80"):
+            p = docker_cli("run", "--rm", "-p", spec, "bb", "true", sock=gate.pub, check=False)
+            assert p.returncode != 0 and b"local-only-port-binding" in p.stderr, p.stderr
+        docker_cli("run", "--rm", "-p", "127.0.0.1::80", "-p", "80", "bb", "true",
+                   sock=gate.pub)
+    finally:
+        engine_cli("rm", "-f", name, check=False)
+        gate.reload(policy(shared_dir))
+
+
+def test_block_docker_load(gate, shared_dir):
+    gate.reload(policy(shared_dir, blockDockerLoad={"locked": True, "value": True}))
+    try:
+        save = engine_cli("save", "bb").stdout
+        p = docker_cli("load", sock=gate.pub, input=save, check=False)
+        assert p.returncode != 0 and b"docker load is blocked (blockDockerLoad" in p.stderr
+    finally:
+        gate.reload(policy(shared_dir))
+    docker_cli("load", sock=gate.pub, input=save)

@@ -62,5 +62,9 @@ def test_file_change_reload_broken_file_status_and_audit_lines():
         assert doc["policy"]["commands"] == ["push"] and doc["policy"]["eci"] is True
         assert doc["counters"]["denied"] >= 2 and doc["counters"]["requests"] >= 4
         assert "docker.io/library/docker:cli" in doc["digests"]
+        # what it learned of the engine: user namespaces, default runtime
+        userns = os.environ.get("TESTBED_USERNS") == "1"
+        assert doc["engine"]["reached"] and doc["engine"]["userns_remap"] is userns, doc["engine"]
+        assert doc["engine"]["default_runtime"] == "runc"
     finally:
         g.stop()
