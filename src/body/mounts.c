@@ -148,8 +148,11 @@ static int mounts_volume_mount(json_t *mnt, const char *where, const char *sourc
     json_t *dc = sg_jx_object(r, vo, where, "DriverConfig");
     json_t *opts = sg_jx_object(r, dc, where, "Options");
     const char *device = mounts_local_device_opt(r, sg_jx_str(r, dc, where, "Name"), opts, where);
-    if (device)
-        return mounts_push(l, SG_MOUNT_LOCAL_DEVICE, device, target, where);
+    if (device && mounts_push(l, SG_MOUNT_LOCAL_DEVICE, device, target, where) != 0)
+        return -1;
+    /* A named volume that exists already is used as it is: dockerd ignores
+     * the options given here (volume/service/store.go, create). So the name
+     * is looked up too, whatever the options say. */
     if (source && source[0])
         return mounts_push(l, SG_MOUNT_VOLUME, source, target, where);
     return 0;
@@ -173,6 +176,9 @@ static int mounts_one_mount(json_t *mnt, const char *where, sg_mount_list *l, sg
     int rc;
     if (type && strcmp(type, "volume") == 0) {
         rc = mounts_volume_mount(mnt, where, source, target, l, r);
+        for (size_t i = before; rc == 0 && i < l->n; i++)
+            l->items[i].mount = mnt;
+        return rc;
     } else {
         rc = source ? mounts_push(l, SG_MOUNT_BIND, source, target, where) : 0;
         json_t *bo = sg_jx_object(r, mnt, where, "BindOptions");

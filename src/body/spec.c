@@ -292,6 +292,38 @@ int sg_spec_from_update(json_t *update, sg_spec *out, sg_jx *r)
     return 0;
 }
 
+int sg_spec_from_volume_create(json_t *req, sg_spec *out, sg_jx *r)
+{
+    memset(out, 0, sizeof *out);
+    out->source = SG_SPEC_VOLUME;
+    out->where = "VolumeCreateRequest";
+    const char *w = "VolumeCreateRequest";
+    const char *driver = sg_jx_str(r, req, w, "Driver");
+    json_t *opts = sg_jx_object(r, req, w, "DriverOpts");
+    if (driver && driver[0] && strcmp(driver, "local") != 0)
+        return 0; /* a plugin's volume: no host path sockgate can see */
+    json_t *device = opts ? json_object_get(opts, "device") : NULL;
+    const char *d = device ? sg_jx_value_str(r, device, "VolumeCreateRequest.DriverOpts.device")
+                           : NULL;
+    if (d && d[0]) {
+        sg_mount_list *l = &out->mounts;
+        l->items = calloc(1, sizeof *l->items);
+        if (!l->items)
+            return -1;
+        l->cap = 1;
+        sg_mount *m = &l->items[0];
+        m->kind = SG_MOUNT_LOCAL_DEVICE;
+        m->where = "VolumeCreateRequest.DriverOpts";
+        m->source = strdup(d);
+        m->target = strdup("");
+        m->propagation = strdup("");
+        l->n = 1;
+        if (!m->source || !m->target || !m->propagation)
+            return -1;
+    }
+    return 0;
+}
+
 bool sg_spec_exec_privileged(json_t *exec_config, sg_jx *r)
 {
     return sg_jx_bool(r, exec_config, "ExecConfig", "Privileged");

@@ -48,6 +48,7 @@ typedef enum {
     SG_SPEC_INSPECT, /* an existing container (GET /containers/{id}/json) */
     SG_SPEC_SERVICE, /* a service spec's task template                    */
     SG_SPEC_UPDATE,  /* a container update body                           */
+    SG_SPEC_VOLUME,  /* a volume create body: what containers will mount  */
 } sg_spec_source;
 
 typedef struct {
@@ -83,6 +84,8 @@ int sg_spec_from_create(json_t *hc, json_t *networking, sg_spec *out, sg_jx *r);
 int sg_spec_from_inspect(json_t *inspect, sg_spec *out, sg_jx *r);
 int sg_spec_from_service(json_t *service_spec, sg_spec *out, sg_jx *r);
 int sg_spec_from_update(json_t *update, sg_spec *out, sg_jx *r);
+/* POST /volumes/create: a local volume's "device" as a mount. */
+int sg_spec_from_volume_create(json_t *req, sg_spec *out, sg_jx *r);
 void sg_spec_free(sg_spec *s);
 
 /* The user-defined network a NetworkMode names, or NULL (default, bridge,

@@ -123,6 +123,8 @@ static void choose_plan(const sg_settings *policy, const sg_request_ctx *ctx, sg
         subject_from_path(ctx->match, v);
     } else if (route == ROUTE_CONTAINER_UPDATE) {
         plan(v, SG_VERDICT_INSPECT_BODY, SG_PLAN_UPDATE, "container update");
+    } else if (route == ROUTE_VOLUME_CREATE) {
+        plan(v, SG_VERDICT_INSPECT_BODY, SG_PLAN_VOLUME_CREATE, "volume create");
     } else if (route == ROUTE_NETWORK_CREATE) {
         plan(v, SG_VERDICT_INSPECT_BODY, SG_PLAN_NETWORK_CREATE, "network create");
     } else if (route == ROUTE_NETWORK_CONNECT) {

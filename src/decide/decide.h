@@ -7,7 +7,7 @@
  * the request may go on:
  *
  *   INSPECT_BODY  the body says what the container gets (create, start,
- *                 exec, update, service, network create): the gate
+ *                 exec, update, service, network and volume create): the gate
  *                 buffers it, then sg_decision_start() decides on it;
  *   CHECK_TARGET  the request acts on something that exists (attach, copy
  *                 into, commit, exec start, network connect): the gate asks
@@ -52,6 +52,7 @@ typedef enum {
     SG_PLAN_SERVICE,          /* service create/update body                  */
     SG_PLAN_NETWORK_CREATE,   /* network create body (driver)                */
     SG_PLAN_NETWORK_CONNECT,  /* the network a container joins               */
+    SG_PLAN_VOLUME_CREATE,    /* volume create body (a local device)         */
 } sg_plan;
 
 /* Largest body buffered for inspection; larger ones are refused (413). */

@@ -353,6 +353,7 @@ static void decision_rules(sg_decision *d)
         decision_rules_exec_start(d, &rc);
         break;
     case SG_PLAN_UPDATE:
+    case SG_PLAN_VOLUME_CREATE:
         sg_isolation_check(&rc, &d->spec, out, NULL);
         break;
     case SG_PLAN_NETWORK_CONNECT:
@@ -479,6 +480,12 @@ static bool decision_read_body(sg_decision *d, const char *body, size_t len)
         break;
     }
     case SG_PLAN_EXEC_CREATE: d->exec_privileged = sg_spec_exec_privileged(d->body, &r); break;
+    case SG_PLAN_VOLUME_CREATE:
+        /* A volume an isolated caller may not mount is not made either: made
+         * now, a container could race its own create against it. */
+        if (sg_spec_from_volume_create(d->body, &d->spec, &r) != 0)
+            sg_jx_fail(&r, "out of memory");
+        break;
     case SG_PLAN_NETWORK_CREATE: {
         sg_rule_ctx rc = decision_rule_ctx(d);
         sg_isolation_check_network_create(&rc, d->body, &d->findings, &r);

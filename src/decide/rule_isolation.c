@@ -287,16 +287,17 @@ void sg_isolation_check_network(const sg_rule_ctx *rc, const char *net, const ch
 
 /* A protected socket the socket-mount rule answers for: on a create, any
  * of them (it becomes the restricted socket or is refused); on an existing
- * container only the restricted socket, the one sockgate gives. */
+ * container only the restricted socket, the one sockgate gives; in a volume
+ * none (a volume that binds a socket is never rewritten). */
 static bool path_is_policed_socket(const sg_rule_ctx *rc, const sg_spec *spec,
                                    const char *path)
 {
     sg_exposure e[4];
-    if (spec->source != SG_SPEC_INSPECT) {
+    if (spec->source == SG_SPEC_CREATE || spec->source == SG_SPEC_SERVICE) {
         size_t n = sg_exposure_check(&rc->env->protected, path, e, 4, NULL);
         return n > 0 && e[0].kind == SG_EXPOSES_SOCKET;
     }
-    if (!rc->env->restricted_path)
+    if (spec->source != SG_SPEC_INSPECT || !rc->env->restricted_path)
         return false;
     sg_protected_set only = {.paths = {rc->env->restricted_path}, .n = 1};
     return sg_exposure_check(&only, path, e, 1, NULL) == 1 && e[0].kind == SG_EXPOSES_SOCKET;

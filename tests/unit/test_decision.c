@@ -277,6 +277,38 @@ TEST(inline_local_volume_device)
     CHECK(denied(decide(USER, "POST", CREATE, b, NULL, 0), 403, "host path \"/\""));
 }
 
+TEST(existing_volume_wins_over_inline_options)
+{
+    /* dockerd uses an existing volume as it is, whatever options the mount
+     * gives: the name is looked up too */
+    char b[700];
+    snprintf(b, sizeof b,
+             "{\"Image\":\"bb\",\"HostConfig\":{\"Mounts\":[{\"Type\":\"volume\",\"Source\":"
+             "\"v1\",\"Target\":\"/d\",\"VolumeOptions\":{\"DriverConfig\":{\"Name\":\"local\","
+             "\"Options\":{\"type\":\"none\",\"o\":\"bind\",\"device\":\"%s/data\"}}}}]}}",
+             scratch);
+    const fake_answer etc[] = {{"/volumes/v1", 200,
+                                "{\"Name\":\"v1\",\"Driver\":\"local\",\"Options\":{\"device\":"
+                                "\"/etc\"}}"}};
+    CHECK(denied(decide(USER, "POST", CREATE, b, etc, N(etc)), 403, "host path \"/etc\""));
+    CHECK(allowed(decide(USER, "POST", CREATE, b, NULL, 0)));
+}
+
+TEST(volume_create)
+{
+    CHECK(denied(decide(USER, "POST", "/volumes/create",
+                        "{\"Name\":\"v\",\"DriverOpts\":{\"type\":\"none\",\"o\":\"bind\","
+                        "\"device\":\"/etc\"}}",
+                        NULL, 0),
+                 403, "host path \"/etc\" is not allowed (VolumeCreateRequest.DriverOpts)"));
+    CHECK(allowed(decide(USER, "POST", "/volumes/create",
+                         "{\"Name\":\"v\",\"DriverOpts\":{\"type\":\"tmpfs\",\"device\":\"tmpfs\"}}",
+                         NULL, 0)));
+    CHECK(allowed(decide(USER, "POST", "/volumes/create", "{\"Name\":\"v\"}", NULL, 0)));
+    CHECK(allowed(decide(ROOT, "POST", "/volumes/create",
+                         "{\"Name\":\"v\",\"DriverOpts\":{\"device\":\"/etc\"}}", NULL, 0)));
+}
+
 TEST(volumes_from_a_container_with_host_paths)
 {
     const char *b = "{\"Image\":\"bb\",\"HostConfig\":{\"VolumesFrom\":[\"holder:ro\"]}}";
@@ -636,6 +668,8 @@ int main(void)
     RUN(binds_inside_allowed_directories_only);
     RUN(volumes_are_looked_up_and_fail_closed);
     RUN(inline_local_volume_device);
+    RUN(existing_volume_wins_over_inline_options);
+    RUN(volume_create);
     RUN(volumes_from_a_container_with_host_paths);
     RUN(host_namespaces_refused);
     RUN(joining_a_container_that_is_not_isolated);
