@@ -71,11 +71,14 @@ static bool is_propagation(const char *w, size_t n)
     return false;
 }
 
-/* The propagation word of a bind's mode ("ro,rshared"), if any. */
+/* The propagation word of a bind's mode ("ro,rshared"), if any, and
+ * whether it is read-only. */
 static int mounts_bind_mode(sg_mount *m, const char *mode)
 {
     for (const char *p = mode; *p;) {
         size_t n = strcspn(p, ",");
+        if (n == 2 && strncmp(p, "ro", 2) == 0)
+            m->read_only = true;
         if (is_propagation(p, n) && mounts_set_propagation(m, p, n) != 0)
             return -1;
         p += n + (p[n] == ',');
@@ -167,6 +170,7 @@ static int mounts_one_mount(json_t *mnt, const char *where, sg_mount_list *l, sg
     const char *type = sg_jx_str(r, mnt, where, "Type");
     const char *source = sg_jx_str(r, mnt, where, "Source");
     const char *target = sg_jx_str(r, mnt, where, "Target");
+    bool read_only = sg_jx_bool(r, mnt, where, "ReadOnly");
     /* dockerd compares types exactly; anything that is not clearly another
      * type is treated as a bind, to err on the safe side. */
     if (type && (strcmp(type, "tmpfs") == 0 || strcmp(type, "npipe") == 0 ||
@@ -176,8 +180,10 @@ static int mounts_one_mount(json_t *mnt, const char *where, sg_mount_list *l, sg
     int rc;
     if (type && strcmp(type, "volume") == 0) {
         rc = mounts_volume_mount(mnt, where, source, target, l, r);
-        for (size_t i = before; rc == 0 && i < l->n; i++)
+        for (size_t i = before; rc == 0 && i < l->n; i++) {
             l->items[i].mount = mnt;
+            l->items[i].read_only = read_only;
+        }
         return rc;
     } else {
         rc = source ? mounts_push(l, SG_MOUNT_BIND, source, target, where) : 0;
@@ -186,8 +192,10 @@ static int mounts_one_mount(json_t *mnt, const char *where, sg_mount_list *l, sg
         if (rc == 0 && l->n > before && prop)
             rc = mounts_set_propagation(&l->items[l->n - 1], prop, strlen(prop));
     }
-    if (rc == 0 && l->n > before)
+    if (rc == 0 && l->n > before) {
         l->items[l->n - 1].mount = mnt;
+        l->items[l->n - 1].read_only = read_only;
+    }
     return rc;
 }
 
@@ -217,6 +225,11 @@ static int mounts_volumes_from(json_t *hc, sg_mount_list *l, sg_jx *r)
         free(name);
         if (rc != 0)
             return -1;
+        sg_mount *m = &l->items[l->n - 1];
+        m->volumes_from = vf;
+        m->index = i;
+        const char *mode = strchr(s, ':');
+        m->read_only = mode && strcmp(mode, ":ro") == 0;
     }
     return 0;
 }
@@ -253,6 +266,7 @@ int sg_mounts_of_inspect(json_t *inspect, sg_mount_list *out)
         json_t *name = json_object_get(m, "Name");
         json_t *dst = json_object_get(m, "Destination");
         json_t *prop = json_object_get(m, "Propagation");
+        json_t *rw = json_object_get(m, "RW");
         const char *target = json_is_string(dst) ? json_string_value(dst) : "";
         const char *t = json_is_string(type) ? json_string_value(type) : "";
         int rc = 0;
@@ -264,6 +278,8 @@ int sg_mounts_of_inspect(json_t *inspect, sg_mount_list *out)
         if (rc == 0 && out->n > before && json_is_string(prop))
             rc = mounts_set_propagation(&out->items[out->n - 1], json_string_value(prop),
                                         strlen(json_string_value(prop)));
+        if (rc == 0 && out->n > before)
+            out->items[out->n - 1].read_only = json_is_false(rw);
         if (rc != 0)
             return -1;
     }
@@ -310,6 +326,66 @@ int sg_mount_set_source(sg_mount *m, const char *host_path)
         if (!sg_gojson_get(m->mount, "Source", &key))
             return -1;
         return json_object_set_new(m->mount, key, json_string(host_path));
+    }
+    return -1;
+}
+
+/* "SRC:DST" -> "SRC:DST:ro"; "SRC:DST:MODE" -> MODE with "rw" dropped and
+ * "ro" added. */
+static char *bind_spec_read_only(const char *old)
+{
+    const char *c1 = strchr(old, ':');
+    const char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+    size_t n = strlen(old) + 8;
+    if (!c1)
+        return NULL;
+    char *spec = malloc(n);
+    if (!spec)
+        return NULL;
+    if (!c2) {
+        snprintf(spec, n, "%s:ro", old);
+        return spec;
+    }
+    size_t w = (size_t)(c2 - old) + 1;
+    memcpy(spec, old, w);
+    memcpy(spec + w, "ro", 2);
+    w += 2;
+    for (const char *p = c2 + 1; *p;) {
+        size_t k = strcspn(p, ",");
+        if (!(k == 2 && (strncmp(p, "rw", 2) == 0 || strncmp(p, "ro", 2) == 0))) {
+            spec[w++] = ',';
+            memcpy(spec + w, p, k);
+            w += k;
+        }
+        p += k + (p[k] == ',');
+    }
+    spec[w] = '\0';
+    return spec;
+}
+
+int sg_mount_set_read_only(sg_mount *m)
+{
+    if (m->binds) {
+        const char *old = json_string_value(json_array_get(m->binds, m->index));
+        char *spec = old ? bind_spec_read_only(old) : NULL;
+        int rc = spec ? json_array_set_new(m->binds, m->index, json_string(spec)) : -1;
+        free(spec);
+        return rc;
+    }
+    if (m->mount) {
+        const char *key = "ReadOnly";
+        sg_gojson_get(m->mount, "ReadOnly", &key);
+        return json_object_set_new(m->mount, key, json_true());
+    }
+    if (m->volumes_from) {
+        size_t n = strlen(m->source) + 4;
+        char *spec = malloc(n);
+        if (!spec)
+            return -1;
+        snprintf(spec, n, "%s:ro", m->source);
+        int rc = json_array_set_new(m->volumes_from, m->index, json_string(spec));
+        free(spec);
+        return rc;
     }
     return -1;
 }

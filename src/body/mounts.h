@@ -38,9 +38,11 @@ typedef struct {
     char *target;      /* path inside the container ("" for volumes-from)    */
     char *propagation; /* bind propagation as written ("" if none)           */
     const char *where; /* key path it came from, e.g. "HostConfig.Binds"     */
+    bool read_only;    /* mounted read-only ("ro", ReadOnly, volumes-from ":ro") */
     json_t *binds;     /* the Binds array this came from (borrowed), or NULL */
-    size_t index;      /* position in binds                                  */
+    size_t index;      /* position in binds / volumes_from                   */
     json_t *mount;     /* the Mounts[] object this came from (borrowed)      */
+    json_t *volumes_from; /* the VolumesFrom array this came from, or NULL   */
 } sg_mount;
 
 typedef struct {
@@ -70,6 +72,9 @@ void sg_mount_list_free(sg_mount_list *l);
 
 /* Rewrites, for allowed requests. */
 int sg_mount_set_source(sg_mount *m, const char *host_path);
+/* Make the mount read-only where it was written (a Binds mode, a Mounts
+ * ReadOnly, a VolumesFrom ":ro"). */
+int sg_mount_set_read_only(sg_mount *m);
 /* Append "host_path:target" to the create body's HostConfig.Binds (made
  * if missing). */
 int sg_mounts_add_bind(json_t *body, const char *host_path, const char *target);

@@ -485,10 +485,61 @@ static void check_spec(const sg_rule_ctx *rc, const sg_spec *spec, int depth,
     check_mounts(rc, spec, depth, out);
 }
 
+/* Does a mount give the container a host path it could write to? */
+static bool mount_writes_host(const sg_rule_ctx *rc, const sg_spec *spec, const sg_mount *m,
+                              int depth)
+{
+    if (m->read_only)
+        return false;
+    const sg_fact *f;
+    switch (m->kind) {
+    case SG_MOUNT_BIND:
+        return !path_is_policed_socket(rc, spec, m->source);
+    case SG_MOUNT_LOCAL_DEVICE:
+        return sg_mounts_device_is_host_path(m->source);
+    case SG_MOUNT_VOLUME:
+        f = sg_facts_find(rc->facts, SG_FACT_VOLUME, m->source);
+        return f && f->status == 200 &&
+               sg_mounts_device_is_host_path(sg_mounts_volume_device(f->json));
+    case SG_MOUNT_VOLUMES_FROM:
+        f = sg_facts_find(rc->facts, SG_FACT_CONTAINER, m->source);
+        if (!f || !f->has_spec || depth > JOIN_DEPTH_MAX)
+            return false;
+        for (size_t i = 0; i < f->spec.mounts.n; i++)
+            if (mount_writes_host(rc, &f->spec, &f->spec.mounts.items[i], depth + 1))
+                return true;
+        return false;
+    }
+    return false;
+}
+
+/*
+ * Without user namespaces a container's root is the host's root: a host
+ * path it can write is one where it can leave a setuid-root program for
+ * the host's users to run (the classic way from the docker group to root).
+ * So when the engine does not remap users, an isolated container gets its
+ * host paths read-only.
+ */
+static void read_only_without_userns(const sg_rule_ctx *rc, const sg_spec *spec,
+                                     sg_edits *edits)
+{
+    if (rc->env->info.known && rc->env->info.userns)
+        return;
+    for (size_t i = 0; i < spec->mounts.n; i++) {
+        sg_mount *m = &((sg_spec *)spec)->mounts.items[i];
+        if (mount_writes_host(rc, spec, m, 0))
+            sg_edits_add_read_only(edits, m,
+                                   "isolation: host paths read-only (the engine does not "
+                                   "remap users: userns-remap)");
+    }
+}
+
 void sg_isolation_check(const sg_rule_ctx *rc, const sg_spec *spec, sg_findings *out,
                         sg_edits *edits)
 {
     check_spec(rc, spec, 0, out);
+    if (edits && (spec->source == SG_SPEC_CREATE || spec->source == SG_SPEC_SERVICE))
+        read_only_without_userns(rc, spec, edits);
     /* cgroup namespaces: dockerd's default is the host's on cgroup v1 hosts
      * (and for API < 1.41): ask for a private one explicitly. */
     if (spec->source == SG_SPEC_CREATE && spec->hc && edits &&

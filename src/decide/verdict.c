@@ -119,6 +119,14 @@ int sg_edits_add_mount_source(sg_edits *e, sg_mount *m, const char *path, const 
     return 0;
 }
 
+int sg_edits_add_read_only(sg_edits *e, sg_mount *m, const char *why)
+{
+    if (sg_edits_add(e, SG_EDIT_READ_ONLY, NULL, NULL, m->source, m->target, why) != 0)
+        return -1;
+    e->items[e->n - 1].mount = m;
+    return 0;
+}
+
 /* {"HostIp": ip, "HostPort": port} */
 static json_t *port_binding(const char *ip, const char *port)
 {
@@ -169,6 +177,8 @@ static int edit_apply(const sg_edit *x, json_t *body)
     switch (x->kind) {
     case SG_EDIT_MOUNT_SOURCE:
         return sg_mount_set_source(x->mount, x->value);
+    case SG_EDIT_READ_ONLY:
+        return sg_mount_set_read_only(x->mount);
     case SG_EDIT_ADD_BIND:
         return sg_mounts_add_bind(body, x->value, x->target);
     case SG_EDIT_SET_STRING:

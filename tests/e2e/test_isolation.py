@@ -413,6 +413,16 @@ def test_binds_in_the_callers_home(gate, iso_user):
         f.write("mine\n")
     p = c.docker("run", "--rm", "-v", "%s:/d:ro" % data, "bb", "cat", "/d/mine", check=True)
     assert out(p) == "mine"
+    # Without user namespaces a container's root is the host's: a host path
+    # it could write is a way to leave a setuid-root program for the user.
+    name = "sg-iso-home"
+    try:
+        c.docker("create", "--name", name, "-v", "%s:/d" % data, "bb", "true", check=True)
+        binds = json.loads(out(engine_cli("inspect", name)))[0]["HostConfig"]["Binds"]
+        userns = os.environ.get("TESTBED_USERNS") == "1"
+        assert binds == ["%s:/d%s" % (data, "" if userns else ":ro")], binds
+    finally:
+        engine_cli("rm", "-f", name, check=False)
     # another user's home is not the caller's
     refused(c, RUN + ["-v", "/root:/r", "bb", "true"], "host path \"/root\"")
 

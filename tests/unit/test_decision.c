@@ -68,6 +68,7 @@ static sg_caller caller_of(int who)
 }
 
 static fake_engine fe;
+static bool engine_userns; /* what GET /info says: userns-remap on */
 
 /* Decide one request; the result's body (if any) must be freed. */
 static result decide_with(const char *policy, int who, const char *method, const char *target,
@@ -98,7 +99,7 @@ static result decide_with(const char *policy, int who, const char *method, const
     uv_loop_init(&loop);
     fake_engine_init(&fe, &loop, answers, n);
     sg_policy_env env = {.loop = &loop, .engine = &fe.base};
-    env.info = (sg_engine_info){.known = true, .default_runtime = "runc"};
+    env.info = (sg_engine_info){.known = true, .userns = engine_userns, .default_runtime = "runc"};
     env.restricted_path = res_sock;
     sg_protected_add(&env.protected, pub_sock);
     sg_protected_add(&env.protected, res_sock);
@@ -267,6 +268,31 @@ TEST(volumes_are_looked_up_and_fail_closed)
     CHECK(denied(decide(USER, "POST", CREATE, b, gone, N(gone)), 403, "cannot check volume"));
     /* root is not isolated, but the socket check reads volumes too */
     CHECK(denied(decide(ROOT, "POST", CREATE, b, gone, N(gone)), 403, "cannot check volume"));
+}
+
+TEST(host_paths_read_only_without_user_namespaces)
+{
+    char b[800];
+    snprintf(b, sizeof b,
+             "{\"Image\":\"bb\",\"HostConfig\":{\"Binds\":[\"%s/data:/d\",\"%s/data:/e:rw,z\","
+             "\"named:/n\"],\"Mounts\":[{\"Type\":\"bind\",\"Source\":\"%s\",\"Target\":\"/m\"}]}}",
+             scratch, scratch, outside);
+    /* outside/ is not allowed: refused, read-only or not */
+    CHECK(denied(decide(USER, "POST", CREATE, b, NULL, 0), 403, "host path"));
+    snprintf(b, sizeof b,
+             "{\"Image\":\"bb\",\"HostConfig\":{\"Binds\":[\"%s/data:/d\",\"%s/data:/e:rw,z\","
+             "\"named:/n\"],\"Mounts\":[{\"Type\":\"bind\",\"Source\":\"%s/data\",\"Target\":"
+             "\"/m\"}]}}",
+             scratch, scratch, scratch);
+    result r = decide(USER, "POST", CREATE, b, NULL, 0);
+    CHECK(r.body && strstr(r.body, "/data:/d:ro\""));
+    CHECK(r.body && strstr(r.body, "/data:/e:ro,z\""));
+    CHECK(r.body && strstr(r.body, "\"named:/n\"")); /* a plain volume stays writable */
+    CHECK(forwarded(r, "\"ReadOnly\":true"));
+    CHECK(forwarded(decide(ROOT, "POST", CREATE, b, NULL, 0), "/data:/d\""));
+    engine_userns = true;
+    CHECK(forwarded(decide(USER, "POST", CREATE, b, NULL, 0), "/data:/d\""));
+    engine_userns = false;
 }
 
 TEST(inline_local_volume_device)
@@ -667,6 +693,7 @@ int main(void)
     RUN(ambiguous_and_malformed_bodies_refused);
     RUN(binds_inside_allowed_directories_only);
     RUN(volumes_are_looked_up_and_fail_closed);
+    RUN(host_paths_read_only_without_user_namespaces);
     RUN(inline_local_volume_device);
     RUN(existing_volume_wins_over_inline_options);
     RUN(volume_create);
