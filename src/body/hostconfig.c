@@ -63,7 +63,7 @@ static void hc_take(sg_hostconfig *out, json_t *obj, const char *where)
     if (!obj || json_is_null(obj)) {
         out->status = SG_HC_NONE;
     } else if (!json_is_object(obj)) {
-        hc_refuse(out, "sockgate: %s must be an object", where);
+        hc_refuse(out, "%s must be an object", where);
     } else {
         out->status = SG_HC_FOUND;
         out->hc = obj;
@@ -74,7 +74,7 @@ void sg_hostconfig_of_create(json_t *body, sg_hostconfig *out)
 {
     memset(out, 0, sizeof *out);
     if (!json_is_object(body)) {
-        hc_refuse(out, "sockgate: %s", "the container create body must be a JSON object");
+        hc_refuse(out, "the container create body must be a JSON object");
         return;
     }
     const char *legacy = sg_hostconfig_toplevel_key(body);
@@ -82,7 +82,7 @@ void sg_hostconfig_of_create(json_t *body, sg_hostconfig *out)
         char shown[64];
         snprintf(shown, sizeof shown, "%.48s", legacy);
         hc_refuse(out,
-                  "sockgate: host configuration outside HostConfig is not accepted "
+                  "host configuration outside HostConfig is not accepted "
                   "(\"%s\" at the top level of the body, the pre-1.18 shape that some "
                   "dockerd versions still read); send it inside HostConfig",
                   shown);
@@ -100,7 +100,7 @@ void sg_hostconfig_of_start(size_t len, bool chunked, sg_hostconfig *out)
         return;
     }
     hc_refuse(out,
-              "sockgate: a container start with a body is not accepted: on API versions "
+              "a container start with a body is not accepted: on API versions "
               "below 1.24 dockerd would take a host configuration from it, on later ones it "
               "refuses it; set host configuration when creating the container");
 }
@@ -109,7 +109,7 @@ void sg_hostconfig_of_update(json_t *body, sg_hostconfig *out)
 {
     if (!json_is_object(body)) {
         memset(out, 0, sizeof *out);
-        hc_refuse(out, "sockgate: %s", "the container update body must be a JSON object");
+        hc_refuse(out, "the container update body must be a JSON object");
         return;
     }
     hc_take(out, body, "UpdateConfig");
@@ -119,13 +119,13 @@ void sg_hostconfig_of_service(json_t *spec, sg_hostconfig *out)
 {
     if (!json_is_object(spec)) {
         memset(out, 0, sizeof *out);
-        hc_refuse(out, "sockgate: %s", "the service spec must be a JSON object");
+        hc_refuse(out, "the service spec must be a JSON object");
         return;
     }
     json_t *tt = sg_gojson_get(spec, "TaskTemplate", NULL);
     if (tt && !json_is_null(tt) && !json_is_object(tt)) {
         memset(out, 0, sizeof *out);
-        hc_refuse(out, "sockgate: %s must be an object", "TaskTemplate");
+        hc_refuse(out, "TaskTemplate must be an object");
         return;
     }
     hc_take(out, tt ? sg_gojson_get(tt, "ContainerSpec", NULL) : NULL,

@@ -43,7 +43,7 @@ typedef struct {
     sg_hc_status status;
     json_t *hc;          /* FOUND: borrowed from the body              */
     const char *where;   /* FOUND: its key path, for messages          */
-    char message[400];   /* REFUSED: why, for the 400 answer           */
+    char message[400];   /* REFUSED: why, for the 400 answer (no prefix) */
 } sg_hostconfig;
 
 /* POST /containers/create: body is the parsed create body. */

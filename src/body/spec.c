@@ -93,6 +93,17 @@ static bool array_nonempty(sg_jx *r, const json_t *obj, const char *where, const
     return json_array_size(sg_jx_array(r, obj, where, key)) > 0;
 }
 
+/* The first device field that is set (Resources: HostConfig, UpdateConfig). */
+static const char *spec_devices(sg_jx *r, const json_t *obj, const char *where,
+                                const char *const paths[3])
+{
+    static const char *const keys[] = {"Devices", "DeviceCgroupRules", "DeviceRequests"};
+    for (int i = 0; i < 3; i++)
+        if (array_nonempty(r, obj, where, keys[i]))
+            return paths[i];
+    return NULL;
+}
+
 /* The fields a container's HostConfig shares between create and inspect. */
 static int spec_hostconfig(json_t *hc, sg_spec *s, sg_jx *r)
 {
@@ -102,12 +113,9 @@ static int spec_hostconfig(json_t *hc, sg_spec *s, sg_jx *r)
     s->privileged = sg_jx_bool(r, hc, w, "Privileged");
     for (int i = 0; i < SG_NS_COUNT; i++)
         s->ns[i] = sg_jx_str(r, hc, w, ns_fields[i]);
-    if (array_nonempty(r, hc, w, "Devices"))
-        s->devices = "HostConfig.Devices";
-    else if (array_nonempty(r, hc, w, "DeviceCgroupRules"))
-        s->devices = "HostConfig.DeviceCgroupRules";
-    else if (array_nonempty(r, hc, w, "DeviceRequests"))
-        s->devices = "HostConfig.DeviceRequests";
+    static const char *const devices[] = {"HostConfig.Devices", "HostConfig.DeviceCgroupRules",
+                                          "HostConfig.DeviceRequests"};
+    s->devices = spec_devices(r, hc, w, devices);
     const char *cp = sg_jx_str(r, hc, w, "CgroupParent");
     s->cgroup_parent = cp && cp[0] ? cp : NULL;
     const char *rt = sg_jx_str(r, hc, w, "Runtime");
@@ -281,12 +289,9 @@ int sg_spec_from_update(json_t *update, sg_spec *out, sg_jx *r)
     out->where = "UpdateConfig";
     out->hc = update;
     const char *w = "UpdateConfig";
-    if (array_nonempty(r, update, w, "Devices"))
-        out->devices = "UpdateConfig.Devices";
-    else if (array_nonempty(r, update, w, "DeviceCgroupRules"))
-        out->devices = "UpdateConfig.DeviceCgroupRules";
-    else if (array_nonempty(r, update, w, "DeviceRequests"))
-        out->devices = "UpdateConfig.DeviceRequests";
+    static const char *const devices[] = {"UpdateConfig.Devices", "UpdateConfig.DeviceCgroupRules",
+                                          "UpdateConfig.DeviceRequests"};
+    out->devices = spec_devices(r, update, w, devices);
     const char *cp = sg_jx_str(r, update, w, "CgroupParent");
     out->cgroup_parent = cp && cp[0] ? cp : NULL;
     return 0;

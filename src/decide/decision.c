@@ -411,13 +411,21 @@ static json_t *decision_parse(sg_decision *d, const char *body, size_t len)
     return NULL;
 }
 
+/* The image the request names, in the object that holds "Image". */
+static void decision_take_image(sg_decision *d, json_t *holder, const char *where, sg_jx *r)
+{
+    d->image_holder = holder;
+    const char *image = sg_jx_str(r, holder, where, "Image");
+    snprintf(d->image, sizeof d->image, "%s", image ? image : "");
+}
+
 /* Create: the host configuration dockerd will use, read into the spec. */
 static void decision_read_create(sg_decision *d, sg_jx *r)
 {
     sg_hostconfig hc;
     sg_hostconfig_of_create(d->body, &hc);
     if (hc.status == SG_HC_REFUSED) {
-        sg_jx_fail(r, "%s", hc.message + strlen("sockgate: "));
+        sg_jx_fail(r, "%s", hc.message);
         return;
     }
     if (hc.status == SG_HC_NONE && d->isolated) {
@@ -428,9 +436,7 @@ static void decision_read_create(sg_decision *d, sg_jx *r)
         json_object_set_new(d->body, key, json_object());
         sg_hostconfig_of_create(d->body, &hc);
     }
-    d->image_holder = d->body;
-    const char *image = sg_jx_str(r, d->body, "Config", "Image");
-    snprintf(d->image, sizeof d->image, "%s", image ? image : "");
+    decision_take_image(d, d->body, "Config", r);
     json_t *net = sg_jx_object(r, d->body, "Config", "NetworkingConfig");
     if (sg_spec_from_create(hc.hc, net, &d->spec, r) != 0)
         sg_jx_fail(r, "out of memory");
@@ -441,12 +447,10 @@ static void decision_read_service(sg_decision *d, sg_jx *r)
     sg_hostconfig hc;
     sg_hostconfig_of_service(d->body, &hc);
     if (hc.status == SG_HC_REFUSED) {
-        sg_jx_fail(r, "%s", hc.message + strlen("sockgate: "));
+        sg_jx_fail(r, "%s", hc.message);
         return;
     }
-    d->image_holder = hc.hc;
-    const char *image = sg_jx_str(r, hc.hc, "TaskTemplate.ContainerSpec", "Image");
-    snprintf(d->image, sizeof d->image, "%s", image ? image : "");
+    decision_take_image(d, hc.hc, "TaskTemplate.ContainerSpec", r);
     if (sg_spec_from_service(d->body, &d->spec, r) != 0)
         sg_jx_fail(r, "out of memory");
 }
@@ -459,7 +463,7 @@ static bool decision_read_body(sg_decision *d, const char *body, size_t len)
         sg_hostconfig hc;
         sg_hostconfig_of_start(len, d->body_chunked, &hc);
         if (hc.status == SG_HC_REFUSED) {
-            decision_fail(d, 400, "%s", hc.message);
+            decision_fail(d, 400, "sockgate: %s", hc.message);
             return false;
         }
         d->v.drop_body = true; /* dockerd would ignore what is there */
@@ -474,7 +478,7 @@ static bool decision_read_body(sg_decision *d, const char *body, size_t len)
         sg_hostconfig hc;
         sg_hostconfig_of_update(d->body, &hc);
         if (hc.status == SG_HC_REFUSED)
-            sg_jx_fail(&r, "%s", hc.message + strlen("sockgate: "));
+            sg_jx_fail(&r, "%s", hc.message);
         else if (sg_spec_from_update(hc.hc, &d->spec, &r) != 0)
             sg_jx_fail(&r, "out of memory");
         break;

@@ -259,6 +259,28 @@ def raw_request(path, data, timeout=30):
         return Reader(s).response()
 
 
+def api(sock, method, path, body=None, chunked=False, extra=b"", ctype="application/json"):
+    """One raw request (body: bytes, or JSON-encoded) on a fresh connection to
+    sock, plainly framed or in two chunks; returns (status, parsed JSON or the
+    raw body)."""
+    data = b"" if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
+    head = b"%s %s HTTP/1.1\r\nHost: d\r\nContent-Type: %s\r\n" % (
+        method.encode(), path.encode(), ctype.encode())
+    if chunked:
+        half = len(data) // 2
+        payload = b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in (data[:half], data[half:]) if p)
+        req = head + b"Transfer-Encoding: chunked\r\n" + extra + b"\r\n" + payload + b"0\r\n\r\n"
+    else:
+        req = head + b"Content-Length: %d\r\n" % len(data) + extra + b"\r\n" + data
+    with connect(sock) as s:
+        s.sendall(req)
+        status, _, resp = Reader(s).response()
+    try:
+        return status, json.loads(resp.decode() or "null")
+    except ValueError:
+        return status, resp
+
+
 def json_body(body):
     return json.loads(body.decode())
 

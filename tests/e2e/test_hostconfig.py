@@ -14,7 +14,7 @@ import json
 import docker
 import pytest
 
-from conftest import ENV, Reader, connect, docker_cli, engine_cli, out
+from conftest import ENV, api, docker_cli, engine_cli, out
 from gate import Gate, settings
 
 pytestmark = [pytest.mark.userns, pytest.mark.usefixtures("remove_new_containers")]
@@ -31,19 +31,6 @@ def gate():
     g = Gate("hostconfig", settings(images=["docker:cli"]))
     yield g
     g.stop()
-
-
-def api(sock, method, path, body=None, ctype="application/json"):
-    data = b"" if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
-    req = (b"%s %s HTTP/1.1\r\nHost: d\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n" %
-           (method.encode(), path.encode(), ctype.encode(), len(data))) + data
-    with connect(sock) as s:
-        s.sendall(req)
-        status, _, resp = Reader(s).response()
-    try:
-        return status, json.loads(resp.decode() or "null")
-    except ValueError:
-        return status, resp
 
 
 def vpath(version, rest):

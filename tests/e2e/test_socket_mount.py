@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from conftest import ENV, Reader, connect, docker_cli, engine_cli, out
+from conftest import ENV, api, docker_cli, engine_cli, out
 from gate import Gate, settings
 
 NOT_LISTED = ('enhanced container isolation: docker socket mount denied for container '
@@ -30,26 +30,6 @@ def run(gate, *args, check=False, timeout=120):
 
 def err(p):
     return p.stderr.decode(errors="replace")
-
-
-def api(gate, method, path, body=None, chunked=False, extra=b""):
-    """One raw request on the gate's public socket; returns (status, json)."""
-    data = b"" if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
-    head = b"%s %s HTTP/1.1\r\nHost: d\r\nContent-Type: application/json\r\n" % (
-        method.encode(), path.encode())
-    if chunked:
-        half = len(data) // 2
-        payload = b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in (data[:half], data[half:]) if p)
-        req = head + b"Transfer-Encoding: chunked\r\n" + extra + b"\r\n" + payload + b"0\r\n\r\n"
-    else:
-        req = head + b"Content-Length: %d\r\n" % len(data) + extra + b"\r\n" + data
-    with connect(gate.pub) as s:
-        s.sendall(req)
-        status, _, resp = Reader(s).response()
-    try:
-        return status, json.loads(resp.decode() or "null")
-    except ValueError:
-        return status, resp
 
 
 def push_image(tag, content):
@@ -207,11 +187,11 @@ def test_missing_image_gets_dockers_404_so_the_cli_pulls(gate):
 
 def test_container_created_before_the_policy_cannot_start(gate):
     cid = out(engine_cli("create", "-v", "%s:/s.sock" % gate.pub, "docker:cli", "true"))
-    status, body = api(gate, "POST", "/v1.41/containers/%s/start" % cid)
+    status, body = api(gate.pub, "POST", "/v1.41/containers/%s/start" % cid)
     assert status == 403 and NOT_LISTED == body["message"], body
     gate.reload(settings(images=["docker:cli"]))
     try:
-        status, body = api(gate, "POST", "/v1.41/containers/%s/start" % cid)
+        status, body = api(gate.pub, "POST", "/v1.41/containers/%s/start" % cid)
         assert status == 403 and "remove it and create it again" in body["message"], body
     finally:
         engine_cli("rm", cid)
@@ -305,7 +285,7 @@ def test_every_exposure_shape_is_denied(gate, links):
     for i, (name, body) in enumerate(cases):
         for chunked in (False, True):
             path = PATHS[i % len(PATHS)]
-            status, resp = api(gate, "POST", path, body, chunked=chunked)
+            status, resp = api(gate.pub, "POST", path, body, chunked=chunked)
             msg = resp.get("message", "") if isinstance(resp, dict) else str(resp)
             results.append((name, chunked, path, status, msg))
     # A body with two keys that fold alike is refused before any rule reads
@@ -319,14 +299,14 @@ def test_every_exposure_shape_is_denied(gate, links):
 
 
 def test_harmless_mounts_still_work(gate, scratch):
-    status, resp = api(gate, "POST", "/v1.41/containers/create",
+    status, resp = api(gate.pub, "POST", "/v1.41/containers/create",
                        {"Image": "bb", "Cmd": ["true"], "HostConfig": {"Binds": ["%s:/data" % scratch]}})
     assert status == 201, resp
     engine_cli("rm", resp["Id"])
 
 
 def test_ambiguous_body_names_the_keys(gate):
-    status, resp = api(gate, "POST", "/v1.41/containers/create",
+    status, resp = api(gate.pub, "POST", "/v1.41/containers/create",
                        b'{"Image":"bb","HostConfig":{"Binds":[],"binds":["/run:/r"]}}')
     assert status == 400 and "ambiguous request body" in resp["message"], resp
     assert '"binds"' in resp["message"] and '"Binds"' in resp["message"]
