@@ -71,14 +71,11 @@ static bool is_propagation(const char *w, size_t n)
     return false;
 }
 
-/* The propagation word of a bind's mode ("ro,rshared"), if any, and
- * whether it is read-only. */
+/* The propagation word of a bind's mode ("ro,rshared"), if any. */
 static int mounts_bind_mode(sg_mount *m, const char *mode)
 {
     for (const char *p = mode; *p;) {
         size_t n = strcspn(p, ",");
-        if (n == 2 && strncmp(p, "ro", 2) == 0)
-            m->read_only = true;
         if (is_propagation(p, n) && mounts_set_propagation(m, p, n) != 0)
             return -1;
         p += n + (p[n] == ',');
@@ -131,17 +128,13 @@ static int mounts_binds(json_t *hc, sg_mount_list *l, sg_jx *r)
 
 /* ---- Mounts[] ------------------------------------------------------------ */
 
-/* The "device" option of a local-driver volume, or NULL. */
-static const char *mounts_local_device_opt(sg_jx *r, const char *driver, const json_t *options,
-                                           const char *where)
+/* Every value of a local volume's options must be a NUL-free string. */
+static void mounts_check_options(sg_jx *r, const json_t *opts, const char *where)
 {
-    if (driver && driver[0] != '\0' && strcmp(driver, "local") != 0)
-        return NULL; /* another driver: not a host path sockgate can see */
-    json_t *device = json_is_object(options) ? json_object_get(options, "device") : NULL;
-    if (!device)
-        return NULL;
-    const char *v = sg_jx_value_str(r, device, where);
-    return v && v[0] ? v : NULL;
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)opts, k, v)
+        sg_jx_value_str(r, v, where);
 }
 
 static int mounts_volume_mount(json_t *mnt, const char *where, const char *source,
@@ -150,9 +143,17 @@ static int mounts_volume_mount(json_t *mnt, const char *where, const char *sourc
     json_t *vo = sg_jx_object(r, mnt, where, "VolumeOptions");
     json_t *dc = sg_jx_object(r, vo, where, "DriverConfig");
     json_t *opts = sg_jx_object(r, dc, where, "Options");
-    const char *device = mounts_local_device_opt(r, sg_jx_str(r, dc, where, "Name"), opts, where);
-    if (device && mounts_push(l, SG_MOUNT_LOCAL_DEVICE, device, target, where) != 0)
-        return -1;
+    const char *driver = sg_jx_str(r, dc, where, "Name");
+    bool local = !driver || !driver[0] || strcmp(driver, "local") == 0;
+    if (local && json_object_size(opts) > 0) {
+        mounts_check_options(r, opts, where);
+        const char *device = NULL;
+        if (sg_mounts_local_volume(opts, &device) != SG_LOCALVOL_PLAIN) {
+            if (mounts_push(l, SG_MOUNT_LOCAL_DEVICE, device ? device : "", target, where) != 0)
+                return -1;
+            l->items[l->n - 1].volume_options = opts;
+        }
+    }
     /* A named volume that exists already is used as it is: dockerd ignores
      * the options given here (volume/service/store.go, create). So the name
      * is looked up too, whatever the options say. */
@@ -170,7 +171,6 @@ static int mounts_one_mount(json_t *mnt, const char *where, sg_mount_list *l, sg
     const char *type = sg_jx_str(r, mnt, where, "Type");
     const char *source = sg_jx_str(r, mnt, where, "Source");
     const char *target = sg_jx_str(r, mnt, where, "Target");
-    bool read_only = sg_jx_bool(r, mnt, where, "ReadOnly");
     /* dockerd compares types exactly; anything that is not clearly another
      * type is treated as a bind, to err on the safe side. */
     if (type && (strcmp(type, "tmpfs") == 0 || strcmp(type, "npipe") == 0 ||
@@ -180,10 +180,8 @@ static int mounts_one_mount(json_t *mnt, const char *where, sg_mount_list *l, sg
     int rc;
     if (type && strcmp(type, "volume") == 0) {
         rc = mounts_volume_mount(mnt, where, source, target, l, r);
-        for (size_t i = before; rc == 0 && i < l->n; i++) {
+        for (size_t i = before; rc == 0 && i < l->n; i++)
             l->items[i].mount = mnt;
-            l->items[i].read_only = read_only;
-        }
         return rc;
     } else {
         rc = source ? mounts_push(l, SG_MOUNT_BIND, source, target, where) : 0;
@@ -192,10 +190,8 @@ static int mounts_one_mount(json_t *mnt, const char *where, sg_mount_list *l, sg
         if (rc == 0 && l->n > before && prop)
             rc = mounts_set_propagation(&l->items[l->n - 1], prop, strlen(prop));
     }
-    if (rc == 0 && l->n > before) {
+    if (rc == 0 && l->n > before)
         l->items[l->n - 1].mount = mnt;
-        l->items[l->n - 1].read_only = read_only;
-    }
     return rc;
 }
 
@@ -225,11 +221,8 @@ static int mounts_volumes_from(json_t *hc, sg_mount_list *l, sg_jx *r)
         free(name);
         if (rc != 0)
             return -1;
-        sg_mount *m = &l->items[l->n - 1];
-        m->volumes_from = vf;
-        m->index = i;
-        const char *mode = strchr(s, ':');
-        m->read_only = mode && strcmp(mode, ":ro") == 0;
+        l->items[l->n - 1].volumes_from = vf;
+        l->items[l->n - 1].index = i;
     }
     return 0;
 }
@@ -266,7 +259,6 @@ int sg_mounts_of_inspect(json_t *inspect, sg_mount_list *out)
         json_t *name = json_object_get(m, "Name");
         json_t *dst = json_object_get(m, "Destination");
         json_t *prop = json_object_get(m, "Propagation");
-        json_t *rw = json_object_get(m, "RW");
         const char *target = json_is_string(dst) ? json_string_value(dst) : "";
         const char *t = json_is_string(type) ? json_string_value(type) : "";
         int rc = 0;
@@ -278,29 +270,50 @@ int sg_mounts_of_inspect(json_t *inspect, sg_mount_list *out)
         if (rc == 0 && out->n > before && json_is_string(prop))
             rc = mounts_set_propagation(&out->items[out->n - 1], json_string_value(prop),
                                         strlen(json_string_value(prop)));
-        if (rc == 0 && out->n > before)
-            out->items[out->n - 1].read_only = json_is_false(rw);
         if (rc != 0)
             return -1;
     }
     return 0;
 }
 
-const char *sg_mounts_volume_device(json_t *volume)
+/* Does the comma-separated option list o hold the word w? */
+static bool option_has(const char *o, const char *w)
+{
+    size_t wn = strlen(w);
+    for (const char *p = o; p && *p;) {
+        size_t n = strcspn(p, ",");
+        if (n == wn && strncmp(p, w, n) == 0)
+            return true;
+        p += n + (p[n] == ',');
+    }
+    return false;
+}
+
+sg_localvol sg_mounts_local_volume(const json_t *options, const char **device)
+{
+    const char *type = json_string_value(json_object_get(options, "type"));
+    const char *o = json_string_value(json_object_get(options, "o"));
+    const char *dev = json_string_value(json_object_get(options, "device"));
+    *device = dev && dev[0] ? dev : NULL;
+    bool no_type = !type || !type[0];
+    if (no_type && (!o || !o[0]) && !*device)
+        return SG_LOCALVOL_PLAIN;
+    if (type && strcmp(type, "tmpfs") == 0)
+        return SG_LOCALVOL_TMPFS;
+    if ((no_type || strcmp(type, "none") == 0) && o && *device &&
+        (option_has(o, "bind") || option_has(o, "rbind")))
+        return SG_LOCALVOL_BIND;
+    return SG_LOCALVOL_OTHER;
+}
+
+json_t *sg_mounts_volume_options(json_t *volume)
 {
     json_t *driver = json_object_get(volume, "Driver");
-    json_t *options = json_object_get(volume, "Options");
     const char *d = json_is_string(driver) ? json_string_value(driver) : "";
     if (d[0] && strcmp(d, "local") != 0)
         return NULL;
-    json_t *device = json_is_object(options) ? json_object_get(options, "device") : NULL;
-    return json_is_string(device) && json_string_value(device)[0] ? json_string_value(device)
-                                                                   : NULL;
-}
-
-bool sg_mounts_device_is_host_path(const char *device)
-{
-    return device && device[0] == '/' && device[1] != '/';
+    json_t *options = json_object_get(volume, "Options");
+    return json_is_object(options) ? options : NULL;
 }
 
 /* ---- rewrites ------------------------------------------------------------ */
@@ -326,66 +339,6 @@ int sg_mount_set_source(sg_mount *m, const char *host_path)
         if (!sg_gojson_get(m->mount, "Source", &key))
             return -1;
         return json_object_set_new(m->mount, key, json_string(host_path));
-    }
-    return -1;
-}
-
-/* "SRC:DST" -> "SRC:DST:ro"; "SRC:DST:MODE" -> MODE with "rw" dropped and
- * "ro" added. */
-static char *bind_spec_read_only(const char *old)
-{
-    const char *c1 = strchr(old, ':');
-    const char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-    size_t n = strlen(old) + 8;
-    if (!c1)
-        return NULL;
-    char *spec = malloc(n);
-    if (!spec)
-        return NULL;
-    if (!c2) {
-        snprintf(spec, n, "%s:ro", old);
-        return spec;
-    }
-    size_t w = (size_t)(c2 - old) + 1;
-    memcpy(spec, old, w);
-    memcpy(spec + w, "ro", 2);
-    w += 2;
-    for (const char *p = c2 + 1; *p;) {
-        size_t k = strcspn(p, ",");
-        if (!(k == 2 && (strncmp(p, "rw", 2) == 0 || strncmp(p, "ro", 2) == 0))) {
-            spec[w++] = ',';
-            memcpy(spec + w, p, k);
-            w += k;
-        }
-        p += k + (p[k] == ',');
-    }
-    spec[w] = '\0';
-    return spec;
-}
-
-int sg_mount_set_read_only(sg_mount *m)
-{
-    if (m->binds) {
-        const char *old = json_string_value(json_array_get(m->binds, m->index));
-        char *spec = old ? bind_spec_read_only(old) : NULL;
-        int rc = spec ? json_array_set_new(m->binds, m->index, json_string(spec)) : -1;
-        free(spec);
-        return rc;
-    }
-    if (m->mount) {
-        const char *key = "ReadOnly";
-        sg_gojson_get(m->mount, "ReadOnly", &key);
-        return json_object_set_new(m->mount, key, json_true());
-    }
-    if (m->volumes_from) {
-        size_t n = strlen(m->source) + 4;
-        char *spec = malloc(n);
-        if (!spec)
-            return -1;
-        snprintf(spec, n, "%s:ro", m->source);
-        int rc = json_array_set_new(m->volumes_from, m->index, json_string(spec));
-        free(spec);
-        return rc;
     }
     return -1;
 }

@@ -27,8 +27,9 @@
 typedef enum {
     SG_MOUNT_BIND,         /* source is a host path                        */
     SG_MOUNT_VOLUME,       /* source is a volume name (options in dockerd)  */
-    SG_MOUNT_LOCAL_DEVICE, /* local-driver volume declared inline: source is
-                              its "device" option                           */
+    SG_MOUNT_LOCAL_DEVICE, /* local-driver volume with options (declared
+                              inline, or created by POST /volumes/create):
+                              source is its "device" option ("" if none)     */
     SG_MOUNT_VOLUMES_FROM, /* source is a container name or id             */
 } sg_mount_kind;
 
@@ -38,11 +39,11 @@ typedef struct {
     char *target;      /* path inside the container ("" for volumes-from)    */
     char *propagation; /* bind propagation as written ("" if none)           */
     const char *where; /* key path it came from, e.g. "HostConfig.Binds"     */
-    bool read_only;    /* mounted read-only ("ro", ReadOnly, volumes-from ":ro") */
     json_t *binds;     /* the Binds array this came from (borrowed), or NULL */
-    size_t index;      /* position in binds / volumes_from                   */
+    size_t index;      /* position in binds or volumes_from                  */
     json_t *mount;     /* the Mounts[] object this came from (borrowed)      */
-    json_t *volumes_from; /* the VolumesFrom array this came from, or NULL   */
+    json_t *volumes_from;   /* the VolumesFrom array this came from, or NULL */
+    json_t *volume_options; /* LOCAL_DEVICE: the driver's options (borrowed) */
 } sg_mount;
 
 typedef struct {
@@ -61,20 +62,33 @@ int sg_mounts_of_container_spec(json_t *cs, sg_mount_list *out, sg_jx *r);
 /* GET /containers/{id}/json of an existing container: its actual mounts. */
 int sg_mounts_of_inspect(json_t *inspect, sg_mount_list *out);
 
-/* Options of GET /volumes/{name}: the "device" a local volume mounts, or
- * NULL if it mounts none. */
-const char *sg_mounts_volume_device(json_t *volume);
-/* Is a local volume's device a host path (absolute, not a CIFS "//host")?
- * tmpfs, NFS ("host:/export") and the like are not. */
-bool sg_mounts_device_is_host_path(const char *device);
+/*
+ * What a local-driver volume mounts. The local driver calls
+ * mount(device, dir, type, o) with the options as given: no cleaning, a
+ * relative device resolved from dockerd's working directory, any file
+ * system type (volume/local/local_unix.go). Only three kinds keep the host
+ * out of reach, or within what can be checked:
+ */
+typedef enum {
+    SG_LOCALVOL_PLAIN, /* no type, o or device: a directory of dockerd's   */
+    SG_LOCALVOL_TMPFS, /* type tmpfs                                        */
+    SG_LOCALVOL_BIND,  /* type none (or unset) with o bind or rbind: device
+                          is a host path, resolved the kernel's way         */
+    SG_LOCALVOL_OTHER, /* anything else: proc, sysfs, a block device, NFS,
+                          overlay with host paths in o …                    */
+} sg_localvol;
+
+/* Classify a local volume's options (an object of strings, or NULL);
+ * *device receives the device option, if any. */
+sg_localvol sg_mounts_local_volume(const json_t *options, const char **device);
+/* GET /volumes/{name}: the local driver's options, or NULL for another
+ * driver (a plugin's volume: nothing sockgate can see). */
+json_t *sg_mounts_volume_options(json_t *volume);
 
 void sg_mount_list_free(sg_mount_list *l);
 
 /* Rewrites, for allowed requests. */
 int sg_mount_set_source(sg_mount *m, const char *host_path);
-/* Make the mount read-only where it was written (a Binds mode, a Mounts
- * ReadOnly, a VolumesFrom ":ro"). */
-int sg_mount_set_read_only(sg_mount *m);
 /* Append "host_path:target" to the create body's HostConfig.Binds (made
  * if missing). */
 int sg_mounts_add_bind(json_t *body, const char *host_path, const char *target);

@@ -307,26 +307,27 @@ int sg_spec_from_volume_create(json_t *req, sg_spec *out, sg_jx *r)
     json_t *opts = sg_jx_object(r, req, w, "DriverOpts");
     if (driver && driver[0] && strcmp(driver, "local") != 0)
         return 0; /* a plugin's volume: no host path sockgate can see */
-    json_t *device = opts ? json_object_get(opts, "device") : NULL;
-    const char *d = device ? sg_jx_value_str(r, device, "VolumeCreateRequest.DriverOpts.device")
-                           : NULL;
-    if (d && d[0]) {
-        sg_mount_list *l = &out->mounts;
-        l->items = calloc(1, sizeof *l->items);
-        if (!l->items)
-            return -1;
-        l->cap = 1;
-        sg_mount *m = &l->items[0];
-        m->kind = SG_MOUNT_LOCAL_DEVICE;
-        m->where = "VolumeCreateRequest.DriverOpts";
-        m->source = strdup(d);
-        m->target = strdup("");
-        m->propagation = strdup("");
-        l->n = 1;
-        if (!m->source || !m->target || !m->propagation)
-            return -1;
-    }
-    return 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach(opts, k, v)
+        sg_jx_value_str(r, v, "VolumeCreateRequest.DriverOpts");
+    const char *device = NULL;
+    if (r->failed || sg_mounts_local_volume(opts, &device) == SG_LOCALVOL_PLAIN)
+        return 0;
+    sg_mount_list *l = &out->mounts;
+    l->items = calloc(1, sizeof *l->items);
+    if (!l->items)
+        return -1;
+    l->cap = 1;
+    sg_mount *m = &l->items[0];
+    m->kind = SG_MOUNT_LOCAL_DEVICE;
+    m->where = "VolumeCreateRequest.DriverOpts";
+    m->volume_options = opts;
+    m->source = strdup(device ? device : "");
+    m->target = strdup("");
+    m->propagation = strdup("");
+    l->n = 1;
+    return m->source && m->target && m->propagation ? 0 : -1;
 }
 
 bool sg_spec_exec_privileged(json_t *exec_config, sg_jx *r)

@@ -161,6 +161,7 @@ static int explain_run(const explain_args *a, http_method method)
         sg_caller_from_socket(-1, SG_SOCKET_PUBLIC, &ctx.caller);
         ctx.caller.uid = 0;
         ctx.caller.gid = 0;
+        ctx.caller.host_pidns = true; /* a host user, not a process in a container */
         explain_caller(&env, s, &ctx, "root on the public socket", body, len,
                        a->body_file != NULL);
         char who[64];

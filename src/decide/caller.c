@@ -7,12 +7,24 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 const char *sg_socket_kind_name(sg_socket_kind kind)
 {
     return kind == SG_SOCKET_RESTRICTED ? "restricted" : "public";
+}
+
+/* Is pid in our PID namespace? Compared by the namespace's inode; read
+ * when the connection is accepted, while the peer is still connected. */
+static bool caller_same_pidns(pid_t pid)
+{
+    char path[64];
+    struct stat ours, theirs;
+    snprintf(path, sizeof path, "/proc/%d/ns/pid", (int)pid);
+    return stat("/proc/self/ns/pid", &ours) == 0 && stat(path, &theirs) == 0 &&
+           ours.st_dev == theirs.st_dev && ours.st_ino == theirs.st_ino;
 }
 
 void sg_caller_from_socket(int fd, sg_socket_kind kind, sg_caller *c)
@@ -34,6 +46,7 @@ void sg_caller_from_socket(int fd, sg_socket_kind kind, sg_caller *c)
     socklen_t glen = sizeof c->groups;
     if (fd >= 0 && getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, c->groups, &glen) == 0)
         c->n_groups = glen / sizeof c->groups[0];
+    c->host_pidns = c->pid > 0 && caller_same_pidns(c->pid);
 }
 
 static bool caller_in_group(const sg_caller *c, gid_t g)
@@ -50,7 +63,7 @@ bool sg_caller_isolated(const sg_settings *s, const sg_caller *c)
 {
     if (!s->eci_enabled)
         return false;
-    if (c->socket == SG_SOCKET_RESTRICTED || c->uid == (uid_t)-1)
+    if (c->socket == SG_SOCKET_RESTRICTED || c->uid == (uid_t)-1 || !c->host_pidns)
         return true;
     if (c->uid == 0)
         return false;
@@ -88,11 +101,14 @@ bool sg_caller_home(const sg_caller *c, char *out, size_t outsz)
     }
     struct passwd pw, *res = NULL;
     char buf[4096];
-    /* A home of "/" (system accounts) would share the whole host: none. */
+    /* A system account's "home" is often a system directory (/, /dev,
+     * /usr/sbin): only a directory the caller owns is their home. */
+    struct stat st;
     bool found = getpwuid_r(c->uid, &pw, buf, sizeof buf, &res) == 0 && res &&
                  pw.pw_dir && pw.pw_dir[0] == '/' &&
                  strspn(pw.pw_dir, "/") < strlen(pw.pw_dir) &&
-                 strlen(pw.pw_dir) < sizeof home_cache[0].home;
+                 strlen(pw.pw_dir) < sizeof home_cache[0].home && stat(pw.pw_dir, &st) == 0 &&
+                 S_ISDIR(st.st_mode) && st.st_uid == c->uid;
     home_cache[slot].uid = c->uid;
     home_cache[slot].at = now;
     home_cache[slot].found = found;

@@ -32,6 +32,7 @@ typedef struct {
     gid_t gid;
     gid_t groups[SG_CALLER_MAX_GROUPS];   /* supplementary groups          */
     size_t n_groups;
+    bool host_pidns;                      /* in sockgate's PID namespace   */
 } sg_caller;
 
 const char *sg_socket_kind_name(sg_socket_kind kind);

@@ -64,7 +64,7 @@ static const char *existing_action(route_id route)
     case ROUTE_CONTAINER_ARCHIVE_PUT: return "copy files into";
     case ROUTE_CONTAINER_ARCHIVE_GET:
     case ROUTE_CONTAINER_ARCHIVE_HEAD: return "copy files from";
-    case ROUTE_CONTAINER_RESTART: return "restart";
+    case ROUTE_CONTAINER_EXPORT: return "export";
     case ROUTE_COMMIT: return "commit";
     default: return NULL;
     }
@@ -97,6 +97,12 @@ static void choose_plan(const sg_settings *policy, const sg_request_ctx *ctx, sg
         plan(v, SG_VERDICT_INSPECT_BODY, SG_PLAN_CREATE, "container create");
     } else if (route == ROUTE_CONTAINER_START && eci) {
         plan(v, SG_VERDICT_INSPECT_BODY, SG_PLAN_START, "container start");
+        v->action = "start";
+        subject_from_path(ctx->match, v);
+    } else if (route == ROUTE_CONTAINER_RESTART && eci) {
+        /* a restart starts a stopped container: the same checks, for everyone */
+        plan(v, SG_VERDICT_CHECK_TARGET, SG_PLAN_START, "container restart");
+        v->action = "restart";
         subject_from_path(ctx->match, v);
     } else if ((route == ROUTE_SERVICE_CREATE || route == ROUTE_SERVICE_UPDATE) &&
                (eci || ports)) {

@@ -336,7 +336,7 @@ static void decision_rules(sg_decision *d)
     case SG_PLAN_START: {
         const sg_fact *f = sg_facts_find(&d->facts, SG_FACT_CONTAINER, d->subject);
         if (d->isolated || !f || f->status != 200)
-            sg_isolation_check_existing(&rc, d->subject, "start", out);
+            sg_isolation_check_existing(&rc, d->subject, d->action ? d->action : "start", out);
         decision_start_image(d);
         if (f && f->has_spec && out->n == 0 && decision_socket(d, &rc, &f->spec))
             return;

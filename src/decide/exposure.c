@@ -71,16 +71,24 @@ size_t sg_exposure_check(const sg_protected_set *set, const char *source,
                          sg_exposure *out, size_t max, char resolved[PATH_MAX])
 {
     char real[PATH_MAX];
-    struct stat src;
     if (resolved)
         resolved[0] = '\0';
     /* dockerd cleans the path lexically before the kernel resolves it: a
      * realpath() of the raw string would read "/run/link/../docker.sock"
      * through the link, where dockerd mounts /run/docker.sock. */
-    if (!sg_host_path_resolve(source, real) || stat(real, &src) != 0)
+    if (!sg_host_path_resolve(source, real))
         return 0;
     if (resolved)
         snprintf(resolved, PATH_MAX, "%s", real);
+    return sg_exposure_check_resolved(set, real, out, max);
+}
+
+size_t sg_exposure_check_resolved(const sg_protected_set *set, const char *real,
+                                  sg_exposure *out, size_t max)
+{
+    struct stat src;
+    if (stat(real, &src) != 0)
+        return 0;
     struct stat reported[SG_MAX_PROTECTED];
     size_t found = 0;
     for (size_t i = 0; i < set->n; i++) {

@@ -49,5 +49,9 @@ void sg_protected_free(sg_protected_set *set);
  */
 size_t sg_exposure_check(const sg_protected_set *set, const char *source,
                          sg_exposure *out, size_t max, char resolved[PATH_MAX]);
+/* The same for a path already resolved (a local volume's device, which
+ * the kernel resolves as written: sg_host_path_resolve_device). */
+size_t sg_exposure_check_resolved(const sg_protected_set *set, const char *real,
+                                  sg_exposure *out, size_t max);
 
 #endif

@@ -131,6 +131,26 @@ static bool below(const sg_allowed_dir *dir, const char *resolved)
     }
 }
 
+bool sg_host_path_resolve_device(const char *device, char out[PATH_MAX])
+{
+    return device[0] == '/' && realpath(device, out) != NULL;
+}
+
+static sg_path_verdict check_resolved(const sg_allowed_dirs *d, const char *res);
+
+sg_path_verdict sg_host_path_check_device(const sg_allowed_dirs *d, const char *device,
+                                          char resolved[PATH_MAX])
+{
+    char buf[PATH_MAX];
+    char *res = resolved ? resolved : buf;
+    res[0] = '\0';
+    if (device[0] != '/')
+        return SG_PATH_RELATIVE;
+    if (!sg_host_path_resolve_device(device, res))
+        return SG_PATH_MISSING;
+    return check_resolved(d, res);
+}
+
 sg_path_verdict sg_host_path_check(const sg_allowed_dirs *d, const char *path,
                                    char resolved[PATH_MAX])
 {
@@ -139,6 +159,11 @@ sg_path_verdict sg_host_path_check(const sg_allowed_dirs *d, const char *path,
     res[0] = '\0';
     if (!sg_host_path_resolve(path, res))
         return SG_PATH_RELATIVE;
+    return check_resolved(d, res);
+}
+
+static sg_path_verdict check_resolved(const sg_allowed_dirs *d, const char *res)
+{
     struct stat st;
     if (lstat(res, &st) == 0 && !S_ISDIR(st.st_mode) && st.st_nlink > 1)
         return SG_PATH_HARD_LINKED;

@@ -46,7 +46,10 @@ typedef enum {
     SG_PATH_ALLOWED,
     SG_PATH_OUTSIDE,     /* not below any allowed directory                 */
     SG_PATH_HARD_LINKED, /* a file with other hard links                    */
-    SG_PATH_RELATIVE,    /* not absolute: dockerd refuses it too            */
+    SG_PATH_RELATIVE,    /* not absolute: dockerd refuses it too (a volume's
+                            device: dockerd would resolve it from its own
+                            working directory)                              */
+    SG_PATH_MISSING,     /* a volume's device that does not exist           */
 } sg_path_verdict;
 
 /* Check a host path; `resolved` (if not NULL) receives how it resolved. */
@@ -61,5 +64,16 @@ sg_path_verdict sg_host_path_check(const sg_allowed_dirs *d, const char *path,
  * creates it). False for a relative path or one too long.
  */
 bool sg_host_path_resolve(const char *path, char out[PATH_MAX]);
+
+/*
+ * A local volume's bind device is different: the local driver hands it to
+ * mount(2) as written, so the kernel alone resolves it ("..", "//" and all,
+ * no cleaning first), and a bind of what does not exist fails. Resolve it
+ * that way (realpath); false for a relative or missing device.
+ */
+bool sg_host_path_resolve_device(const char *device, char out[PATH_MAX]);
+/* Check a device like sg_host_path_check checks a bind source. */
+sg_path_verdict sg_host_path_check_device(const sg_allowed_dirs *d, const char *device,
+                                          char resolved[PATH_MAX]);
 
 #endif

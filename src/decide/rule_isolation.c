@@ -100,7 +100,7 @@ static bool security_opt_confined(const char *opt)
     if (kn == 17 && strncmp(opt, "no-new-privileges", kn) == 0)
         return true;
     if (kn == 5 && strncmp(opt, "label", kn) == 0)
-        return strncmp(v, "level:", 6) == 0; /* an MCS level only narrows */
+        return false; /* even a level can widen ("s0-s0:c0.c1023") */
     if (kn == 8 && strncmp(opt, "apparmor", kn) == 0)
         return strcmp(v, "docker-default") == 0;
     if (kn == 7 && strncmp(opt, "seccomp", kn) == 0)
@@ -175,11 +175,11 @@ static void check_join(const sg_rule_ctx *rc, const sg_spec *spec, sg_ns_kind ns
     sg_findings inner = {0};
     check_spec(rc, &f->spec, depth + 1, &inner);
     if (inner.n > 0)
-        ISOLATION_403(out, rc, "namespaces",
-                      "joining the %s namespace of container \"%.100s\" is not allowed (%s.%s): "
-                      "that container is not isolated: %.600s",
-                      ns_names[ns], name, spec->where, field,
-                      inner.items[0].message + strlen(SG_ECI_PREFIX));
+        sg_findings_add(out, 403, "isolation: namespaces",
+                        "joining the %s namespace of container \"%.100s\" is not allowed "
+                        "(%s.%s): that container is not isolated: %.900s",
+                        ns_names[ns], name, spec->where, field,
+                        inner.items[0].message + strlen(SG_ECI_PREFIX));
     sg_findings_free(&inner);
 }
 
@@ -303,19 +303,49 @@ static bool path_is_policed_socket(const sg_rule_ctx *rc, const sg_spec *spec,
     return sg_exposure_check(&only, path, e, 1, NULL) == 1 && e[0].kind == SG_EXPOSES_SOCKET;
 }
 
-static void check_host_path(const sg_rule_ctx *rc, const sg_spec *spec, const sg_mount *m,
-                            const char *path, sg_findings *out)
+/*
+ * Without user namespaces a container's root is the host's root. Then any
+ * host directory it shares with a host user is a channel to the whole host,
+ * read-only or not: the user can leave a unix socket there and pass the
+ * container a descriptor of "/" (or of sockgate's public socket, where it
+ * would connect as uid 0), or the container can leave a setuid-root program
+ * for the user. So host paths are shared with isolated containers only
+ * when the engine remaps users.
+ */
+static bool host_paths_need_userns(const sg_rule_ctx *rc, const sg_mount *m, const char *path,
+                                   sg_findings *out)
 {
-    if (path_is_policed_socket(rc, spec, path))
-        return;
-    char resolved[PATH_MAX];
-    sg_path_verdict v = sg_host_path_check(rc->dirs, path, resolved);
-    const char *why = v == SG_PATH_OUTSIDE       ? "it is outside the allowed file-sharing "
-                                                   "directories"
-                      : v == SG_PATH_HARD_LINKED ? "it is a file with other hard links, which "
-                                                   "may lie outside the allowed directories"
-                      : v == SG_PATH_RELATIVE    ? "it is not an absolute path"
-                                                 : NULL;
+    const sg_engine_info *ei = &rc->env->info;
+    if (ei->known && ei->userns)
+        return false;
+    sg_findings_add(out, 403, "isolation: host paths",
+                    "host path \"%.300s\" is not allowed (%s): the Docker Engine does not remap "
+                    "users, so a container's root would be the host's root, and a shared host "
+                    "directory, read-only or not, would hand it the host; run dockerd with "
+                    "\"userns-remap\" to share filesharingAllowedDirectories with isolated "
+                    "containers",
+                    path, m->where);
+    return true;
+}
+
+static const char *path_verdict_why(sg_path_verdict v)
+{
+    switch (v) {
+    case SG_PATH_OUTSIDE: return "it is outside the allowed file-sharing directories";
+    case SG_PATH_HARD_LINKED:
+        return "it is a file with other hard links, which may lie outside the allowed "
+               "directories";
+    case SG_PATH_RELATIVE: return "it is not an absolute path";
+    case SG_PATH_MISSING: return "it does not exist";
+    case SG_PATH_ALLOWED: break;
+    }
+    return NULL;
+}
+
+static void host_path_refuse(const sg_mount *m, const char *path, sg_path_verdict v,
+                             sg_findings *out)
+{
+    const char *why = path_verdict_why(v);
     if (why)
         sg_findings_add(out, 403, "isolation: host paths",
                         "host path \"%.300s\" is not allowed (%s): %s; to allow it, add a "
@@ -324,11 +354,44 @@ static void check_host_path(const sg_rule_ctx *rc, const sg_spec *spec, const sg
                         path, m->where, why);
 }
 
+/* A bind source: dockerd cleans it, then the kernel resolves it. */
+static void check_host_path(const sg_rule_ctx *rc, const sg_spec *spec, const sg_mount *m,
+                            const char *path, sg_findings *out)
+{
+    if (path_is_policed_socket(rc, spec, path) || host_paths_need_userns(rc, m, path, out))
+        return;
+    host_path_refuse(m, path, sg_host_path_check(rc->dirs, path, NULL), out);
+}
+
+/* A local volume: what its options make the local driver mount. */
+static void check_local_volume(const sg_rule_ctx *rc, const sg_mount *m, const json_t *options,
+                               sg_findings *out)
+{
+    const char *device = NULL;
+    switch (sg_mounts_local_volume(options, &device)) {
+    case SG_LOCALVOL_PLAIN:
+    case SG_LOCALVOL_TMPFS:
+        return;
+    case SG_LOCALVOL_OTHER: {
+        const char *type = json_string_value(json_object_get(options, "type"));
+        ISOLATION_403(out, rc, "host paths",
+                      "local volumes of type \"%.32s\" with these options are not allowed (%s): "
+                      "only plain, tmpfs and bind (type none, o bind) volumes can be checked",
+                      type ? type : "", m->where);
+        return;
+    }
+    case SG_LOCALVOL_BIND:
+        /* The kernel resolves the device as written: no cleaning first. */
+        if (!host_paths_need_userns(rc, m, device, out))
+            host_path_refuse(m, device, sg_host_path_check_device(rc->dirs, device, NULL), out);
+        return;
+    }
+}
+
 static void check_mounts(const sg_rule_ctx *rc, const sg_spec *spec, int depth,
                          sg_findings *out);
 
-static void check_volume(const sg_rule_ctx *rc, const sg_spec *spec, const sg_mount *m,
-                         sg_findings *out)
+static void check_volume(const sg_rule_ctx *rc, const sg_mount *m, sg_findings *out)
 {
     const sg_fact *f = sg_facts_find(rc->facts, SG_FACT_VOLUME, m->source);
     if (f && f->status == 404)
@@ -339,9 +402,9 @@ static void check_volume(const sg_rule_ctx *rc, const sg_spec *spec, const sg_mo
                       m->where);
         return;
     }
-    const char *device = sg_mounts_volume_device(f->json);
-    if (sg_mounts_device_is_host_path(device))
-        check_host_path(rc, spec, m, device, out);
+    json_t *options = sg_mounts_volume_options(f->json);
+    if (options)
+        check_local_volume(rc, m, options, out);
 }
 
 static void check_volumes_from(const sg_rule_ctx *rc, const sg_spec *spec, const sg_mount *m,
@@ -378,11 +441,10 @@ static void check_mounts(const sg_rule_ctx *rc, const sg_spec *spec, int depth,
             check_host_path(rc, spec, m, m->source, out);
             break;
         case SG_MOUNT_LOCAL_DEVICE:
-            if (sg_mounts_device_is_host_path(m->source))
-                check_host_path(rc, spec, m, m->source, out);
+            check_local_volume(rc, m, m->volume_options, out);
             break;
         case SG_MOUNT_VOLUME:
-            check_volume(rc, spec, m, out);
+            check_volume(rc, m, out);
             break;
         case SG_MOUNT_VOLUMES_FROM:
             check_volumes_from(rc, spec, m, depth, out);
@@ -485,61 +547,10 @@ static void check_spec(const sg_rule_ctx *rc, const sg_spec *spec, int depth,
     check_mounts(rc, spec, depth, out);
 }
 
-/* Does a mount give the container a host path it could write to? */
-static bool mount_writes_host(const sg_rule_ctx *rc, const sg_spec *spec, const sg_mount *m,
-                              int depth)
-{
-    if (m->read_only)
-        return false;
-    const sg_fact *f;
-    switch (m->kind) {
-    case SG_MOUNT_BIND:
-        return !path_is_policed_socket(rc, spec, m->source);
-    case SG_MOUNT_LOCAL_DEVICE:
-        return sg_mounts_device_is_host_path(m->source);
-    case SG_MOUNT_VOLUME:
-        f = sg_facts_find(rc->facts, SG_FACT_VOLUME, m->source);
-        return f && f->status == 200 &&
-               sg_mounts_device_is_host_path(sg_mounts_volume_device(f->json));
-    case SG_MOUNT_VOLUMES_FROM:
-        f = sg_facts_find(rc->facts, SG_FACT_CONTAINER, m->source);
-        if (!f || !f->has_spec || depth > JOIN_DEPTH_MAX)
-            return false;
-        for (size_t i = 0; i < f->spec.mounts.n; i++)
-            if (mount_writes_host(rc, &f->spec, &f->spec.mounts.items[i], depth + 1))
-                return true;
-        return false;
-    }
-    return false;
-}
-
-/*
- * Without user namespaces a container's root is the host's root: a host
- * path it can write is one where it can leave a setuid-root program for
- * the host's users to run (the classic way from the docker group to root).
- * So when the engine does not remap users, an isolated container gets its
- * host paths read-only.
- */
-static void read_only_without_userns(const sg_rule_ctx *rc, const sg_spec *spec,
-                                     sg_edits *edits)
-{
-    if (rc->env->info.known && rc->env->info.userns)
-        return;
-    for (size_t i = 0; i < spec->mounts.n; i++) {
-        sg_mount *m = &((sg_spec *)spec)->mounts.items[i];
-        if (mount_writes_host(rc, spec, m, 0))
-            sg_edits_add_read_only(edits, m,
-                                   "isolation: host paths read-only (the engine does not "
-                                   "remap users: userns-remap)");
-    }
-}
-
 void sg_isolation_check(const sg_rule_ctx *rc, const sg_spec *spec, sg_findings *out,
                         sg_edits *edits)
 {
     check_spec(rc, spec, 0, out);
-    if (edits && (spec->source == SG_SPEC_CREATE || spec->source == SG_SPEC_SERVICE))
-        read_only_without_userns(rc, spec, edits);
     /* cgroup namespaces: dockerd's default is the host's on cgroup v1 hosts
      * (and for API < 1.41): ask for a private one explicitly. */
     if (spec->source == SG_SPEC_CREATE && spec->hc && edits &&
@@ -570,11 +581,12 @@ void sg_isolation_check_existing(const sg_rule_ctx *rc, const char *container,
     }
     sg_findings inner = {0};
     check_spec(rc, &f->spec, 0, &inner);
+    /* the inner message ends with the exemption hint already */
     if (inner.n > 0)
-        ISOLATION_403(out, rc, "existing container",
-                      "%s container \"%.100s\" is not allowed: the container is not isolated: "
-                      "%.600s",
-                      action, container, inner.items[0].message + strlen(SG_ECI_PREFIX));
+        sg_findings_add(out, 403, "isolation: existing container",
+                        "%s container \"%.100s\" is not allowed: the container is not isolated: "
+                        "%.900s",
+                        action, container, inner.items[0].message + strlen(SG_ECI_PREFIX));
     sg_findings_free(&inner);
 }
 

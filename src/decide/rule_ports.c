@@ -21,6 +21,12 @@
 #include "body/gojson.h"
 #include "decide/rules.h"
 
+static bool ip_parses(const char *ip)
+{
+    unsigned char a[16];
+    return inet_pton(AF_INET, ip, a) == 1 || inet_pton(AF_INET6, ip, a) == 1;
+}
+
 static bool ip_is_loopback(const char *ip)
 {
     unsigned char a[16];
@@ -76,7 +82,9 @@ static bool ports_bindings(const sg_rule_ctx *rc, const sg_spec *spec, sg_findin
         for (size_t i = 0; i < json_array_size(list); i++) {
             json_t *ip = sg_gojson_get(json_array_get(list, i), "HostIp", NULL);
             const char *addr = json_is_string(ip) ? json_string_value(ip) : "";
-            if (!addr[0])
+            /* dockerd takes a host IP it cannot parse ("localhost") for none:
+             * the daemon's default, every address */
+            if (!addr[0] || !ip_parses(addr))
                 rewrite = true;
             else if (rc->policy->ports == SG_PORTS_LOCAL_ONLY && !ip_is_loopback(addr))
                 sg_findings_add(out, 403, "ports",
@@ -88,10 +96,19 @@ static bool ports_bindings(const sg_rule_ctx *rc, const sg_spec *spec, sg_findin
     return rewrite;
 }
 
-/* -P: the ports the container exposes (its config and its image's). */
+/*
+ * -P: the ports the container exposes (its config and its image's) are
+ * published on loopback, and PublishAllPorts is turned off: the image is
+ * looked up by name, and a retag before dockerd creates the container could
+ * bring ports that would otherwise be published everywhere.
+ */
 static void ports_publish_all(const sg_spec *spec, json_t *config, const sg_fact *image,
                               sg_edits *edits)
 {
+    const char *key = "PublishAllPorts";
+    sg_gojson_get(spec->hc, "PublishAllPorts", &key);
+    sg_edits_add(edits, SG_EDIT_SET_FALSE, spec->hc, key, NULL, NULL,
+                 "ports: -P published explicitly on loopback instead");
     json_t *sources[2] = {
         sg_gojson_get(config, "ExposedPorts", NULL),
         json_object_get(json_object_get(image ? image->json : NULL, "Config"), "ExposedPorts"),

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "body/gojson.h"
+#include "decide/host_paths.h"
 #include "decide/image_verify.h"
 #include "decide/rules.h"
 #include "policy/image_ref.h"
@@ -38,6 +39,29 @@ static void unknown(sg_socket_exposures *x, const char *kind, const char *name)
              "cannot check %s \"%.100s\" with the Docker Engine; try again", kind, name);
 }
 
+/* A local volume that binds a host path: the kernel resolves its device as
+ * written. A relative device is resolved from dockerd's working
+ * directory, which sockgate cannot vouch for. */
+static void found_volume(sg_socket_exposures *x, const sg_rule_ctx *rc, sg_mount *m,
+                         const json_t *options, bool from_request)
+{
+    const char *device = NULL;
+    if (sg_mounts_local_volume(options, &device) != SG_LOCALVOL_BIND)
+        return;
+    char real[PATH_MAX];
+    if (device[0] != '/') {
+        unknown(x, "the relative volume device", device);
+        return;
+    }
+    if (!sg_host_path_resolve_device(device, real))
+        return; /* the mount fails: nothing to bind */
+    sg_exposure e[4];
+    size_t n = sg_exposure_check_resolved(&rc->env->protected, real, e, 4);
+    for (size_t i = 0; i < n && i < 4 && x->n < SG_MAX_EXPOSURES; i++)
+        x->items[x->n++] = (sg_socket_exposure){.mount = m, .from_request = from_request,
+                                                .e = e[i]};
+}
+
 /* A named volume: the host path its local driver mounts. */
 static void find_volume(const sg_rule_ctx *rc, sg_mount *m, bool from_request,
                         sg_socket_exposures *x)
@@ -49,9 +73,9 @@ static void find_volume(const sg_rule_ctx *rc, sg_mount *m, bool from_request,
         unknown(x, "volume", m->source);
         return;
     }
-    const char *device = sg_mounts_volume_device(f->json);
-    if (device)
-        found(x, rc, m, device, from_request);
+    json_t *options = sg_mounts_volume_options(f->json);
+    if (options)
+        found_volume(x, rc, m, options, from_request);
 }
 
 static void find_in(const sg_rule_ctx *rc, const sg_spec *spec, bool from_request, int depth,
@@ -62,8 +86,10 @@ static void find_in(const sg_rule_ctx *rc, const sg_spec *spec, bool from_reques
         const sg_fact *f;
         switch (m->kind) {
         case SG_MOUNT_BIND:
-        case SG_MOUNT_LOCAL_DEVICE:
             found(x, rc, m, m->source, from_request);
+            break;
+        case SG_MOUNT_LOCAL_DEVICE:
+            found_volume(x, rc, m, m->volume_options, from_request);
             break;
         case SG_MOUNT_VOLUME:
             find_volume(rc, m, from_request, x);

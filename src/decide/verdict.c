@@ -3,6 +3,8 @@
  */
 #include "decide/verdict.h"
 
+#include <arpa/inet.h>
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,14 +121,6 @@ int sg_edits_add_mount_source(sg_edits *e, sg_mount *m, const char *path, const 
     return 0;
 }
 
-int sg_edits_add_read_only(sg_edits *e, sg_mount *m, const char *why)
-{
-    if (sg_edits_add(e, SG_EDIT_READ_ONLY, NULL, NULL, m->source, m->target, why) != 0)
-        return -1;
-    e->items[e->n - 1].mount = m;
-    return 0;
-}
-
 /* {"HostIp": ip, "HostPort": port} */
 static json_t *port_binding(const char *ip, const char *port)
 {
@@ -152,7 +146,9 @@ static int edit_ports_local(json_t *bindings)
             json_t *ip = sg_gojson_get(b, "HostIp", NULL);
             json_t *hp = sg_gojson_get(b, "HostPort", NULL);
             const char *host_port = json_is_string(hp) ? json_string_value(hp) : "";
-            if (json_is_string(ip) && json_string_value(ip)[0]) {
+            unsigned char a[16];
+            const char *addr = json_is_string(ip) ? json_string_value(ip) : "";
+            if (inet_pton(AF_INET, addr, a) == 1 || inet_pton(AF_INET6, addr, a) == 1) {
                 json_array_append(out, b);
                 continue;
             }
@@ -177,12 +173,12 @@ static int edit_apply(const sg_edit *x, json_t *body)
     switch (x->kind) {
     case SG_EDIT_MOUNT_SOURCE:
         return sg_mount_set_source(x->mount, x->value);
-    case SG_EDIT_READ_ONLY:
-        return sg_mount_set_read_only(x->mount);
     case SG_EDIT_ADD_BIND:
         return sg_mounts_add_bind(body, x->value, x->target);
     case SG_EDIT_SET_STRING:
         return json_object_set_new(x->obj, x->key, json_string(x->value));
+    case SG_EDIT_SET_FALSE:
+        return json_object_set_new(x->obj, x->key, json_false());
     case SG_EDIT_PORTS_LOCAL:
         return edit_ports_local(x->obj);
     case SG_EDIT_EXPOSE_LOCAL: {

@@ -49,9 +49,9 @@ void sg_findings_free(sg_findings *f);
 
 typedef enum {
     SG_EDIT_MOUNT_SOURCE, /* the mount now binds `value` (the restricted socket)  */
-    SG_EDIT_READ_ONLY,    /* the mount is made read-only                          */
     SG_EDIT_ADD_BIND,     /* HostConfig.Binds += value:target                     */
     SG_EDIT_SET_STRING,   /* obj[key] = value (image pin, CgroupnsMode)           */
+    SG_EDIT_SET_FALSE,    /* obj[key] = false (PublishAllPorts)                   */
     SG_EDIT_PORTS_LOCAL,  /* bindings without a host IP: on 127.0.0.1 and ::1     */
     SG_EDIT_EXPOSE_LOCAL, /* obj (a HostConfig).PortBindings[target] = loopback
                              bindings: the ports -P would publish everywhere  */
@@ -59,8 +59,7 @@ typedef enum {
 
 typedef struct {
     sg_edit_kind kind;
-    sg_mount *mount;  /* MOUNT_SOURCE, READ_ONLY (borrowed; lives as long as
-                         the spec)                                          */
+    sg_mount *mount;  /* MOUNT_SOURCE (borrowed; lives as long as the spec) */
     json_t *obj;      /* SET_STRING / PORTS_LOCAL / EXPOSE_LOCAL: borrowed  */
     char *key;        /* SET_STRING: the key as spelled (or to add)         */
     char *value;
@@ -76,7 +75,6 @@ typedef struct {
 int sg_edits_add(sg_edits *e, sg_edit_kind kind, json_t *obj, const char *key,
                  const char *value, const char *target, const char *why);
 int sg_edits_add_mount_source(sg_edits *e, sg_mount *m, const char *path, const char *why);
-int sg_edits_add_read_only(sg_edits *e, sg_mount *m, const char *why);
 /* Apply every edit to body (the create or service body). -1 on failure. */
 int sg_edits_apply(const sg_edits *e, json_t *body);
 void sg_edits_free(sg_edits *e);

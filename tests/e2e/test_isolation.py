@@ -27,6 +27,7 @@ from gate import Gate, settings
 
 PREFIX = "enhanced container isolation: "
 USER = "sgiso"
+USERNS = os.environ.get("TESTBED_USERNS") == "1"
 
 pytestmark = pytest.mark.userns
 
@@ -241,6 +242,12 @@ RUN_SHAPES = [
       "volume-opt=type=none,volume-opt=o=bind,volume-opt=device=/etc"], "host path \"/etc\""),
     (["-v", "sg-iso-etcvol:/x"], "host path \"/etc\""),
     (["--volumes-from", "sg-iso-holder"], "host path \"/etc\""),
+    (["--mount", "type=volume,target=/x,volume-driver=local,volume-opt=type=none,"
+      "volume-opt=o=bind,volume-opt=device=//etc"], "host path \"//etc\""),
+    (["--mount", "type=volume,target=/x,volume-driver=local,volume-opt=type=none,"
+      "volume-opt=o=bind,volume-opt=device=../../../../etc"], "host path"),
+    (["--mount", "type=volume,target=/x,volume-driver=local,volume-opt=type=proc,"
+      "volume-opt=device=proc"], "local volumes of type \"proc\""),
     (["--network", "container:sg-iso-priv"], "joining the network namespace"),
     (["--pid", "container:sg-iso-priv"], "joining the PID namespace"),
     (["--ipc", "container:sg-iso-priv"], "joining the IPC namespace"),
@@ -292,6 +299,12 @@ def test_refused_where_the_cli_hides_the_message(caller, targets, args):
 
 
 ENGINE_SHAPES = [
+    (["volume", "create", "-o", "type=none", "-o", "o=bind", "-o", "device=/etc", "sg-iso-v1"],
+     "host path \"/etc\""),
+    (["volume", "create", "-o", "type=none", "-o", "o=bind", "-o", "device=//root", "sg-iso-v2"],
+     "host path \"//root\""),
+    (["volume", "create", "-o", "type=sysfs", "-o", "device=sysfs", "sg-iso-v3"],
+     "local volumes of type \"sysfs\""),
     (["network", "create", "-d", "macvlan", "sg-iso-mac"], "\"macvlan\" driver"),
     (["network", "create", "-d", "ipvlan", "sg-iso-ipv"], "\"ipvlan\" driver"),
     (["network", "create", "-o", "com.docker.network.bridge.name=eth0", "sg-iso-br"],
@@ -382,12 +395,15 @@ def test_legitimate_work(caller, targets, shared_dir):
     try:
         caller.docker("volume", "create", vol, check=True)
         caller.docker("network", "create", net, check=True)
+        # host paths only with user namespaces (see test_host_paths_need_userns)
+        shared = ["-v", "%s:/shared:ro" % shared_dir] if USERNS else []
         caller.docker("run", "-d", "--name", name, "--network", net, "-v", vol + ":/vol",
                       "--tmpfs", "/scratch", "-p", "127.0.0.1::80", "--cap-add", "NET_RAW",
                       "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
-                      "-v", "%s:/shared:ro" % shared_dir, "bb", "sleep", "600", check=True)
-        p = caller.docker("exec", name, "cat", "/shared/hello", check=True)
-        assert out(p) == "shared"
+                      *shared, "bb", "sleep", "600", check=True)
+        if USERNS:
+            p = caller.docker("exec", name, "cat", "/shared/hello", check=True)
+            assert out(p) == "shared"
         caller.docker("exec", name, "sh", "-c", "echo hi > /vol/f; echo logged", check=True)
         caller.docker("cp", "/etc/hostname" if caller.kind == "restricted" else
                       os.path.join(shared_dir, "hello"), name + ":/scratch/", check=True)
@@ -406,23 +422,28 @@ def test_legitimate_work(caller, targets, shared_dir):
         engine_cli("rmi", "sg-iso-built-" + tag, check=False)
 
 
+def test_host_paths_need_userns(caller, targets, shared_dir):
+    """Without user namespaces a container's root is the host's root, and a
+    shared directory, read-only or not, is a channel to the host (a socket
+    left there to pass it a descriptor of "/"): no host paths at all."""
+    if USERNS:
+        caller.docker("run", "--rm", "-v", "%s:/s:ro" % shared_dir, "bb", "cat", "/s/hello",
+                      check=True)
+    else:
+        refused(caller, RUN + ["-v", "%s:/s:ro" % shared_dir, "bb", "true"],
+                "does not remap users")
+
+
 def test_binds_in_the_callers_home(gate, iso_user):
     c = Caller("public", gate, user=iso_user)
     data = os.path.join(iso_user.pw_dir, "data")
     with open(os.path.join(data, "mine"), "w") as f:
         f.write("mine\n")
+    if not USERNS:
+        refused(c, RUN + ["-v", "%s:/d:ro" % data, "bb", "true"], "does not remap users")
+        return
     p = c.docker("run", "--rm", "-v", "%s:/d:ro" % data, "bb", "cat", "/d/mine", check=True)
     assert out(p) == "mine"
-    # Without user namespaces a container's root is the host's: a host path
-    # it could write is a way to leave a setuid-root program for the user.
-    name = "sg-iso-home"
-    try:
-        c.docker("create", "--name", name, "-v", "%s:/d" % data, "bb", "true", check=True)
-        binds = json.loads(out(engine_cli("inspect", name)))[0]["HostConfig"]["Binds"]
-        userns = os.environ.get("TESTBED_USERNS") == "1"
-        assert binds == ["%s:/d%s" % (data, "" if userns else ":ro")], binds
-    finally:
-        engine_cli("rm", "-f", name, check=False)
     # another user's home is not the caller's
     refused(c, RUN + ["-v", "/root:/r", "bb", "true"], "host path \"/root\"")
 
@@ -474,6 +495,12 @@ def test_port_binding_behavior(gate, shared_dir):
         assert [b["HostIp"] for b in hc["PortBindings"]["80/tcp"]] == ["127.0.0.1", "::1"]
         assert [b["HostIp"] for b in hc["PortBindings"]["81/tcp"]] == ["0.0.0.0"]
         engine_cli("rm", "-f", name)
+        # -P: what the container exposes, on loopback, named explicitly
+        docker_cli("create", "--name", name, "--expose", "90", "-P", "bb", "true", sock=gate.pub)
+        hc = json.loads(out(engine_cli("inspect", name)))[0]["HostConfig"]
+        assert hc["PublishAllPorts"] is False
+        assert [b["HostIp"] for b in hc["PortBindings"]["90/tcp"]] == ["127.0.0.1", "::1"]
+        engine_cli("rm", "-f", name)
         gate.reload(policy(shared_dir, portBindingBehavior={"value": "local-only-port-binding"}))
         for spec in ("0.0.0.0::80", "[::]::80", "10.213.0.1::80"):
             p = docker_cli("run", "--rm", "-p", spec, "bb", "true", sock=gate.pub, check=False)
@@ -491,6 +518,21 @@ def test_block_docker_load(gate, shared_dir):
         save = engine_cli("save", "bb").stdout
         p = docker_cli("load", sock=gate.pub, input=save, check=False)
         assert p.returncode != 0 and b"docker load is blocked (blockDockerLoad" in p.stderr
+        p = docker_cli("import", "-", "sg-iso-imported", sock=gate.pub, input=b"", check=False)
+        assert p.returncode != 0 and b"docker import is blocked" in p.stderr, p.stderr
     finally:
         gate.reload(policy(shared_dir))
     docker_cli("load", sock=gate.pub, input=save)
+
+
+def test_root_in_another_pid_namespace_is_isolated(gate, targets):
+    """uid 0 that is not the host's root (a container that was passed a
+    descriptor of the public socket, here a process in a PID namespace of
+    its own) is isolated like any other caller."""
+    body = json.dumps({"Image": "bb", "HostConfig": {"CapAdd": ["SYS_ADMIN"]}})
+    p = subprocess.run(["unshare", "--pid", "--fork", "curl", "-sS", "--unix-socket", gate.pub,
+                        "-H", "Content-Type: application/json", "-d", body,
+                        "http://d/v1.41/containers/create"], capture_output=True, timeout=30)
+    assert b"capability" in p.stdout and PREFIX.encode() in p.stdout, p.stdout + p.stderr
+    d = gate.decisions()[-1]
+    assert d["uid"] == 0 and d["isolated"] and d["verdict"] == "denied", d

@@ -177,10 +177,32 @@ TEST(mounts_of_every_kind)
     CHECK_INT(s.mounts.items[3].kind, SG_MOUNT_BIND); /* unknown type: treated as a bind */
     sg_spec_free(&s);
     json_decref(b);
-    CHECK(sg_mounts_device_is_host_path("/dev/sda1"));
-    CHECK(!sg_mounts_device_is_host_path("tmpfs"));
-    CHECK(!sg_mounts_device_is_host_path(":/export"));
-    CHECK(!sg_mounts_device_is_host_path("//server/share"));
+}
+
+static sg_localvol kind_of(const char *opts, const char **device)
+{
+    json_t *o = parse(opts);
+    sg_localvol k = sg_mounts_local_volume(o, device);
+    json_decref(o);
+    return k;
+}
+
+TEST(local_volume_options_the_way_the_driver_mounts_them)
+{
+    const char *d;
+    CHECK_INT(kind_of("{}", &d), SG_LOCALVOL_PLAIN);
+    CHECK_INT(kind_of("{\"size\":\"10G\"}", &d), SG_LOCALVOL_PLAIN);
+    CHECK_INT(kind_of("{\"type\":\"tmpfs\",\"device\":\"tmpfs\"}", &d), SG_LOCALVOL_TMPFS);
+    CHECK_INT(kind_of("{\"type\":\"none\",\"o\":\"bind\",\"device\":\"/srv\"}", &d),
+              SG_LOCALVOL_BIND);
+    CHECK_INT(kind_of("{\"o\":\"ro,rbind\",\"device\":\"/srv\"}", &d), SG_LOCALVOL_BIND);
+    CHECK_INT(kind_of("{\"type\":\"proc\",\"device\":\"proc\"}", &d), SG_LOCALVOL_OTHER);
+    CHECK_INT(kind_of("{\"type\":\"nfs\",\"o\":\"addr=10.0.0.1\",\"device\":\":/x\"}", &d),
+              SG_LOCALVOL_OTHER);
+    CHECK_INT(kind_of("{\"type\":\"none\",\"o\":\"bindx\",\"device\":\"/srv\"}", &d),
+              SG_LOCALVOL_OTHER);
+    CHECK_INT(kind_of("{\"type\":\"none\",\"device\":\"/srv\"}", &d), SG_LOCALVOL_OTHER);
+    CHECK_INT(kind_of("{\"o\":\"lowerdir=/etc\"}", &d), SG_LOCALVOL_OTHER);
 }
 
 TEST(service_spec)
@@ -251,6 +273,7 @@ int main(void)
     RUN(spec_of_a_create);
     RUN(spec_refuses_what_dockerd_or_c_would_misread);
     RUN(mounts_of_every_kind);
+    RUN(local_volume_options_the_way_the_driver_mounts_them);
     RUN(service_spec);
     RUN(inspect_spec_sees_unmasked_paths);
     RUN(jsonx_types);

@@ -36,7 +36,7 @@ static const char *POLICY =
     "\"ReadonlyPaths\":[\"/proc/sys\",\"/proc/sysrq-trigger\"]" hc_extra "},\"Mounts\":["       \
     mounts "],\"NetworkSettings\":{\"Networks\":{\"bridge\":{}}}}"
 
-enum { ROOT, USER, RESTRICTED, EXEMPT_UID, EXEMPT_GROUP };
+enum { ROOT, USER, RESTRICTED, EXEMPT_UID, EXEMPT_GROUP, ROOT_ELSEWHERE };
 
 typedef struct {
     bool done;
@@ -57,7 +57,10 @@ static void on_decided(void *arg, const sg_verdict *v, char *body, size_t len)
 static sg_caller caller_of(int who)
 {
     sg_caller c = {.socket = who == RESTRICTED ? SG_SOCKET_RESTRICTED : SG_SOCKET_PUBLIC,
-                   .pid = 1, .uid = who == ROOT || who == RESTRICTED ? 0 : 1000, .gid = 1000};
+                   .pid = 1, .uid = who == ROOT || who == RESTRICTED ? 0 : 1000, .gid = 1000,
+                   .host_pidns = who != RESTRICTED && who != ROOT_ELSEWHERE};
+    if (who == ROOT_ELSEWHERE)
+        c.uid = 0;
     if (who == EXEMPT_UID)
         c.uid = 4242;
     if (who == EXEMPT_GROUP) {
@@ -68,7 +71,7 @@ static sg_caller caller_of(int who)
 }
 
 static fake_engine fe;
-static bool engine_userns; /* what GET /info says: userns-remap on */
+static bool engine_userns = true; /* what GET /info says: userns-remap on */
 
 /* Decide one request; the result's body (if any) must be freed. */
 static result decide_with(const char *policy, int who, const char *method, const char *target,
@@ -270,29 +273,71 @@ TEST(volumes_are_looked_up_and_fail_closed)
     CHECK(denied(decide(ROOT, "POST", CREATE, b, gone, N(gone)), 403, "cannot check volume"));
 }
 
-TEST(host_paths_read_only_without_user_namespaces)
+TEST(host_paths_need_user_namespaces)
 {
-    char b[800];
-    snprintf(b, sizeof b,
-             "{\"Image\":\"bb\",\"HostConfig\":{\"Binds\":[\"%s/data:/d\",\"%s/data:/e:rw,z\","
-             "\"named:/n\"],\"Mounts\":[{\"Type\":\"bind\",\"Source\":\"%s\",\"Target\":\"/m\"}]}}",
-             scratch, scratch, outside);
-    /* outside/ is not allowed: refused, read-only or not */
-    CHECK(denied(decide(USER, "POST", CREATE, b, NULL, 0), 403, "host path"));
-    snprintf(b, sizeof b,
-             "{\"Image\":\"bb\",\"HostConfig\":{\"Binds\":[\"%s/data:/d\",\"%s/data:/e:rw,z\","
-             "\"named:/n\"],\"Mounts\":[{\"Type\":\"bind\",\"Source\":\"%s/data\",\"Target\":"
-             "\"/m\"}]}}",
-             scratch, scratch, scratch);
-    result r = decide(USER, "POST", CREATE, b, NULL, 0);
-    CHECK(r.body && strstr(r.body, "/data:/d:ro\""));
-    CHECK(r.body && strstr(r.body, "/data:/e:ro,z\""));
-    CHECK(r.body && strstr(r.body, "\"named:/n\"")); /* a plain volume stays writable */
-    CHECK(forwarded(r, "\"ReadOnly\":true"));
-    CHECK(forwarded(decide(ROOT, "POST", CREATE, b, NULL, 0), "/data:/d\""));
-    engine_userns = true;
-    CHECK(forwarded(decide(USER, "POST", CREATE, b, NULL, 0), "/data:/d\""));
+    /* without userns-remap a container's root is the host's: any shared
+     * directory would hand it the host (a descriptor passed over a socket
+     * left there, a setuid program left for the user) */
+    char b[600];
+    snprintf(b, sizeof b, "{\"Image\":\"bb\",\"HostConfig\":{\"Binds\":[\"%s/data:/d:ro\"]}}",
+             scratch);
     engine_userns = false;
+    CHECK(denied(decide(USER, "POST", CREATE, b, NULL, 0), 403, "does not remap users"));
+    CHECK(allowed(decide(ROOT, "POST", CREATE, b, NULL, 0)));
+    CHECK(allowed(decide(USER, "POST", CREATE, "{\"Image\":\"bb\",\"HostConfig\":{\"Binds\":"
+                                               "[\"vol:/d\"],\"Tmpfs\":{\"/t\":\"\"}}}",
+                         NULL, 0)));
+    engine_userns = true;
+    CHECK(allowed(decide(USER, "POST", CREATE, b, NULL, 0)));
+}
+
+TEST(root_in_another_pid_namespace_is_isolated)
+{
+    /* uid 0 reached through a descriptor passed into a container */
+    const char *b = "{\"Image\":\"bb\",\"HostConfig\":{\"Privileged\":true}}";
+    CHECK(denied(decide(ROOT_ELSEWHERE, "POST", CREATE, b, NULL, 0), 403, "privileged"));
+}
+
+TEST(local_volume_kinds)
+{
+    char b[900];
+    const char *bad[] = {
+        "\"type\":\"proc\",\"device\":\"proc\"",
+        "\"type\":\"ext4\",\"device\":\"/dev/sda1\"",
+        "\"type\":\"overlay\",\"o\":\"lowerdir=/etc,upperdir=/tmp/u,workdir=/tmp/w\"",
+        "\"type\":\"none\",\"o\":\"bind\",\"device\":\"../../../../etc\"",
+        "\"type\":\"none\",\"o\":\"bind\",\"device\":\"//etc\"",
+        "\"o\":\"rbind\",\"device\":\"/etc\"",
+    };
+    for (size_t i = 0; i < N(bad); i++) {
+        snprintf(b, sizeof b, "{\"Name\":\"v\",\"DriverOpts\":{%s}}", bad[i]);
+        CHECK(denied(decide(USER, "POST", "/volumes/create", b, NULL, 0), 403, "not allowed"));
+        snprintf(b, sizeof b,
+                 "{\"Image\":\"bb\",\"HostConfig\":{\"Mounts\":[{\"Type\":\"volume\",\"Target\":"
+                 "\"/d\",\"VolumeOptions\":{\"DriverConfig\":{\"Options\":{%s}}}}]}}",
+                 bad[i]);
+        CHECK(denied(decide(USER, "POST", CREATE, b, NULL, 0), 403, "not allowed"));
+    }
+    /* the kernel resolves a device as written: "link/.." is the link's
+     * target's parent, not the link's directory */
+    char link[300];
+    snprintf(link, sizeof link, "%s/data/lnk", scratch);
+    symlink(outside, link);
+    snprintf(b, sizeof b,
+             "{\"Name\":\"v\",\"DriverOpts\":{\"type\":\"none\",\"o\":\"bind\",\"device\":"
+             "\"%s/..\"}}",
+             link);
+    CHECK(denied(decide(USER, "POST", "/volumes/create", b, NULL, 0), 403, "outside the allowed"));
+    unlink(link);
+    snprintf(b, sizeof b,
+             "{\"Name\":\"v\",\"DriverOpts\":{\"type\":\"none\",\"o\":\"bind\",\"device\":"
+             "\"%s/data\"}}",
+             scratch);
+    CHECK(allowed(decide(USER, "POST", "/volumes/create", b, NULL, 0)));
+    CHECK(allowed(decide(USER, "POST", "/volumes/create",
+                         "{\"Name\":\"v\",\"DriverOpts\":{\"type\":\"tmpfs\",\"device\":\"tmpfs\","
+                         "\"o\":\"size=10m\"}}",
+                         NULL, 0)));
 }
 
 TEST(inline_local_volume_device)
@@ -314,8 +359,8 @@ TEST(existing_volume_wins_over_inline_options)
              "\"Options\":{\"type\":\"none\",\"o\":\"bind\",\"device\":\"%s/data\"}}}}]}}",
              scratch);
     const fake_answer etc[] = {{"/volumes/v1", 200,
-                                "{\"Name\":\"v1\",\"Driver\":\"local\",\"Options\":{\"device\":"
-                                "\"/etc\"}}"}};
+                                "{\"Name\":\"v1\",\"Driver\":\"local\",\"Options\":{\"type\":"
+                                "\"none\",\"o\":\"bind\",\"device\":\"/etc\"}}"}};
     CHECK(denied(decide(USER, "POST", CREATE, b, etc, N(etc)), 403, "host path \"/etc\""));
     CHECK(allowed(decide(USER, "POST", CREATE, b, NULL, 0)));
 }
@@ -439,6 +484,7 @@ TEST(devices_and_confinement)
         "\"SecurityOpt\":[\"label:disable\"]",
         "\"SecurityOpt\":[\"disable\"]",
         "\"SecurityOpt\":[\"label=type:spc_t\"]",
+        "\"SecurityOpt\":[\"label=level:s0-s0:c0.c1023\"]",
         "\"SecurityOpt\":[\"systempaths=unconfined\"]",
         "\"SecurityOpt\":[\"writable-cgroups\"]",
         "\"MaskedPaths\":[]",
@@ -455,7 +501,7 @@ TEST(devices_and_confinement)
     }
     CHECK(allowed(decide(USER, "POST", CREATE,
                          "{\"Image\":\"bb\",\"HostConfig\":{\"SecurityOpt\":[\"no-new-privileges\","
-                         "\"label=level:s0:c1\"],\"Runtime\":\"runc\",\"Sysctls\":"
+                         "\"no-new-privileges=true\"],\"Runtime\":\"runc\",\"Sysctls\":"
                          "{\"net.ipv4.ip_unprivileged_port_start\":\"0\"}}}",
                          NULL, 0)));
 }
@@ -609,12 +655,19 @@ TEST(ports_default_local)
                                    "{\"HostIp\":\"::1\",\"HostPort\":\"8080\"}"));
     CHECK(r.body && strstr(r.body, "\"HostIp\":\"0.0.0.0\""));
     CHECK(forwarded(r, "81/tcp"));
+    /* a host IP dockerd cannot parse means every address to dockerd */
+    r = decide_with(p, ROOT, "POST", CREATE,
+                    "{\"Image\":\"bb\",\"HostConfig\":{\"PortBindings\":{\"80/tcp\":[{\"HostIp\":"
+                    "\"localhost\",\"HostPort\":\"8\"}]}}}",
+                    false, NULL, 0);
+    CHECK(forwarded(r, "[{\"HostIp\":\"127.0.0.1\",\"HostPort\":\"8\"},{\"HostIp\":\"::1\""));
     const char *all = "{\"Image\":\"bb\",\"ExposedPorts\":{\"53/udp\":{}},\"HostConfig\":{"
                       "\"PublishAllPorts\":true}}";
     const fake_answer img[] = {{"/images/bb/json", 200,
                                 "{\"Config\":{\"ExposedPorts\":{\"80/tcp\":{}}}}"}};
     r = decide_with(p, ROOT, "POST", CREATE, all, false, img, N(img));
     CHECK(r.body && strstr(r.body, "\"80/tcp\":[{\"HostIp\":\"127.0.0.1\""));
+    CHECK(r.body && strstr(r.body, "\"PublishAllPorts\":false"));
     CHECK(forwarded(r, "\"53/udp\":[{\"HostIp\":\"127.0.0.1\""));
     CHECK(denied(decide_with(p, ROOT, "POST", CREATE, all, false, NULL, 0), 404, "No such image"));
 }
@@ -693,7 +746,9 @@ int main(void)
     RUN(ambiguous_and_malformed_bodies_refused);
     RUN(binds_inside_allowed_directories_only);
     RUN(volumes_are_looked_up_and_fail_closed);
-    RUN(host_paths_read_only_without_user_namespaces);
+    RUN(host_paths_need_user_namespaces);
+    RUN(root_in_another_pid_namespace_is_isolated);
+    RUN(local_volume_kinds);
     RUN(inline_local_volume_device);
     RUN(existing_volume_wins_over_inline_options);
     RUN(volume_create);

@@ -104,8 +104,11 @@ TEST(who_is_isolated)
     sg_settings *s = settings("{\"enhancedContainerIsolation\":{\"value\":true},"
                               "\"sockgate\":{\"exemptFromIsolation\":{\"users\":[1001],"
                               "\"groups\":[2002]}}}");
-    sg_caller c = {.socket = SG_SOCKET_PUBLIC, .uid = 0, .gid = 0};
+    sg_caller c = {.socket = SG_SOCKET_PUBLIC, .uid = 0, .gid = 0, .host_pidns = true};
     CHECK(!sg_caller_isolated(s, &c));
+    c.host_pidns = false;
+    CHECK(sg_caller_isolated(s, &c)); /* uid 0 in a container is not the host's root */
+    c.host_pidns = true;
     c.uid = 1000;
     CHECK(sg_caller_isolated(s, &c));
     c.uid = 1001;
@@ -120,7 +123,7 @@ TEST(who_is_isolated)
     c.socket = SG_SOCKET_RESTRICTED;
     c.uid = 0;
     CHECK(sg_caller_isolated(s, &c)); /* nobody on the restricted socket is exempt */
-    c = (sg_caller){.socket = SG_SOCKET_PUBLIC, .uid = (uid_t)-1};
+    c = (sg_caller){.socket = SG_SOCKET_PUBLIC, .uid = (uid_t)-1, .host_pidns = true};
     CHECK(sg_caller_isolated(s, &c)); /* unknown is never exempt */
     sg_settings_unref(s);
     s = settings("{\"enhancedContainerIsolation\":{\"value\":false}}");
