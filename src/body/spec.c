@@ -4,6 +4,7 @@
  */
 #include "body/spec.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,13 +31,26 @@ static int items_push(sg_spec_items *l, const char *value, const char *where)
     return 0;
 }
 
+/* The last item pushed is obj[key] (spelled key), or a key of obj. */
+static void items_written_at(sg_spec_items *l, json_t *obj, const char *key, bool is_key)
+{
+    sg_spec_item *it = &l->v[l->n - 1];
+    it->obj = obj;
+    it->key = key;
+    it->is_key = is_key;
+}
+
 /* Every string of an array, as items named `where`. */
 static int items_of(sg_spec_items *l, sg_jx *r, const json_t *arr, const char *where)
 {
     for (size_t i = 0; i < json_array_size(arr); i++) {
         const char *v = sg_jx_item_str(r, arr, i, where);
-        if (v && v[0] && items_push(l, v, where) != 0)
-            return -1;
+        if (v && v[0]) {
+            if (items_push(l, v, where) != 0)
+                return -1;
+            l->v[l->n - 1].array = (json_t *)arr;
+            l->v[l->n - 1].index = i;
+        }
     }
     return 0;
 }
@@ -75,6 +89,7 @@ static int items_of_keys(sg_spec_items *l, sg_jx *r, const json_t *obj, const ch
         }
         if (items_push(l, k, where) != 0)
             return -1;
+        items_written_at(l, map, k, true);
     }
     return 0;
 }
@@ -125,7 +140,14 @@ static int spec_hostconfig(json_t *hc, sg_spec *s, sg_jx *r)
     s->port_bindings = sg_jx_object(r, hc, w, "PortBindings");
     s->publish_all = sg_jx_bool(r, hc, w, "PublishAllPorts");
     const char *net = sg_spec_user_network(s->ns[SG_NS_NETWORK]);
-    if ((net && items_push(&s->networks, net, "HostConfig.NetworkMode") != 0) ||
+    if (net) {
+        const char *key = "NetworkMode";
+        sg_gojson_get(hc, "NetworkMode", &key);
+        if (items_push(&s->networks, net, "HostConfig.NetworkMode") != 0)
+            return -1;
+        items_written_at(&s->networks, hc, key, false);
+    }
+    if (items_of_array(&s->links, r, hc, w, "Links", "HostConfig.Links") != 0 ||
         items_of_strslice(&s->caps, r, hc, w, "CapAdd", "HostConfig.CapAdd") != 0 ||
         items_of_array(&s->caps, r, hc, w, "Capabilities", "HostConfig.Capabilities") != 0 ||
         items_of_array(&s->security, r, hc, w, "SecurityOpt", "HostConfig.SecurityOpt") != 0 ||
@@ -238,9 +260,15 @@ static int spec_service_networks(json_t *obj, const char *obj_where, const char 
 {
     json_t *nets = sg_jx_array(r, obj, obj_where, "Networks");
     for (size_t i = 0; i < json_array_size(nets); i++) {
-        const char *t = sg_jx_str(r, json_array_get(nets, i), where, "Target");
-        if (t && t[0] && items_push(&s->networks, t, where) != 0)
+        json_t *n = json_array_get(nets, i);
+        const char *key = "Target";
+        const char *t = sg_jx_str(r, n, where, "Target");
+        if (!t || !t[0])
+            continue;
+        sg_gojson_get(n, "Target", &key);
+        if (items_push(&s->networks, t, where) != 0)
             return -1;
+        items_written_at(&s->networks, n, key, false);
     }
     return 0;
 }
@@ -330,6 +358,28 @@ int sg_spec_from_volume_create(json_t *req, sg_spec *out, sg_jx *r)
     return m->source && m->target && m->propagation ? 0 : -1;
 }
 
+int sg_spec_link_parse(const char *link, char *name, size_t name_size, char *alias,
+                       size_t alias_size)
+{
+    const char *colon = strchr(link, ':');
+    if (!link[0] || (colon && strchr(colon + 1, ':')))
+        return -1;
+    if (!colon) { /* the alias is the name as written */
+        snprintf(name, name_size, "%s", link + (link[0] == '/'));
+        snprintf(alias, alias_size, "%s", link);
+        return 0;
+    }
+    if (link[0] == '/') { /* "/name:/parent/alias": the last element */
+        const char *slash = strrchr(colon + 1, '/');
+        snprintf(name, name_size, "%.*s", (int)(colon - link - 1), link + 1);
+        snprintf(alias, alias_size, "%s", slash ? slash + 1 : colon + 1);
+        return 0;
+    }
+    snprintf(name, name_size, "%.*s", (int)(colon - link), link);
+    snprintf(alias, alias_size, "%s", colon + 1);
+    return 0;
+}
+
 bool sg_spec_exec_privileged(json_t *exec_config, sg_jx *r)
 {
     return sg_jx_bool(r, exec_config, "ExecConfig", "Privileged");
@@ -341,6 +391,7 @@ void sg_spec_free(sg_spec *s)
     free(s->security.v);
     free(s->networks.v);
     free(s->sysctls.v);
+    free(s->links.v);
     sg_mount_list_free(&s->mounts);
     memset(s, 0, sizeof *s);
 }

@@ -33,9 +33,18 @@ typedef enum {
 /* "NetworkMode", "PidMode", … */
 const char *sg_ns_field(sg_ns_kind ns);
 
+/* One value of a spec, and where it is written, so that an allowed request
+ * can name what was checked instead (pins.c: a container or network by its
+ * ID, not by a name that could point elsewhere by the time dockerd reads
+ * it). */
 typedef struct {
     const char *value;
-    const char *where; /* static key path, e.g. "HostConfig.CapAdd" */
+    const char *where;  /* static key path, e.g. "HostConfig.CapAdd"          */
+    json_t *obj;        /* the object holding it (borrowed), or NULL          */
+    const char *key;    /* obj[key] is the value (key as spelled), or NULL    */
+    bool is_key;        /* the value is itself a key of obj (EndpointsConfig)  */
+    json_t *array;      /* or: the array holding it at index (borrowed)       */
+    size_t index;
 } sg_spec_item;
 
 typedef struct {
@@ -67,6 +76,7 @@ typedef struct {
     const char *annotations;      /* key path of runtime annotations that are set */
     const char *task_runtime;     /* service: a non-container task runtime      */
     sg_spec_items networks;       /* networks joined by name                    */
+    sg_spec_items links;          /* HostConfig.Links: "container[:alias]"      */
     sg_spec_items sysctls;        /* sysctl names                               */
     sg_mount_list mounts;
     json_t *port_bindings;        /* HostConfig.PortBindings (object), borrowed */
@@ -91,6 +101,14 @@ void sg_spec_free(sg_spec *s);
 /* The user-defined network a NetworkMode names, or NULL (default, bridge,
  * host, none, container:…). */
 const char *sg_spec_user_network(const char *network_mode);
+
+/*
+ * A link as dockerd's opts.ParseLink reads it: "name", "name:alias", or
+ * the stored form "/name:/parent/alias". Writes the container's name
+ * (without the leading '/') and the alias; -1 when dockerd would refuse it.
+ */
+int sg_spec_link_parse(const char *link, char *name, size_t name_size, char *alias,
+                       size_t alias_size);
 
 /* ExecConfig.Privileged of an exec create body (POST /containers/{id}/exec). */
 bool sg_spec_exec_privileged(json_t *exec_config, sg_jx *r);

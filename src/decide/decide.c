@@ -82,6 +82,7 @@ static void subject_from_path(const router_match *m, sg_verdict *v)
 {
     const router_span *s = &m->vars[0];
     snprintf(v->subject, sizeof v->subject, "%.*s", (int)s->len, s->start);
+    v->subject_at = (size_t)(s->start - m->path);
 }
 
 /* Which requests are looked at further, and how. */
@@ -115,6 +116,7 @@ static void choose_plan(const sg_settings *policy, const sg_request_ctx *ctx, sg
         if (http_query_get(ctx->match->query, ctx->match->query_len, "container", v->subject,
                            sizeof v->subject) != HTTP_QUERY_FOUND)
             v->subject[0] = '\0'; /* dockerd answers that itself */
+        v->subject_in_query = true;
         if (!v->subject[0])
             plan(v, SG_VERDICT_ALLOW, SG_PLAN_NONE, "commit without a container");
     } else if (action) {

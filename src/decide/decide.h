@@ -71,6 +71,12 @@ typedef struct {
     bool rewritten;       /* ALLOW: the forwarded body differs (socket, pin)  */
     bool log;             /* worth a log line (denials, rewrites)             */
     bool drop_body;       /* ALLOW: forward without the body (a start)        */
+    /* ALLOW: name the subject by this ID instead (pins.c), where the request
+     * names it: at subject_at in the decoded path, or as commit's
+     * ?container= when subject_in_query. "" leaves the request as it is. */
+    char pin[80];
+    size_t subject_at;
+    bool subject_in_query;
 } sg_verdict;
 
 typedef struct {

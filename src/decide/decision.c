@@ -35,6 +35,7 @@
 #include "decide/facts.h"
 #include "decide/host_paths.h"
 #include "decide/image_verify.h"
+#include "decide/pins.h"
 #include "decide/rules.h"
 
 typedef enum { PHASE_FACTS, PHASE_IMAGE, PHASE_DONE } decision_phase;
@@ -142,9 +143,29 @@ static void decision_fail(sg_decision *d, int status, const char *fmt, ...)
     decision_refuse(d);
 }
 
+/* The container or network the request's path names, by the ID its
+ * look-up returned (pins.c). */
+static void decision_pin_subject(sg_decision *d)
+{
+    const char *id = NULL;
+    if (d->plan == SG_PLAN_START || d->plan == SG_PLAN_EXISTING ||
+        d->plan == SG_PLAN_EXEC_CREATE)
+        id = sg_pin_id(&d->facts, SG_FACT_CONTAINER, d->subject);
+    else if (d->plan == SG_PLAN_NETWORK_CONNECT)
+        id = sg_pin_id(&d->facts, SG_FACT_NETWORK, d->subject);
+    if (id && strcmp(id, d->subject) != 0)
+        snprintf(d->v.pin, sizeof d->v.pin, "%s", id);
+}
+
 static void decision_allow(sg_decision *d)
 {
     d->v.kind = SG_VERDICT_ALLOW;
+    decision_pin_subject(d);
+    if ((d->plan == SG_PLAN_CREATE || d->plan == SG_PLAN_SERVICE) &&
+        sg_pins_spec(&d->spec, &d->facts, &d->edits) != 0) {
+        decision_fail(d, 500, "sockgate: out of memory");
+        return;
+    }
     if (d->edits.n > 0) {
         d->v.rewritten = true;
         d->v.log = true;

@@ -43,6 +43,14 @@ const char *sg_isolation_tail(const sg_rule_ctx *rc)
     return sg_isolation_tail_for(rc->caller->socket);
 }
 
+/* A finding's message without the prefix, to quote it in another (dockerd's
+ * own messages, such as "network x not found", have none). */
+static const char *finding_text(const sg_finding *f)
+{
+    size_t n = strlen(SG_ECI_PREFIX);
+    return strncmp(f->message, SG_ECI_PREFIX, n) == 0 ? f->message + n : f->message;
+}
+
 #define ISOLATION_403(out, rc, rule, fmt, ...)                                                 \
     sg_findings_add(out, 403, "isolation: " rule, fmt "%s", __VA_ARGS__, sg_isolation_tail(rc))
 
@@ -150,15 +158,21 @@ static const char *const ns_names[SG_NS_COUNT] = {
     [SG_NS_UTS] = "UTS",         [SG_NS_USER] = "user", [SG_NS_CGROUP] = "cgroup",
 };
 
-/* container:X: X must itself be isolated (it shares what it has). */
-static void check_join(const sg_rule_ctx *rc, const sg_spec *spec, sg_ns_kind ns,
-                       const char *name, int depth, sg_findings *out)
+/*
+ * A container this one shares something with must itself be isolated:
+ * its namespaces (container:X) are the new container's, and a legacy link
+ * hands over its environment. `doing` says what, for the message ("joining
+ * the PID namespace of"); where/field say where it is written.
+ */
+static void check_shared_container(const sg_rule_ctx *rc, const sg_spec *spec, const char *name,
+                                   const char *doing, const char *field, int depth,
+                                   sg_findings *out)
 {
     const sg_fact *f = sg_facts_find(rc->facts, SG_FACT_CONTAINER, name);
-    const char *field = sg_ns_field(ns);
     if (depth >= JOIN_DEPTH_MAX) {
         ISOLATION_403(out, rc, "namespaces",
-                      "%s.%s joins a chain of containers too long to check", spec->where, field);
+                      "%s.%s leads through a chain of containers too long to check", spec->where,
+                      field);
         return;
     }
     if (!f || (f->status != 200 && f->status != 404)) {
@@ -176,11 +190,36 @@ static void check_join(const sg_rule_ctx *rc, const sg_spec *spec, sg_ns_kind ns
     check_spec(rc, &f->spec, depth + 1, &inner);
     if (inner.n > 0)
         sg_findings_add(out, 403, "isolation: namespaces",
-                        "joining the %s namespace of container \"%.100s\" is not allowed "
-                        "(%s.%s): that container is not isolated: %.900s",
-                        ns_names[ns], name, spec->where, field,
-                        inner.items[0].message + strlen(SG_ECI_PREFIX));
+                        "%s container \"%.100s\" is not allowed (%s.%s): that container is not "
+                        "isolated: %.900s",
+                        doing, name, spec->where, field,
+                        finding_text(&inner.items[0]));
     sg_findings_free(&inner);
+}
+
+/* container:X */
+static void check_join(const sg_rule_ctx *rc, const sg_spec *spec, sg_ns_kind ns,
+                       const char *name, int depth, sg_findings *out)
+{
+    char doing[64];
+    snprintf(doing, sizeof doing, "joining the %s namespace of", ns_names[ns]);
+    check_shared_container(rc, spec, name, doing, sg_ns_field(ns), depth, out);
+}
+
+/* HostConfig.Links: on the default bridge, a link copies the linked
+ * container's environment (its secrets) into this one. */
+static void check_links(const sg_rule_ctx *rc, const sg_spec *spec, int depth,
+                        sg_findings *out)
+{
+    for (size_t i = 0; i < spec->links.n; i++) {
+        char name[256], alias[256];
+        if (sg_spec_link_parse(spec->links.v[i].value, name, sizeof name, alias,
+                               sizeof alias) != 0) {
+            sg_findings_add_raw(out, 400, "isolation: links", "bad format for links");
+            continue;
+        }
+        check_shared_container(rc, spec, name, "linking to", "Links", depth, out);
+    }
 }
 
 static void check_namespaces(const sg_rule_ctx *rc, const sg_spec *spec, int depth,
@@ -256,12 +295,22 @@ void sg_isolation_check_network(const sg_rule_ctx *rc, const char *net, const ch
         return;
     }
     const sg_fact *f = sg_facts_find(rc->facts, SG_FACT_NETWORK, net);
-    /* A container's network that does not exist fails the create the same
-     * way; a service's is resolved by swarm, which finds more (predefined
+    /* A create that names a network that does not exist is made by dockerd
+     * all the same, and the network looked up when it starts: the start is
+     * checked again, and answered here as dockerd would answer it. A
+     * service's is resolved by swarm, which finds more (predefined
      * networks by ID prefix) than a local look-up does. */
     bool service = strncmp(where, "TaskTemplate", 12) == 0 || strcmp(where, "Networks") == 0;
-    if (f && f->status == 404 && !service)
+    bool create = strncmp(where, "HostConfig", 10) == 0 ||
+                  strncmp(where, "NetworkingConfig", 16) == 0;
+    if (f && f->status == 404 && create)
         return;
+    if (f && f->status == 404 && !service) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "network %.200s not found", net);
+        sg_findings_add_raw(out, 404, "isolation: no such network", msg);
+        return;
+    }
     if (f && f->status == 404) {
         ISOLATION_403(out, rc, "networks",
                       "network \"%.100s\" (%s) is not allowed: the engine does not know it, and "
@@ -521,6 +570,7 @@ static void check_spec(const sg_rule_ctx *rc, const sg_spec *spec, int depth,
                       "services that run plugins or network attachments are not allowed (%s)",
                       spec->task_runtime);
     check_namespaces(rc, spec, depth, out);
+    check_links(rc, spec, depth, out);
     check_caps(rc, spec, out);
     if (spec->devices)
         ISOLATION_403(out, rc, "devices", "host devices are not allowed (%s)", spec->devices);
@@ -581,12 +631,16 @@ void sg_isolation_check_existing(const sg_rule_ctx *rc, const char *container,
     }
     sg_findings inner = {0};
     check_spec(rc, &f->spec, 0, &inner);
-    /* the inner message ends with the exemption hint already */
-    if (inner.n > 0)
+    /* dockerd's own answer (a network that is gone) is answered as dockerd
+     * would; the inner message ends with the exemption hint already */
+    if (inner.n > 0 && inner.items[0].status != 403)
+        sg_findings_add_raw(out, inner.items[0].status, inner.items[0].rule,
+                            inner.items[0].message);
+    else if (inner.n > 0)
         sg_findings_add(out, 403, "isolation: existing container",
                         "%s container \"%.100s\" is not allowed: the container is not isolated: "
                         "%.900s",
-                        action, container, inner.items[0].message + strlen(SG_ECI_PREFIX));
+                        action, container, finding_text(&inner.items[0]));
     sg_findings_free(&inner);
 }
 

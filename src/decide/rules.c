@@ -30,4 +30,10 @@ void sg_rules_want(const sg_spec *spec, sg_facts *facts, bool isolation)
             sg_facts_want(facts, SG_FACT_CONTAINER, spec->ns[i] + 10);
     for (size_t i = 0; i < spec->networks.n; i++)
         sg_isolation_want_network(spec->networks.v[i].value, facts);
+    for (size_t i = 0; i < spec->links.n; i++) {
+        char name[256], alias[256];
+        if (sg_spec_link_parse(spec->links.v[i].value, name, sizeof name, alias,
+                               sizeof alias) == 0)
+            sg_facts_want(facts, SG_FACT_CONTAINER, name);
+    }
 }

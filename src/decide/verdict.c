@@ -121,6 +121,27 @@ int sg_edits_add_mount_source(sg_edits *e, sg_mount *m, const char *path, const 
     return 0;
 }
 
+int sg_edits_add_array_string(sg_edits *e, json_t *array, size_t index, const char *value,
+                               const char *why)
+{
+    if (sg_edits_add(e, SG_EDIT_ARRAY_STRING, array, NULL, value, NULL, why) != 0)
+        return -1;
+    e->items[e->n - 1].index = index;
+    return 0;
+}
+
+/* obj[from] becomes obj[to]; refused if obj already has `to` (the body
+ * named one thing twice, in two spellings). */
+static int edit_rename_key(json_t *obj, const char *from, const char *to)
+{
+    json_t *v = json_object_get(obj, from);
+    if (!v || json_object_get(obj, to))
+        return -1;
+    json_incref(v);
+    json_object_del(obj, from);
+    return json_object_set_new(obj, to, v);
+}
+
 /* {"HostIp": ip, "HostPort": port} */
 static json_t *port_binding(const char *ip, const char *port)
 {
@@ -177,6 +198,10 @@ static int edit_apply(const sg_edit *x, json_t *body)
         return sg_mounts_add_bind(body, x->value, x->target);
     case SG_EDIT_SET_STRING:
         return json_object_set_new(x->obj, x->key, json_string(x->value));
+    case SG_EDIT_ARRAY_STRING:
+        return json_array_set_new(x->obj, x->index, json_string(x->value));
+    case SG_EDIT_RENAME_KEY:
+        return edit_rename_key(x->obj, x->key, x->value);
     case SG_EDIT_SET_FALSE:
         return json_object_set_new(x->obj, x->key, json_false());
     case SG_EDIT_PORTS_LOCAL:

@@ -55,12 +55,15 @@ typedef enum {
     SG_EDIT_PORTS_LOCAL,  /* bindings without a host IP: on 127.0.0.1 and ::1     */
     SG_EDIT_EXPOSE_LOCAL, /* obj (a HostConfig).PortBindings[target] = loopback
                              bindings: the ports -P would publish everywhere  */
+    SG_EDIT_ARRAY_STRING, /* obj (an array)[index] = value (a name pinned)     */
+    SG_EDIT_RENAME_KEY,   /* obj[key] moves to obj[value] (EndpointsConfig)    */
 } sg_edit_kind;
 
 typedef struct {
     sg_edit_kind kind;
     sg_mount *mount;  /* MOUNT_SOURCE (borrowed; lives as long as the spec) */
-    json_t *obj;      /* SET_STRING / PORTS_LOCAL / EXPOSE_LOCAL: borrowed  */
+    json_t *obj;      /* the object or array edited (borrowed)              */
+    size_t index;     /* ARRAY_STRING                                        */
     char *key;        /* SET_STRING: the key as spelled (or to add)         */
     char *value;
     char *target;
@@ -74,6 +77,8 @@ typedef struct {
 
 int sg_edits_add(sg_edits *e, sg_edit_kind kind, json_t *obj, const char *key,
                  const char *value, const char *target, const char *why);
+int sg_edits_add_array_string(sg_edits *e, json_t *array, size_t index, const char *value,
+                               const char *why);
 int sg_edits_add_mount_source(sg_edits *e, sg_mount *m, const char *path, const char *why);
 /* Apply every edit to body (the create or service body). -1 on failure. */
 int sg_edits_apply(const sg_edits *e, json_t *body);

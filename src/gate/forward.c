@@ -122,6 +122,47 @@ char *sg_forward_head(const http_request *req, const router_match *m,
     return buf;
 }
 
+/* head = head[0, at) + insert + head[at + cut, len) */
+static int head_splice(char **head, size_t *len, size_t at, size_t cut, const char *insert)
+{
+    size_t n = strlen(insert), nlen = *len - cut + n;
+    char *out = malloc(nlen);
+    if (!out)
+        return -1;
+    memcpy(out, *head, at);
+    memcpy(out + at, insert, n);
+    memcpy(out + at + n, *head + at + cut, *len - at - cut);
+    free(*head);
+    *head = out;
+    *len = nlen;
+    return 0;
+}
+
+int sg_forward_head_pin(char **head, size_t *len, const sg_verdict *v)
+{
+    const char *line_end = memchr(*head, '\r', *len);
+    const char *target = memchr(*head, ' ', *len);
+    if (!v->pin[0])
+        return 0;
+    if (!target || !line_end || target > line_end)
+        return -1;
+    target++;
+    size_t target_at = (size_t)(target - *head), line = (size_t)(line_end - *head);
+    if (v->subject_in_query) {
+        const char *q = memchr(target, '?', line - target_at);
+        char insert[128];
+        snprintf(insert, sizeof insert, "container=%s&", v->pin);
+        return q ? head_splice(head, len, (size_t)(q + 1 - *head), 0, insert) : -1;
+    }
+    /* The path is re-encoded from the decoded one; a subject the engine
+     * knew by name has nothing to encode, so it sits at the same offset. */
+    size_t at = target_at + v->subject_at, n = strlen(v->subject);
+    if (at + n >= line || memcmp(*head + at, v->subject, n) != 0 ||
+        !strchr("/? ", (*head)[at + n]))
+        return -1;
+    return head_splice(head, len, at, n, v->pin);
+}
+
 static size_t forward_framing(const sg_exchange *ex, http_body_kind body,
                               uint64_t length, char *out, size_t outsz)
 {

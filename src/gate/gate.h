@@ -257,6 +257,11 @@ void sg_upstream_abandon(sg_upstream *up);
 /* ---- forward.c ---- */
 char *sg_forward_head(const http_request *req, const router_match *m,
                       bool drop_expect, size_t *len);
+/* Name the request's subject by the ID the decision pinned it to
+ * (sg_verdict.pin): in the path, or first in the query (commit's
+ * ?container=, which dockerd reads first). -1 if the head does not name
+ * the subject where the decision saw it. */
+int sg_forward_head_pin(char **head, size_t *len, const sg_verdict *v);
 int sg_forward_send_head(sg_conn *c, http_body_kind body, uint64_t length);
 int sg_forward_chunk(uv_stream_t *s, const char *data, size_t len);
 int sg_forward_last_chunk(uv_stream_t *s);

@@ -251,6 +251,7 @@ RUN_SHAPES = [
     (["--network", "container:sg-iso-priv"], "joining the network namespace"),
     (["--pid", "container:sg-iso-priv"], "joining the PID namespace"),
     (["--ipc", "container:sg-iso-priv"], "joining the IPC namespace"),
+    (["--link", "sg-iso-priv:p"], "linking to container \"sg-iso-priv\""),
 ]
 
 
@@ -420,6 +421,36 @@ def test_legitimate_work(caller, targets, shared_dir):
         engine_cli("network", "rm", net, check=False)
         engine_cli("volume", "rm", vol, check=False)
         engine_cli("rmi", "sg-iso-built-" + tag, check=False)
+
+
+def test_names_are_pinned_to_ids(caller, targets):
+    """What the gate checked is what dockerd uses: containers named in a
+    body reach the engine by ID, and requests that name a container in the
+    path or the query still do what they say."""
+    tag = caller.kind
+    first, second = "sg-iso-pin-a-" + tag, "sg-iso-pin-b-" + tag
+    try:
+        caller.docker("run", "-d", "--name", first, "-v", "/data", "-e", "SECRET=own", "bb",
+                      "sleep", "600", check=True)
+        first_id = json.loads(out(engine_cli("inspect", first)))[0]["Id"]
+        caller.docker("run", "-d", "--name", second, "--volumes-from", first + ":ro",
+                      "--pid", "container:" + first, "--link", first + ":peer", "bb",
+                      "sleep", "600", check=True)
+        hc = json.loads(out(engine_cli("inspect", second)))[0]["HostConfig"]
+        assert hc["VolumesFrom"] == [first_id + ":ro"]
+        assert hc["PidMode"] == "container:" + first_id
+        # the link kept its alias: the linked container's environment is there
+        env = out(caller.docker("exec", second, "env", check=True))
+        assert "PEER_ENV_SECRET=own" in env, env
+        # a pinned path and a pinned query
+        caller.docker("exec", first, "touch", "/marker-" + tag, check=True)
+        caller.docker("restart", "-t", "0", first, check=True)
+        caller.docker("commit", first, "sg-iso-pinned-" + tag, check=True)
+        caller.docker("run", "--rm", "sg-iso-pinned-" + tag, "test", "-e", "/marker-" + tag,
+                      check=True)
+    finally:
+        engine_cli("rm", "-f", second, first, check=False)
+        engine_cli("rmi", "sg-iso-pinned-" + tag, check=False)
 
 
 def test_host_paths_need_userns(caller, targets, shared_dir):

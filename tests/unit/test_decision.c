@@ -446,6 +446,110 @@ TEST(network_create)
                          "{\"Name\":\"n\",\"Driver\":\"macvlan\"}", NULL, 0)));
 }
 
+/* ---- pinning: allowed requests name what was checked by its ID --------------- */
+
+/* Allowed, with the subject pinned to `id`. */
+static bool pinned(result r, const char *id)
+{
+    bool ok = r.done && r.v.kind == SG_VERDICT_ALLOW && strcmp(r.v.pin, id) == 0;
+    if (!ok)
+        fprintf(stderr, "    got: kind=%d %s pin=%s\n", r.v.kind, r.v.message, r.v.pin);
+    free(r.body);
+    return ok;
+}
+
+TEST(containers_named_in_a_body_are_pinned_to_their_ids)
+{
+    const fake_answer a[] = {{"/containers/web/json", 200, INSPECT("", "")},
+                             {"/containers/priv/json", 200, INSPECT(",\"Privileged\":true", "")}};
+    CHECK(forwarded(decide(USER, "POST", CREATE,
+                           "{\"Image\":\"bb\",\"HostConfig\":{\"VolumesFrom\":[\"web:ro\"]}}",
+                           a, N(a)),
+                    "\"VolumesFrom\":[\"c0ffee:ro\"]"));
+    /* everyone: the volumes-from container is checked for sockets for all */
+    CHECK(forwarded(decide(ROOT, "POST", CREATE,
+                           "{\"Image\":\"bb\",\"HostConfig\":{\"VolumesFrom\":[\"web\"]}}",
+                           a, N(a)),
+                    "\"VolumesFrom\":[\"c0ffee\"]"));
+    CHECK(forwarded(decide(USER, "POST", CREATE,
+                           "{\"Image\":\"bb\",\"HostConfig\":{\"pidmode\":\"container:web\"}}",
+                           a, N(a)),
+                    "\"pidmode\":\"container:c0ffee\""));
+    CHECK(forwarded(decide(USER, "POST", CREATE,
+                           "{\"Image\":\"bb\",\"HostConfig\":{\"Links\":[\"web:db\",\"web\"]}}",
+                           a, N(a)),
+                    "\"Links\":[\"c0ffee:db\",\"c0ffee:web\"]"));
+}
+
+TEST(links_to_a_container_that_is_not_isolated)
+{
+    const fake_answer a[] = {{"/containers/priv/json", 200, INSPECT(",\"Privileged\":true", "")}};
+    CHECK(denied(decide(USER, "POST", CREATE,
+                        "{\"Image\":\"bb\",\"HostConfig\":{\"Links\":[\"/priv:/me/db\"]}}",
+                        a, N(a)),
+                 403, "linking to container \"priv\" is not allowed"));
+    CHECK(denied(decide(USER, "POST", CREATE,
+                        "{\"Image\":\"bb\",\"HostConfig\":{\"Links\":[\"a:b:c\"]}}", a, N(a)),
+                 400, "bad format for links"));
+    CHECK(allowed(decide(ROOT, "POST", CREATE,
+                         "{\"Image\":\"bb\",\"HostConfig\":{\"Links\":[\"priv\"]}}", a, N(a))));
+}
+
+TEST(networks_are_pinned_when_their_name_reads_as_an_id)
+{
+    const char *id = "abc1230000000000000000000000000000000000000000000000000000000000";
+    char net[200];
+    snprintf(net, sizeof net, "{\"Id\":\"%s\",\"Name\":\"abc\",\"Driver\":\"bridge\"}", id);
+    const fake_answer a[] = {{"/networks/abc", 200, net},
+                             {"/networks/lan", 200, "{\"Id\":\"fff\",\"Driver\":\"bridge\"}"}};
+    char want[200];
+    snprintf(want, sizeof want, "\"NetworkMode\":\"%s\"", id);
+    CHECK(forwarded(decide(USER, "POST", CREATE,
+                           "{\"Image\":\"bb\",\"HostConfig\":{\"NetworkMode\":\"abc\"},"
+                           "\"NetworkingConfig\":{\"EndpointsConfig\":{\"abc\":{}}}}",
+                           a, N(a)),
+                    want));
+    snprintf(want, sizeof want, "\"EndpointsConfig\":{\"%s\":{}}", id);
+    CHECK(forwarded(decide(USER, "POST", CREATE,
+                           "{\"Image\":\"bb\",\"HostConfig\":{\"NetworkMode\":\"abc\"},"
+                           "\"NetworkingConfig\":{\"EndpointsConfig\":{\"abc\":{}}}}",
+                           a, N(a)),
+                    want));
+    CHECK(forwarded(decide(USER, "POST", CREATE,
+                           "{\"Image\":\"bb\",\"HostConfig\":{\"NetworkMode\":\"lan\"}}", a,
+                           N(a)),
+                    "\"NetworkMode\":\"lan\""));
+    /* dockerd creates it and looks the network up when it starts */
+    CHECK(allowed(decide(USER, "POST", CREATE,
+                         "{\"Image\":\"bb\",\"HostConfig\":{\"NetworkMode\":\"nowhere\"}}", a,
+                         N(a))));
+    const fake_answer later[] = {
+        {"/containers/web/json", 200,
+         "{\"Id\":\"c0ffee\",\"Config\":{\"Image\":\"bb\"},\"HostConfig\":{\"MaskedPaths\":"
+         "[\"/proc/kcore\",\"/proc/keys\",\"/proc/timer_list\",\"/sys/firmware\"],"
+         "\"ReadonlyPaths\":[\"/proc/sys\",\"/proc/sysrq-trigger\"],\"NetworkMode\":\"nowhere\"},"
+         "\"Mounts\":[],\"NetworkSettings\":{\"Networks\":{\"nowhere\":{}}}}"}};
+    CHECK(denied(decide(USER, "POST", "/containers/web/start", NULL, later, N(later)), 404,
+                 "network nowhere not found"));
+    CHECK(pinned(decide(USER, "POST", "/networks/abc/connect", "{}", a, N(a)), id));
+}
+
+TEST(containers_named_in_a_path_are_pinned_to_their_ids)
+{
+    const fake_answer a[] = {{"/containers/web/json", 200, INSPECT("", "")}};
+    result r = decide(USER, "POST", "/v1.43/containers/web/exec", "{\"Cmd\":[\"sh\"]}", a, N(a));
+    CHECK_INT((long)r.v.subject_at, (long)strlen("/v1.43/containers/"));
+    CHECK(pinned(r, "c0ffee"));
+    CHECK(pinned(decide(USER, "POST", "/containers/web/start", NULL, a, N(a)), "c0ffee"));
+    CHECK(pinned(decide(ROOT, "POST", "/containers/web/restart", NULL, a, N(a)), "c0ffee"));
+    CHECK(pinned(decide(USER, "GET", "/containers/web/archive?path=/", NULL, a, N(a)), "c0ffee"));
+    r = decide(USER, "POST", "/commit?container=web", NULL, a, N(a));
+    CHECK(r.v.subject_in_query);
+    CHECK(pinned(r, "c0ffee"));
+    const fake_answer by_id[] = {{"/containers/c0ffee/json", 200, INSPECT("", "")}};
+    CHECK(pinned(decide(USER, "POST", "/containers/c0ffee/attach", NULL, by_id, N(by_id)), ""));
+}
+
 /* ---- capabilities, devices, confinement ---------------------------------- */
 
 TEST(capabilities_beyond_the_defaults)
@@ -756,6 +860,10 @@ int main(void)
     RUN(host_namespaces_refused);
     RUN(joining_a_container_that_is_not_isolated);
     RUN(networks_by_driver);
+    RUN(containers_named_in_a_body_are_pinned_to_their_ids);
+    RUN(links_to_a_container_that_is_not_isolated);
+    RUN(networks_are_pinned_when_their_name_reads_as_an_id);
+    RUN(containers_named_in_a_path_are_pinned_to_their_ids);
     RUN(network_create);
     RUN(capabilities_beyond_the_defaults);
     RUN(devices_and_confinement);
