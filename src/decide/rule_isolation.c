@@ -215,7 +215,10 @@ static void check_links(const sg_rule_ctx *rc, const sg_spec *spec, int depth,
         char name[256], alias[256];
         if (sg_spec_link_parse(spec->links.v[i].value, name, sizeof name, alias,
                                sizeof alias) != 0) {
-            sg_findings_add_raw(out, 400, "isolation: links", "bad format for links");
+            sg_findings_add(out, 400, "isolation: links",
+                            "bad format for links: \"%.100s\" (%s.Links): dockerd reads "
+                            "\"name\" or \"name:alias\"",
+                            spec->links.v[i].value, spec->where);
             continue;
         }
         check_shared_container(rc, spec, name, "linking to", "Links", depth, out);

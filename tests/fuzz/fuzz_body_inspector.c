@@ -4,8 +4,8 @@
  * way dockerd locates it for a create, an update and a service — top-level
  * host fields and null HostConfig included — and for a start of the same
  * length (hostconfig.c), read into a spec (spec.c, mounts.c), every rule
- * run on it (isolation, ports, socket mounts) with no engine facts, and
- * the edits of an allowed request applied.
+ * run on it (isolation, ports, socket mounts) with no engine facts, the
+ * pins of what was looked up, and the edits of an allowed request applied.
  *
  * Invariants: no crash or sanitizer report; a body with top-level host
  * fields is never located as FOUND or NONE; every mount has a source and a
@@ -19,6 +19,7 @@
 #include "body/gojson.h"
 #include "body/hostconfig.h"
 #include "body/spec.h"
+#include "decide/pins.h"
 #include "decide/rules.h"
 
 static sg_settings *policy(void)
@@ -81,6 +82,8 @@ static void run_rules(json_t *body, sg_spec *spec)
     size_t before = spec->source == SG_SPEC_CREATE ? spec->mounts.n : 0;
     if (x.n > 0 && !x.unknown)
         sg_socket_rewrite(&rc, spec, &x, body, "docker.io/library/docker@sha256:00", &edits);
+    if (sg_pins_spec(spec, &facts, &edits) != 0)
+        abort();
     if (sg_edits_apply(&edits, body) == 0) {
         char *dumped = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
         if (!dumped)
