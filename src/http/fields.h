@@ -10,20 +10,56 @@
 #ifndef SG_HTTP_FIELDS_H
 #define SG_HTTP_FIELDS_H
 
+#include <string.h>
+
 #include "http/http.h"
 
 /* Largest Content-Length accepted: big enough for any image tarball, small
  * enough that offset arithmetic on it can never overflow. */
 #define HTTP_MAX_CONTENT_LENGTH (UINT64_C(1) << 62)
 
+/* Character classes by table (fields.c): they run on every byte of a head. */
+#define HTTP_CLASS_TCHAR 1u
+#define HTTP_CLASS_FIELD 2u
+extern const unsigned char http_char_class[256];
+
 /* RFC 9110 tchar. */
-bool http_is_tchar(unsigned char c);
+static inline bool http_is_tchar(unsigned char c)
+{
+    return (http_char_class[c] & HTTP_CLASS_TCHAR) != 0;
+}
+/* Byte allowed inside a field value: VCHAR, SP, HTAB or obs-text. */
+static inline bool http_is_field_byte(unsigned char c)
+{
+    return (http_char_class[c] & HTTP_CLASS_FIELD) != 0;
+}
 /* 1*tchar. */
 bool http_is_token(const char *s, size_t n);
-/* Byte allowed inside a field value: VCHAR, SP, HTAB or obs-text. */
-bool http_is_field_byte(unsigned char c);
-/* ASCII case-insensitive comparison of s[0..n) with the C string lit. */
-bool http_ieq(const char *s, size_t n, const char *lit);
+/* Every byte of p[0..n) is a field byte (checked a word at a time). */
+bool http_field_bytes_ok(const char *p, size_t n);
+
+static inline unsigned char http_lower(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + ('a' - 'A')) : c;
+}
+
+/* ASCII case-insensitive comparison of s[0..n) with the C string lit.
+ * Inline, so that strlen of a literal is a constant and a name of another
+ * length costs one comparison. */
+static inline bool http_ieqn(const char *s, size_t n, const char *lit, size_t lit_len)
+{
+    if (n != lit_len)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (http_lower((unsigned char)s[i]) != http_lower((unsigned char)lit[i]))
+            return false;
+    return true;
+}
+
+static inline bool http_ieq(const char *s, size_t n, const char *lit)
+{
+    return http_ieqn(s, n, lit, strlen(lit));
+}
 
 /*
  * Find the end of the header section in buf[0..len) and check line endings
@@ -33,6 +69,16 @@ bool http_ieq(const char *s, size_t n, const char *lit);
  */
 http_parse_status http_scan_head(const char *buf, size_t len, size_t *head_len,
                                  http_error *err);
+
+/*
+ * The fast path of a head parse: where the first CRLFCRLF ends, if it lies
+ * within HTTP_MAX_HEAD_BYTES, without checking anything else. A parser may
+ * use it only if its own checks reject a CR or LF anywhere inside the lines
+ * it reads, and must fall back to http_scan_head when they fail: then any
+ * head it accepts is one http_scan_head accepts with the same length, and
+ * every error is still the one of the full scan, in its order.
+ */
+bool http_find_head_end(const char *buf, size_t len, size_t *head_len);
 
 /*
  * Parse the field lines in [p, end): each "name: value" CRLF, with end

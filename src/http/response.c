@@ -10,6 +10,7 @@
  */
 #include "http/fields.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #define RESP_BAD_GATEWAY 502
@@ -42,9 +43,8 @@ static http_parse_status resp_parse_line(const char *line, size_t len,
         return resp_fail(err, "status code out of range");
     if (len > 12 && line[12] != ' ')
         return resp_fail(err, "malformed status line");
-    for (size_t i = 13; i < len; i++)
-        if (!http_is_field_byte((unsigned char)line[i]))
-            return resp_fail(err, "control character in reason phrase");
+    if (len > 13 && !http_field_bytes_ok(line + 13, len - 13))
+        return resp_fail(err, "control character in reason phrase");
     resp->version_minor = line[7] - '0';
     resp->status = status;
     return HTTP_PARSE_OK;
@@ -103,22 +103,22 @@ static http_parse_status resp_check_semantics(http_response *resp,
     return HTTP_PARSE_OK;
 }
 
-http_parse_status http_parse_response(const char *buf, size_t len,
-                                      http_method request_method,
-                                      http_response *resp, http_error *err)
+/* Everything after the scan, on a head of head_len bytes. */
+static http_parse_status resp_parse_head(const char *buf, size_t head_len,
+                                         http_method request_method,
+                                         http_response *resp, http_error *err)
 {
-    size_t head_len = 0;
-    http_parse_status st = http_scan_head(buf, len, &head_len, err);
-    if (st == HTTP_PARSE_ERROR)
-        return resp_fail(err, err->status == 431
-                                  ? "response header section too large"
-                                  : err->message);
-    if (st != HTTP_PARSE_OK)
-        return st;
-
-    memset(resp, 0, sizeof *resp);
+    /* Every field but the header array, which is valid up to n_headers:
+     * zeroing its 100 entries (3 KiB) would cost more than the parse. */
+    memset(resp, 0, offsetof(http_response, headers));
+    memset(&resp->n_headers, 0, sizeof *resp - offsetof(http_response, n_headers));
+    /* The status line ends at the first CR, which must start a CRLF (the
+     * scan proves it; the fast path relies on this check). */
     const char *eol = memchr(buf, '\r', head_len);
-    if ((st = resp_parse_line(buf, (size_t)(eol - buf), resp, err)) != HTTP_PARSE_OK)
+    if (eol[1] != '\n')
+        return resp_fail(err, "malformed status line");
+    http_parse_status st = resp_parse_line(buf, (size_t)(eol - buf), resp, err);
+    if (st != HTTP_PARSE_OK)
         return st;
     if (!http_parse_fields(eol + 2, buf + head_len - 2, resp->headers,
                            &resp->n_headers, err))
@@ -127,4 +127,24 @@ http_parse_status http_parse_response(const char *buf, size_t len,
         return st;
     resp->head_len = head_len;
     return HTTP_PARSE_OK;
+}
+
+http_parse_status http_parse_response(const char *buf, size_t len,
+                                      http_method request_method,
+                                      http_response *resp, http_error *err)
+{
+    /* As for requests: a well-formed head is parsed once, without the
+     * byte-by-byte scan; any failure is decided again in the full order. */
+    size_t head_len = 0;
+    if (http_find_head_end(buf, len, &head_len) &&
+        resp_parse_head(buf, head_len, request_method, resp, err) == HTTP_PARSE_OK)
+        return HTTP_PARSE_OK;
+    http_parse_status st = http_scan_head(buf, len, &head_len, err);
+    if (st == HTTP_PARSE_ERROR)
+        return resp_fail(err, err->status == 431
+                                  ? "response header section too large"
+                                  : err->message);
+    if (st != HTTP_PARSE_OK)
+        return st;
+    return resp_parse_head(buf, head_len, request_method, resp, err);
 }
