@@ -257,7 +257,8 @@ void sg_upstream_abandon(sg_upstream *up);
 /* ---- forward.c ---- */
 char *sg_forward_head(const http_request *req, const router_match *m,
                       bool drop_expect, size_t *len);
-int sg_forward_send_head(sg_conn *c, http_body_kind body, uint64_t length);
+int sg_forward_send_head(sg_conn *c, http_body_kind body, uint64_t length,
+                         const char *data, size_t len);
 int sg_forward_chunk(uv_stream_t *s, const char *data, size_t len);
 int sg_forward_last_chunk(uv_stream_t *s);
 int sg_forward_bytes(uv_stream_t *s, const char *data, size_t len);
