@@ -107,6 +107,26 @@ static void conn_reply_redirect(sg_conn *c, const router_match *m)
     }
 }
 
+/*
+ * router_match is large (it holds the decoded path, 16 KiB) and needed only
+ * while a head is decided, or kept while a body is inspected: the server
+ * keeps one spare, so that routing a request costs no allocation.
+ */
+static router_match *match_take(sg_server *srv)
+{
+    router_match *m = srv->spare_match;
+    srv->spare_match = NULL;
+    return m ? m : malloc(sizeof *m);
+}
+
+static void match_put(sg_server *srv, router_match *m)
+{
+    if (!srv->spare_match)
+        srv->spare_match = m;
+    else
+        free(m);
+}
+
 /* Parse a head from c->in, route and decide it. Returns true if the
  * connection moved on and processing should continue. */
 bool sg_conn_read_head(sg_conn *c)
@@ -132,9 +152,8 @@ bool sg_conn_read_head(sg_conn *c)
         sg_conn_abort(c, "out of memory");
         return false;
     }
-    /* router_match is large (it holds the decoded path): keep it off the
-     * connection, it is only needed until the head is rebuilt. */
-    router_match *m = malloc(sizeof *m);
+    /* Off the connection: only needed until the head is rebuilt. */
+    router_match *m = match_take(c->srv);
     if (!m) {
         sg_conn_abort(c, "out of memory");
         return false;
@@ -155,7 +174,7 @@ bool sg_conn_read_head(sg_conn *c)
         if (more)
             c->state = CONN_READ_HEAD;
     }
-    free(m);
+    match_put(c->srv, m);
     return more;
 }
 
@@ -254,22 +273,22 @@ bool sg_conn_begin(sg_conn *c, const http_request *req, router_match *m,
     /* The parsed head points into c->in: nothing may use req after this. */
     sg_iobuf_consume(&c->in, req->head_len);
     if (v.kind == SG_VERDICT_DENY) {
-        free(m);
+        match_put(c->srv, m);
         conn_log_decision(c, &v);
         sg_conn_refuse(c, v.status, v.message);
         return !c->closing; /* kept alive: go on with a pipelined request */
     }
     if (!ex->head || !kept) {
-        free(m);
+        match_put(c->srv, m);
         sg_conn_abort(c, "out of memory");
         return false;
     }
     if (check_target && !ex->buffered) {
         conn_check_target(c, &v, m);
-        free(m);
+        match_put(c->srv, m);
         return !c->closing && c->state != CONN_DECIDING;
     }
-    free(m);
+    match_put(c->srv, m);
     if (ex->buffered) {
         bool keep = ex->decide_body || ex->body_use == SG_BODY_ONE_VALUE;
         if (keep && ex->req_body == HTTP_BODY_LENGTH && ex->req_remaining > SG_MAX_INSPECT_BODY) {
@@ -435,7 +454,7 @@ bool sg_conn_inspect_body(sg_conn *c)
                                              conn_on_decided, c);
     if (d)
         c->decision = d;
-    free(m);
+    match_put(c->srv, m);
     free(first);
     return false; /* conn_on_decided moves the connection on */
 }

@@ -88,6 +88,7 @@ struct sg_server {
     sg_policy_env env;   /* what the policy may use to decide */
     sg_listener *listeners;
     sg_upstream *idle;   /* idle upstream pool, most recent first */
+    router_match *spare_match; /* one, reused by every request (dispatch.c) */
     size_t n_idle;
     sg_conn *conns;      /* every open client connection */
     size_t n_conns;

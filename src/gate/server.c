@@ -358,6 +358,7 @@ int sg_server_run(const sg_server_config *cfg)
     uv_walk(srv.loop, server_close_all, NULL);
     uv_run(srv.loop, UV_RUN_DEFAULT);
     server_free_env(&srv);
+    free(srv.spare_match);
     uv_loop_close(srv.loop);
     sg_settings_unref(srv.policy);
     sg_info("stopped");
