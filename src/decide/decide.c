@@ -134,8 +134,14 @@ static void choose_plan(const sg_settings *policy, const sg_request_ctx *ctx, sg
 void sg_decide_request(const sg_settings *policy, const sg_request_ctx *ctx,
                        sg_verdict *verdict)
 {
-    memset(verdict, 0, sizeof *verdict);
+    /* Field by field: the strings are 4.5 KiB that a request which passes
+     * never reads, and zeroing them would cost more than the decision. */
     verdict->kind = SG_VERDICT_ALLOW;
+    verdict->plan = SG_PLAN_NONE;
+    verdict->subject[0] = verdict->message[0] = verdict->rule[0] = verdict->image[0] = '\0';
+    verdict->action = NULL;
+    verdict->status = 0;
+    verdict->rewritten = verdict->log = verdict->drop_body = false;
     verdict->isolated = sg_caller_isolated(policy, &ctx->caller);
     if (command_list_blocks(policy, ctx, verdict) || request_rules_refuse(policy, ctx, verdict))
         return;
