@@ -217,6 +217,43 @@ static bool match_pattern(const char *pattern, const char *s, size_t len,
 /* ---- routing ------------------------------------------------------------- */
 
 /*
+ * The table by method, in registration order, with each route's first path
+ * character (the one after the leading '/'; -1 when the pattern starts with
+ * a variable). match_from would reject a route whose first character
+ * differs at its second step; skipping such a route here spares touching
+ * it at all, so a request looks at a handful of routes instead of the whole
+ * table (which, with its patterns, is far larger than the request). Built
+ * on the first call; the order and the result are those of the full scan.
+ */
+#define ROUTER_METHODS (HTTP_METHOD_OPTIONS + 1)
+
+static struct {
+    bool built;
+    size_t n[ROUTER_METHODS];
+    unsigned short idx[ROUTER_METHODS][ROUTE_COUNT];
+    short first[ROUTE_COUNT];
+} route_index;
+
+static void build_route_index(void)
+{
+    const route_info *routes = route_table();
+    for (size_t i = 0, n = route_count(); i < n; i++) {
+        const char *pat = routes[i].pattern;
+        route_index.first[i] = pat[1] == '{' ? -1 : (short)(unsigned char)pat[1];
+        unsigned meth = (unsigned)routes[i].method;
+        if (meth < ROUTER_METHODS)
+            route_index.idx[meth][route_index.n[meth]++] = (unsigned short)i;
+    }
+    route_index.built = true;
+}
+
+/* Can the route at table index i match a path whose second byte is c? */
+static bool route_may_start(size_t i, char c)
+{
+    return route_index.first[i] < 0 || route_index.first[i] == (short)(unsigned char)c;
+}
+
+/*
  * Length of a "/v[0-9.]+" prefix that is followed by '/', or 0. Only such a
  * prefix can satisfy dockerd's "/v{version:[0-9.]+}" + route (every route
  * starts with '/', and '/' is not in [0-9.]).
@@ -312,18 +349,22 @@ router_status router_route(http_method method, const char *target,
         m->route_path = m->path + vlen;
     }
 
+    if (!route_index.built)
+        build_route_index();
+    if ((unsigned)method >= ROUTER_METHODS)
+        return ROUTER_UNKNOWN;
     const route_info *routes = route_table();
-    size_t n = route_count();
+    const char *vpath = m->path + vlen; /* paths are NUL-terminated */
     match_ctx c;
-    for (size_t i = 0; i < n; i++) {
-        if (routes[i].method != method)
-            continue;
-        if (vlen && match_pattern(routes[i].pattern, m->path + vlen,
-                                  m->path_len - vlen, &c)) {
+    for (size_t k = 0; k < route_index.n[method]; k++) {
+        size_t i = route_index.idx[method][k];
+        if (vlen && route_may_start(i, vpath[1]) &&
+            match_pattern(routes[i].pattern, vpath, m->path_len - vlen, &c)) {
             set_match(m, &routes[i], &c, true);
             return ROUTER_MATCH;
         }
-        if (match_pattern(routes[i].pattern, m->path, m->path_len, &c)) {
+        if (route_may_start(i, m->path[1]) &&
+            match_pattern(routes[i].pattern, m->path, m->path_len, &c)) {
             set_match(m, &routes[i], &c, false);
             return ROUTER_MATCH;
         }
