@@ -39,6 +39,14 @@ static void fields_fail(http_error *err, int status, const char *message)
 const unsigned char http_char_class[256] = {CLASS64(0), CLASS64(64), CLASS64(128),
                                             CLASS64(192)};
 
+#define LOWER(c) ((c) + ((c) >= 'A' && (c) <= 'Z') * ('a' - 'A'))
+#define LOWER4(c) LOWER(c), LOWER((c) + 1), LOWER((c) + 2), LOWER((c) + 3)
+#define LOWER16(c) LOWER4(c), LOWER4((c) + 4), LOWER4((c) + 8), LOWER4((c) + 12)
+#define LOWER64(c) LOWER16(c), LOWER16((c) + 16), LOWER16((c) + 32), LOWER16((c) + 48)
+
+const unsigned char http_lower_table[256] = {LOWER64(0), LOWER64(64), LOWER64(128),
+                                             LOWER64(192)};
+
 bool http_is_token(const char *s, size_t n)
 {
     if (n == 0)
@@ -108,16 +116,79 @@ bool http_field_bytes_ok(const char *p, size_t n)
     return fields_word_ok(p + n - 8); /* the tail, overlapping the last word */
 }
 
-bool http_find_head_end(const char *buf, size_t len, size_t *head_len)
+/* Leading tchars of p[0..n), four at a time. */
+static size_t fields_tchar_run(const char *p, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)p;
+    size_t i = 0;
+    while (i + 4 <= n && (http_char_class[u[i]] & http_char_class[u[i + 1]] &
+                          http_char_class[u[i + 2]] & http_char_class[u[i + 3]] &
+                          HTTP_CLASS_TCHAR))
+        i += 4;
+    while (i < n && http_is_tchar(u[i]))
+        i++;
+    return i;
+}
+
+/* From p, field bytes up to a CR within n bytes: the CR's offset, or n
+ * when a byte that is not a field byte comes first or no CR does. */
+static size_t fields_value_run(const char *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        if (i + 8 <= n) {
+            uint64_t x = fields_load8(p + i);
+            uint64_t hits = fields_has_control(x) | fields_has_del(x);
+            if (!hits) {
+                i += 8;
+                continue;
+            }
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            /* The lowest flagged byte is exact: go straight to it. */
+            i += (size_t)__builtin_ctzll(hits) / 8;
+#endif
+        }
+        unsigned char c = (unsigned char)p[i];
+        if (c == '\r')
+            return i;
+        if (!http_is_field_byte(c))
+            return n;
+        i++;
+    }
+    return n;
+}
+
+bool http_parse_plain_head(const char *buf, size_t len, size_t *line_len, http_header *hdrs,
+                           size_t *n, size_t *head_len)
 {
     size_t lim = len < HTTP_MAX_HEAD_BYTES ? len : HTTP_MAX_HEAD_BYTES;
-    for (const char *lf = memchr(buf, '\n', lim); lf; ) {
-        size_t i = (size_t)(lf - buf);
-        if (i >= 3 && lf[-1] == '\r' && lf[-2] == '\n' && lf[-3] == '\r') {
-            *head_len = i + 1;
+    size_t cr = fields_value_run(buf, lim);
+    if (cr + 1 >= lim || buf[cr + 1] != '\n')
+        return false;
+    *line_len = cr;
+    *n = 0;
+    for (size_t i = cr + 2; i < lim;) {
+        if (buf[i] == '\r') { /* the empty line */
+            if (i + 1 >= lim || buf[i + 1] != '\n')
+                return false;
+            *head_len = i + 2;
             return true;
         }
-        lf = memchr(lf + 1, '\n', lim - i - 1);
+        size_t name = fields_tchar_run(buf + i, lim - i);
+        size_t colon = i + name;
+        if (name == 0 || colon >= lim || buf[colon] != ':' || *n >= HTTP_MAX_HEADERS)
+            return false;
+        size_t vs = colon + 1, end = vs + fields_value_run(buf + vs, lim - vs);
+        if (end + 1 >= lim || buf[end + 1] != '\n')
+            return false;
+        size_t ve = end;
+        while (vs < ve && (buf[vs] == ' ' || buf[vs] == '\t'))
+            vs++;
+        while (ve > vs && (buf[ve - 1] == ' ' || buf[ve - 1] == '\t'))
+            ve--;
+        hdrs[*n] = (http_header){buf + i, name, buf + vs, ve - vs};
+        (*n)++;
+        i = end + 2;
     }
     return false;
 }

@@ -38,10 +38,9 @@ bool http_is_token(const char *s, size_t n);
 /* Every byte of p[0..n) is a field byte (checked a word at a time). */
 bool http_field_bytes_ok(const char *p, size_t n);
 
-static inline unsigned char http_lower(unsigned char c)
-{
-    return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + ('a' - 'A')) : c;
-}
+/* ASCII lower case, by table (fields.c): no branch per byte. */
+extern const unsigned char http_lower_table[256];
+static inline unsigned char http_lower(unsigned char c) { return http_lower_table[c]; }
 
 /* ASCII case-insensitive comparison of s[0..n) with the C string lit.
  * Inline, so that strlen of a literal is a constant and a name of another
@@ -71,14 +70,19 @@ http_parse_status http_scan_head(const char *buf, size_t len, size_t *head_len,
                                  http_error *err);
 
 /*
- * The fast path of a head parse: where the first CRLFCRLF ends, if it lies
- * within HTTP_MAX_HEAD_BYTES, without checking anything else. A parser may
- * use it only if its own checks reject a CR or LF anywhere inside the lines
- * it reads, and must fall back to http_scan_head when they fail: then any
- * head it accepts is one http_scan_head accepts with the same length, and
- * every error is still the one of the full scan, in its order.
+ * The fast path of a head parse, in one pass: a complete head of plain
+ * lines within HTTP_MAX_HEAD_BYTES — a first line of field bytes, field
+ * lines of 1*tchar ":" field bytes, each line ended by CRLF, then an empty
+ * line. Fills *line_len (the first line, without CRLF), hdrs[0..*n) (values
+ * trimmed as http_parse_field_line trims them) and *head_len. Returns
+ * false for anything else, without saying why: the caller then parses in
+ * the full order (http_scan_head, then line by line), which gives every
+ * input its one answer. A head accepted here is accepted there with the
+ * same lines and fields, since every byte the scan and the field checks
+ * would refuse (a bare CR or LF, a control, a bad name) is refused here.
  */
-bool http_find_head_end(const char *buf, size_t len, size_t *head_len);
+bool http_parse_plain_head(const char *buf, size_t len, size_t *line_len, http_header *hdrs,
+                           size_t *n, size_t *head_len);
 
 /*
  * Parse the field lines in [p, end): each "name: value" CRLF, with end

@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Largest header section (request line + fields + final CRLF) accepted. */
 #define HTTP_MAX_HEAD_BYTES (64 * 1024)
@@ -114,9 +115,17 @@ http_parse_status http_parse_response(const char *buf, size_t len,
 const char *http_method_name(http_method m);
 bool http_method_parse(const char *s, size_t n, http_method *out);
 
-/* Case-insensitive lookup of the first header named name; NULL if absent. */
-const http_header *http_find_header(const http_header *headers, size_t n,
-                                    const char *name);
+/* Case-insensitive lookup of the first header named name (name_len
+ * bytes); NULL if absent. */
+const http_header *http_find_header_n(const http_header *headers, size_t n,
+                                      const char *name, size_t name_len);
+/* The same for a C string; inline, so that a literal's length is known
+ * when compiling and costs nothing per call. */
+static inline const http_header *http_find_header(const http_header *headers, size_t n,
+                                                  const char *name)
+{
+    return http_find_header_n(headers, n, name, strlen(name));
+}
 
 /* ---- chunked decoder --------------------------------------------------- */
 

@@ -1,7 +1,7 @@
 /*
  * request.c — strict parser for request heads from untrusted clients
  * (http_parse_request) and the header lookup shared by all callers
- * (http_find_header).
+ * (http_find_header_n).
  *
  * Order of checks, so that every input has one well-defined answer:
  *   1. line endings and size of the head (400 bare CR/LF, 431)
@@ -191,19 +191,22 @@ static http_parse_status req_check_semantics(http_request *req,
     return req_check_expect(req, err);
 }
 
-/* Everything after the scan, on a head of head_len bytes. */
+/* Every field but the header array, which is valid up to n_headers:
+ * zeroing its 100 entries (3 KiB) would cost more than the parse. */
+static void req_reset(http_request *req)
+{
+    memset(req, 0, offsetof(http_request, headers));
+    memset(&req->n_headers, 0, sizeof *req - offsetof(http_request, n_headers));
+}
+
+/* The full parse, after the scan, in the order of the checks above. */
 static http_parse_status req_parse_head(const char *buf, size_t head_len,
                                         http_request *req, http_error *err)
 {
-    /* Every field but the header array, which is valid up to n_headers:
-     * zeroing its 100 entries (3 KiB) would cost more than the parse. */
-    memset(req, 0, offsetof(http_request, headers));
-    memset(&req->n_headers, 0, sizeof *req - offsetof(http_request, n_headers));
-    /* Line one ends at the first CR, which must start a CRLF (the scan
-     * proves it; the fast path relies on this check). */
+    req_reset(req);
+    /* The scan proved the head is CRLF-terminated lines; line one ends at
+     * the first CR. */
     const char *eol = memchr(buf, '\r', head_len);
-    if (eol[1] != '\n')
-        return req_fail(err, 400, "malformed request line");
     http_parse_status st = req_parse_line(buf, (size_t)(eol - buf), req, err);
     if (st != HTTP_PARSE_OK)
         return st;
@@ -216,28 +219,39 @@ static http_parse_status req_parse_head(const char *buf, size_t head_len,
     return HTTP_PARSE_OK;
 }
 
+/* A plain head (http_parse_plain_head) in one pass; false sends the head
+ * to the full parse, which alone decides what is wrong with it. */
+static bool req_parse_plain(const char *buf, size_t len, http_request *req)
+{
+    size_t line_len, head_len;
+    http_error ignored;
+    req_reset(req);
+    if (!http_parse_plain_head(buf, len, &line_len, req->headers, &req->n_headers,
+                               &head_len) ||
+        req_parse_line(buf, line_len, req, &ignored) != HTTP_PARSE_OK ||
+        req_check_semantics(req, &ignored) != HTTP_PARSE_OK)
+        return false;
+    req->head_len = head_len;
+    return true;
+}
+
 http_parse_status http_parse_request(const char *buf, size_t len,
                                      http_request *req, http_error *err)
 {
-    /* A well-formed head is parsed once, without the byte-by-byte scan:
-     * the line checks below reject every CR and LF the scan would. Any
-     * failure is decided again in the full order (see http_find_head_end). */
-    size_t head_len = 0;
-    if (http_find_head_end(buf, len, &head_len) &&
-        req_parse_head(buf, head_len, req, err) == HTTP_PARSE_OK)
+    if (req_parse_plain(buf, len, req))
         return HTTP_PARSE_OK;
+    size_t head_len = 0;
     http_parse_status st = http_scan_head(buf, len, &head_len, err);
     if (st != HTTP_PARSE_OK)
         return st;
     return req_parse_head(buf, head_len, req, err);
 }
 
-const http_header *http_find_header(const http_header *headers, size_t n,
-                                    const char *name)
+const http_header *http_find_header_n(const http_header *headers, size_t n,
+                                      const char *name, size_t name_len)
 {
-    size_t len = strlen(name);
     for (size_t i = 0; i < n; i++)
-        if (http_ieqn(headers[i].name, headers[i].name_len, name, len))
+        if (http_ieqn(headers[i].name, headers[i].name_len, name, name_len))
             return &headers[i];
     return NULL;
 }

@@ -103,20 +103,21 @@ static http_parse_status resp_check_semantics(http_response *resp,
     return HTTP_PARSE_OK;
 }
 
-/* Everything after the scan, on a head of head_len bytes. */
+/* Every field but the header array, which is valid up to n_headers:
+ * zeroing its 100 entries (3 KiB) would cost more than the parse. */
+static void resp_reset(http_response *resp)
+{
+    memset(resp, 0, offsetof(http_response, headers));
+    memset(&resp->n_headers, 0, sizeof *resp - offsetof(http_response, n_headers));
+}
+
+/* The full parse, after the scan. */
 static http_parse_status resp_parse_head(const char *buf, size_t head_len,
                                          http_method request_method,
                                          http_response *resp, http_error *err)
 {
-    /* Every field but the header array, which is valid up to n_headers:
-     * zeroing its 100 entries (3 KiB) would cost more than the parse. */
-    memset(resp, 0, offsetof(http_response, headers));
-    memset(&resp->n_headers, 0, sizeof *resp - offsetof(http_response, n_headers));
-    /* The status line ends at the first CR, which must start a CRLF (the
-     * scan proves it; the fast path relies on this check). */
+    resp_reset(resp);
     const char *eol = memchr(buf, '\r', head_len);
-    if (eol[1] != '\n')
-        return resp_fail(err, "malformed status line");
     http_parse_status st = resp_parse_line(buf, (size_t)(eol - buf), resp, err);
     if (st != HTTP_PARSE_OK)
         return st;
@@ -129,16 +130,29 @@ static http_parse_status resp_parse_head(const char *buf, size_t head_len,
     return HTTP_PARSE_OK;
 }
 
+/* A plain head in one pass, as for requests (request.c). */
+static bool resp_parse_plain(const char *buf, size_t len, http_method request_method,
+                             http_response *resp)
+{
+    size_t line_len, head_len;
+    http_error ignored;
+    resp_reset(resp);
+    if (!http_parse_plain_head(buf, len, &line_len, resp->headers, &resp->n_headers,
+                               &head_len) ||
+        resp_parse_line(buf, line_len, resp, &ignored) != HTTP_PARSE_OK ||
+        resp_check_semantics(resp, request_method, &ignored) != HTTP_PARSE_OK)
+        return false;
+    resp->head_len = head_len;
+    return true;
+}
+
 http_parse_status http_parse_response(const char *buf, size_t len,
                                       http_method request_method,
                                       http_response *resp, http_error *err)
 {
-    /* As for requests: a well-formed head is parsed once, without the
-     * byte-by-byte scan; any failure is decided again in the full order. */
-    size_t head_len = 0;
-    if (http_find_head_end(buf, len, &head_len) &&
-        resp_parse_head(buf, head_len, request_method, resp, err) == HTTP_PARSE_OK)
+    if (resp_parse_plain(buf, len, request_method, resp))
         return HTTP_PARSE_OK;
+    size_t head_len = 0;
     http_parse_status st = http_scan_head(buf, len, &head_len, err);
     if (st == HTTP_PARSE_ERROR)
         return resp_fail(err, err->status == 431
