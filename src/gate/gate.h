@@ -139,7 +139,8 @@ typedef enum {
 /* One request and its response. Freed when both are complete. */
 typedef struct {
     http_method method;
-    char *target;            /* raw request target, for logs and errors */
+    char *target;            /* raw request target, for logs and errors
+                                (in the exchange's own block)           */
     route_id route;
     bool http10;
     bool client_keep_alive;
