@@ -46,6 +46,7 @@ static void server_finish(sg_server *srv)
         sg_engine_cancel(srv->env.engine, srv->info_req);
         srv->info_req = NULL;
     }
+    sg_engine_socket_close_idle(srv->env.engine);
 }
 
 void sg_server_conn_closed(sg_server *srv)
