@@ -254,21 +254,22 @@ static bool engine_retry(engine_conn *c)
     return true;
 }
 
+/* An empty queue reads into the shared buffer (base/iobuf.h): an answer
+ * that arrives in one read is parsed where it landed. */
 static void conn_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 {
     engine_conn *c = h->data;
+    if (c->in.len == 0) {
+        *buf = uv_buf_init(sg_iobuf_shared(), SG_IOBUF_SHARED);
+        return;
+    }
     size_t avail;
     char *p = sg_iobuf_reserve(&c->in, 64 * 1024, SG_ENGINE_MAX_BODY, &avail);
     *buf = uv_buf_init(p, (unsigned)avail);
 }
 
-static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+static void conn_handle_read(engine_conn *c, ssize_t nread)
 {
-    engine_conn *c = s->data;
-    if (nread == 0)
-        return;
-    if (nread > 0)
-        c->in.len += (size_t)nread;
     if (!c->req) { /* idle: dockerd closed it, or sent something unasked */
         conn_close(c);
         return;
@@ -279,6 +280,24 @@ static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         engine_try_answer(c, true);
     else if (nread != UV_EOF)
         req_finish(c->req, (int)nread, NULL, false);
+}
+
+static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    engine_conn *c = s->data;
+    if (nread == 0)
+        return;
+    if (nread > 0 && buf->base == sg_iobuf_shared())
+        sg_iobuf_lend(&c->in, (size_t)nread);
+    else if (nread > 0)
+        c->in.len += (size_t)nread;
+    conn_handle_read(c, nread);
+    /* The rest of an answer that has not all arrived leaves the shared
+     * buffer before the next read can reuse it. */
+    if (c->closing)
+        sg_iobuf_free(&c->in);
+    else if (sg_iobuf_settle(&c->in) != 0 && c->req)
+        req_finish(c->req, UV_ENOMEM, NULL, false);
 }
 
 static void engine_written(uv_write_t *w, int status)
