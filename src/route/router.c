@@ -107,6 +107,20 @@ static size_t clean_path(const char *p, size_t len, char *out)
     return o;
 }
 
+/*
+ * Only an empty segment ("//") or a dot segment ("/." or "/..") can make
+ * cleanPath change a rooted path, and both begin with "/" followed by "/"
+ * or ".": a path without either is clean as it is.
+ */
+static bool may_need_cleaning(const char *p, size_t len)
+{
+    for (const char *s = memchr(p, '/', len); s && s + 1 < p + len;
+         s = memchr(s + 1, '/', (size_t)(p + len - s - 1)))
+        if (s[1] == '/' || s[1] == '.')
+            return true;
+    return false;
+}
+
 /* ---- pattern matching ---------------------------------------------------- */
 
 typedef enum {
@@ -319,9 +333,17 @@ static router_status prepare(const char *target, size_t target_len,
         m->query = q + 1;
         m->query_len = target_len - raw_len - 1;
     }
-    router_status st = decode_path(target, raw_len, m);
-    if (st != ROUTER_MATCH)
+    router_status st;
+    if (raw_len <= ROUTER_MAX_PATH && !memchr(target, '%', raw_len)) {
+        /* Nothing to decode (and no control byte, checked above). */
+        memcpy(m->path, target, raw_len);
+        m->path[raw_len] = '\0';
+        m->path_len = raw_len;
+    } else if ((st = decode_path(target, raw_len, m)) != ROUTER_MATCH) {
         return st;
+    }
+    if (!may_need_cleaning(m->path, m->path_len))
+        return ROUTER_MATCH;
     size_t clen = clean_path(m->path, m->path_len, m->clean_path);
     if (clen != m->path_len || memcmp(m->clean_path, m->path, clen) != 0)
         return ROUTER_REDIRECT;
