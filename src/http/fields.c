@@ -166,29 +166,30 @@ bool http_parse_plain_head(const char *buf, size_t len, size_t *line_len, http_h
     if (cr + 1 >= lim || buf[cr + 1] != '\n')
         return false;
     *line_len = cr;
-    *n = 0;
+    size_t count = 0; /* a local: stores through hdrs cannot alias it */
     for (size_t i = cr + 2; i < lim;) {
-        if (buf[i] == '\r') { /* the empty line */
-            if (i + 1 >= lim || buf[i + 1] != '\n')
+        const char *line = buf + i;
+        size_t room = lim - i;
+        if (line[0] == '\r') { /* the empty line */
+            if (room < 2 || line[1] != '\n')
                 return false;
+            *n = count;
             *head_len = i + 2;
             return true;
         }
-        size_t name = fields_tchar_run(buf + i, lim - i);
-        size_t colon = i + name;
-        if (name == 0 || colon >= lim || buf[colon] != ':' || *n >= HTTP_MAX_HEADERS)
+        size_t name = fields_tchar_run(line, room);
+        if (name == 0 || name + 1 >= room || line[name] != ':' || count == HTTP_MAX_HEADERS)
             return false;
-        size_t vs = colon + 1, end = vs + fields_value_run(buf + vs, lim - vs);
-        if (end + 1 >= lim || buf[end + 1] != '\n')
+        size_t vs = name + 1, end = vs + fields_value_run(line + vs, room - vs);
+        if (end + 1 >= room || line[end + 1] != '\n')
             return false;
         size_t ve = end;
-        while (vs < ve && (buf[vs] == ' ' || buf[vs] == '\t'))
+        while (vs < ve && (line[vs] == ' ' || line[vs] == '\t'))
             vs++;
-        while (ve > vs && (buf[ve - 1] == ' ' || buf[ve - 1] == '\t'))
+        while (ve > vs && (line[ve - 1] == ' ' || line[ve - 1] == '\t'))
             ve--;
-        hdrs[*n] = (http_header){buf + i, name, buf + vs, ve - vs};
-        (*n)++;
-        i = end + 2;
+        hdrs[count++] = (http_header){line, name, line + vs, ve - vs};
+        i += end + 2;
     }
     return false;
 }
