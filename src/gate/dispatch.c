@@ -60,7 +60,7 @@ static sg_exchange *exchange_new(const http_request *req)
                    (req->body == HTTP_BODY_LENGTH && req->content_length == 0);
     http_chunked_init(&ex->req_chunked);
     http_chunked_init(&ex->resp_chunked);
-    const http_header *up = http_find_header(req->headers, req->n_headers, "upgrade");
+    const http_header *up = req->fields.n_upgrade ? &req->headers[req->fields.upgrade] : NULL;
     if (req->upgrade && up && up->value_len < sizeof ex->upgrade_proto) {
         ex->upgrade = true;
         memcpy(ex->upgrade_proto, up->value, up->value_len);
@@ -218,7 +218,8 @@ static sg_request_ctx conn_request_ctx(const sg_conn *c, const router_match *m,
 
 static void conn_keep_content_type(sg_exchange *ex, const http_request *req)
 {
-    const http_header *h = http_find_header(req->headers, req->n_headers, "content-type");
+    const http_header *h =
+        req->fields.n_content_type ? &req->headers[req->fields.content_type] : NULL;
     if (h)
         ex->content_type = strndup(h->value, h->value_len);
 }

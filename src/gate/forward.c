@@ -78,7 +78,7 @@ static char *put(char *p, const char *s, size_t n)
 char *sg_forward_head(const http_request *req, const router_match *m,
                       bool drop_expect, size_t *out_len)
 {
-    bool has_connection = http_find_header(req->headers, req->n_headers, "connection");
+    bool has_connection = req->fields.n_connection > 0;
     size_t room = req->method_len + 1 + m->path_len * 3 + 1 +
                   (m->query ? 1 + m->query_len : 0) + 11;
     for (size_t i = 0; i < req->n_headers; i++)

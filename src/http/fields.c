@@ -305,36 +305,75 @@ bool http_parse_content_length(const char *v, size_t n, uint64_t *out)
     return true;
 }
 
-size_t http_count_headers(const http_header *hdrs, size_t n, const char *name)
+/* Count a field of a kind; remember the first (and the second). */
+static void index_add(unsigned char *count, unsigned char *first, unsigned char *second,
+                      size_t i)
 {
-    size_t count = 0, len = strlen(name);
-    for (size_t i = 0; i < n; i++)
-        if (http_ieqn(hdrs[i].name, hdrs[i].name_len, name, len))
-            count++;
-    return count;
+    if (*count == 0)
+        *first = (unsigned char)i;
+    else if (*count == 1 && second)
+        *second = (unsigned char)i;
+    if (*count < 255)
+        (*count)++;
 }
 
-bool http_check_framing(const http_header *hdrs, size_t n, int version_minor,
-                        http_framing *out, http_error *err)
+void http_index_fields(const http_header *hdrs, size_t n, http_field_index *ix)
 {
-    const http_header *cl = NULL, *te = NULL;
-    memset(out, 0, sizeof *out);
+    memset(ix, 0, sizeof *ix);
     for (size_t i = 0; i < n; i++) {
-        const http_header *h = &hdrs[i];
-        if (http_ieq(h->name, h->name_len, "content-length")) {
-            if (cl != NULL) {
-                fields_fail(err, 400, "multiple Content-Length headers");
-                return false;
-            }
-            cl = h;
-        } else if (http_ieq(h->name, h->name_len, "transfer-encoding")) {
-            if (te != NULL) {
-                fields_fail(err, 400, "multiple Transfer-Encoding headers");
-                return false;
-            }
-            te = h;
+        const char *nm = hdrs[i].name;
+        switch (hdrs[i].name_len) {
+        case 4:
+            if (http_ieqn(nm, 4, "host", 4))
+                index_add(&ix->n_host, &ix->host, NULL, i);
+            break;
+        case 6:
+            if (http_ieqn(nm, 6, "expect", 6))
+                ix->n_expect += ix->n_expect < 255;
+            break;
+        case 7:
+            if (http_ieqn(nm, 7, "upgrade", 7))
+                index_add(&ix->n_upgrade, &ix->upgrade, NULL, i);
+            break;
+        case 10:
+            if (http_ieqn(nm, 10, "connection", 10))
+                index_add(&ix->n_connection, &ix->connection, NULL, i);
+            break;
+        case 12:
+            if (http_ieqn(nm, 12, "content-type", 12))
+                index_add(&ix->n_content_type, &ix->content_type, NULL, i);
+            break;
+        case 14:
+            if (http_ieqn(nm, 14, "content-length", 14))
+                index_add(&ix->n_content_length, &ix->content_length, &ix->content_length2, i);
+            break;
+        case 17:
+            if (http_ieqn(nm, 17, "transfer-encoding", 17))
+                index_add(&ix->n_transfer_encoding, &ix->transfer_encoding,
+                          &ix->transfer_encoding2, i);
+            break;
+        default:
+            break;
         }
     }
+}
+
+bool http_check_framing(const http_header *hdrs, const http_field_index *ix,
+                        int version_minor, http_framing *out, http_error *err)
+{
+    memset(out, 0, sizeof *out);
+    /* Field order decides which duplicate is reported: the one met first. */
+    bool dup_cl = ix->n_content_length > 1, dup_te = ix->n_transfer_encoding > 1;
+    if (dup_cl && (!dup_te || ix->content_length2 < ix->transfer_encoding2)) {
+        fields_fail(err, 400, "multiple Content-Length headers");
+        return false;
+    }
+    if (dup_te) {
+        fields_fail(err, 400, "multiple Transfer-Encoding headers");
+        return false;
+    }
+    const http_header *cl = ix->n_content_length ? &hdrs[ix->content_length] : NULL;
+    const http_header *te = ix->n_transfer_encoding ? &hdrs[ix->transfer_encoding] : NULL;
     if (cl != NULL && te != NULL) {
         fields_fail(err, 400, "both Content-Length and Transfer-Encoding");
         return false;
@@ -401,11 +440,13 @@ static bool fields_connection_value(const char *v, size_t n,
     return true;
 }
 
-bool http_check_connection(const http_header *hdrs, size_t n,
+bool http_check_connection(const http_header *hdrs, size_t n, const http_field_index *ix,
                            http_connection *out, http_error *err)
 {
     memset(out, 0, sizeof *out);
-    for (size_t i = 0; i < n; i++) {
+    if (ix->n_connection == 0)
+        return true;
+    for (size_t i = ix->connection; i < n; i++) {
         if (!http_ieq(hdrs[i].name, hdrs[i].name_len, "connection"))
             continue;
         if (!fields_connection_value(hdrs[i].value, hdrs[i].value_len, out, err))

@@ -106,13 +106,17 @@ typedef struct {
     bool chunked;            /* one "Transfer-Encoding: chunked" field    */
 } http_framing;
 
+/* Index the fields hdrs[0..n) (n <= HTTP_MAX_HEADERS): one pass. */
+void http_index_fields(const http_header *hdrs, size_t n, http_field_index *ix);
+
 /*
  * Apply the framing rules common to requests and responses: at most one
  * Content-Length (1*DIGIT), at most one Transfer-Encoding and only
- * "chunked", never both, no Transfer-Encoding in HTTP/1.0.
+ * "chunked", never both, no Transfer-Encoding in HTTP/1.0. A duplicate is
+ * reported as the first one in field order would be.
  */
-bool http_check_framing(const http_header *hdrs, size_t n, int version_minor,
-                        http_framing *out, http_error *err);
+bool http_check_framing(const http_header *hdrs, const http_field_index *ix,
+                        int version_minor, http_framing *out, http_error *err);
 
 /* Tokens of interest in the (combined) Connection fields. */
 typedef struct {
@@ -122,13 +126,10 @@ typedef struct {
 } http_connection;
 
 /* Read every Connection field as one comma-separated token list. */
-bool http_check_connection(const http_header *hdrs, size_t n,
+bool http_check_connection(const http_header *hdrs, size_t n, const http_field_index *ix,
                            http_connection *out, http_error *err);
 
 /* keep-alive default of HTTP/1.1 and opt-in of HTTP/1.0. */
 bool http_connection_persists(const http_connection *conn, int version_minor);
-
-/* Number of fields named name (case-insensitive). */
-size_t http_count_headers(const http_header *hdrs, size_t n, const char *name);
 
 #endif

@@ -130,7 +130,7 @@ static bool req_host_value_ok(const char *v, size_t n)
 static http_parse_status req_check_host(const http_request *req,
                                         http_error *err)
 {
-    size_t hosts = http_count_headers(req->headers, req->n_headers, "host");
+    size_t hosts = req->fields.n_host;
     if (hosts > 1)
         return req_fail(err, 400, "multiple Host headers");
     if (hosts == 0) {
@@ -138,7 +138,7 @@ static http_parse_status req_check_host(const http_request *req,
             return req_fail(err, 400, "missing Host header");
         return HTTP_PARSE_OK;
     }
-    const http_header *h = http_find_header(req->headers, req->n_headers, "host");
+    const http_header *h = &req->headers[req->fields.host];
     if (!req_host_value_ok(h->value, h->value_len))
         return req_fail(err, 400, "invalid Host header");
     return HTTP_PARSE_OK;
@@ -148,7 +148,7 @@ static http_parse_status req_check_host(const http_request *req,
 static http_parse_status req_check_expect(http_request *req, http_error *err)
 {
     bool continue_seen = false;
-    for (size_t i = 0; i < req->n_headers; i++) {
+    for (size_t i = 0; req->fields.n_expect && i < req->n_headers; i++) {
         const http_header *h = &req->headers[i];
         if (!http_ieq(h->name, h->name_len, "expect"))
             continue;
@@ -164,6 +164,7 @@ static http_parse_status req_check_expect(http_request *req, http_error *err)
 static http_parse_status req_check_semantics(http_request *req,
                                              http_error *err)
 {
+    http_index_fields(req->headers, req->n_headers, &req->fields);
     http_parse_status st = req_check_target(req, err);
     if (st != HTTP_PARSE_OK)
         return st;
@@ -173,8 +174,7 @@ static http_parse_status req_check_semantics(http_request *req,
         return st;
 
     http_framing fr;
-    if (!http_check_framing(req->headers, req->n_headers, req->version_minor,
-                            &fr, err))
+    if (!http_check_framing(req->headers, &req->fields, req->version_minor, &fr, err))
         return HTTP_PARSE_ERROR;
     req->body = fr.chunked      ? HTTP_BODY_CHUNKED
                 : fr.has_length ? HTTP_BODY_LENGTH
@@ -182,11 +182,10 @@ static http_parse_status req_check_semantics(http_request *req,
     req->content_length = fr.has_length ? fr.content_length : 0;
 
     http_connection conn;
-    if (!http_check_connection(req->headers, req->n_headers, &conn, err))
+    if (!http_check_connection(req->headers, req->n_headers, &req->fields, &conn, err))
         return HTTP_PARSE_ERROR;
     req->keep_alive = http_connection_persists(&conn, req->version_minor);
-    req->upgrade = conn.upgrade &&
-                   http_find_header(req->headers, req->n_headers, "upgrade") != NULL;
+    req->upgrade = conn.upgrade && req->fields.n_upgrade > 0;
 
     return req_check_expect(req, err);
 }

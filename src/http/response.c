@@ -53,10 +53,9 @@ static http_parse_status resp_parse_line(const char *line, size_t len,
 /* Content-Type media type (before any ';') names a docker hijack stream. */
 static bool resp_is_raw_stream(const http_response *resp)
 {
-    const http_header *ct = http_find_header(resp->headers, resp->n_headers,
-                                             "content-type");
-    if (ct == NULL)
+    if (resp->fields.n_content_type == 0)
         return false;
+    const http_header *ct = &resp->headers[resp->fields.content_type];
     const char *semi = memchr(ct->value, ';', ct->value_len);
     size_t n = semi ? (size_t)(semi - ct->value) : ct->value_len;
     while (n > 0 && (ct->value[n - 1] == ' ' || ct->value[n - 1] == '\t'))
@@ -86,11 +85,11 @@ static http_parse_status resp_check_semantics(http_response *resp,
 {
     http_framing fr;
     http_connection conn;
+    http_index_fields(resp->headers, resp->n_headers, &resp->fields);
     /* Framing fields are checked even where they are ignored (HEAD, 204,
      * 304): a malformed one means dockerd is not what we think it is. */
-    if (!http_check_framing(resp->headers, resp->n_headers,
-                            resp->version_minor, &fr, err) ||
-        !http_check_connection(resp->headers, resp->n_headers, &conn, err))
+    if (!http_check_framing(resp->headers, &resp->fields, resp->version_minor, &fr, err) ||
+        !http_check_connection(resp->headers, resp->n_headers, &resp->fields, &conn, err))
         return resp_fail(err, err->message);
 
     resp->body = resp_body_kind(resp, request_method, &fr);
