@@ -183,10 +183,12 @@ bool http_parse_plain_head(const char *buf, size_t len, size_t *line_len, http_h
         size_t vs = name + 1, end = vs + fields_value_run(line + vs, room - vs);
         if (end + 1 >= room || line[end + 1] != '\n')
             return false;
+        /* OWS: the value holds field bytes only, so the bytes up to SP
+         * are exactly SP and HTAB. */
         size_t ve = end;
-        while (vs < ve && (line[vs] == ' ' || line[vs] == '\t'))
+        while (vs < ve && (unsigned char)line[vs] <= ' ')
             vs++;
-        while (ve > vs && (line[ve - 1] == ' ' || line[ve - 1] == '\t'))
+        while (ve > vs && (unsigned char)line[ve - 1] <= ' ')
             ve--;
         hdrs[count++] = (http_header){line, name, line + vs, ve - vs};
         i += end + 2;
