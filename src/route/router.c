@@ -244,8 +244,8 @@ static bool match_pattern(const char *pattern, const char *s, size_t len,
 static struct {
     bool built;
     size_t n[ROUTER_METHODS];
-    unsigned short idx[ROUTER_METHODS][ROUTE_COUNT];
-    short first[ROUTE_COUNT];
+    unsigned short idx[ROUTER_METHODS][ROUTE_COUNT];  /* table indexes   */
+    short first[ROUTER_METHODS][ROUTE_COUNT];         /* beside them     */
 } route_index;
 
 static void build_route_index(void)
@@ -253,18 +253,21 @@ static void build_route_index(void)
     const route_info *routes = route_table();
     for (size_t i = 0, n = route_count(); i < n; i++) {
         const char *pat = routes[i].pattern;
-        route_index.first[i] = pat[1] == '{' ? -1 : (short)(unsigned char)pat[1];
         unsigned meth = (unsigned)routes[i].method;
-        if (meth < ROUTER_METHODS)
-            route_index.idx[meth][route_index.n[meth]++] = (unsigned short)i;
+        if (meth >= ROUTER_METHODS)
+            continue;
+        size_t k = route_index.n[meth]++;
+        route_index.idx[meth][k] = (unsigned short)i;
+        route_index.first[meth][k] = pat[1] == '{' ? -1 : (short)(unsigned char)pat[1];
     }
     route_index.built = true;
 }
 
-/* Can the route at table index i match a path whose second byte is c? */
-static bool route_may_start(size_t i, char c)
+/* Can a route whose first path character is first match a path whose
+ * second byte is c? */
+static bool route_may_start(short first, char c)
 {
-    return route_index.first[i] < 0 || route_index.first[i] == (short)(unsigned char)c;
+    return first < 0 || first == (short)(unsigned char)c;
 }
 
 /*
@@ -378,14 +381,15 @@ router_status router_route(http_method method, const char *target,
     const route_info *routes = route_table();
     const char *vpath = m->path + vlen; /* paths are NUL-terminated */
     match_ctx c;
+    const short *first = route_index.first[method];
     for (size_t k = 0; k < route_index.n[method]; k++) {
         size_t i = route_index.idx[method][k];
-        if (vlen && route_may_start(i, vpath[1]) &&
+        if (vlen && route_may_start(first[k], vpath[1]) &&
             match_pattern(routes[i].pattern, vpath, m->path_len - vlen, &c)) {
             set_match(m, &routes[i], &c, true);
             return ROUTER_MATCH;
         }
-        if (route_may_start(i, m->path[1]) &&
+        if (route_may_start(first[k], m->path[1]) &&
             match_pattern(routes[i].pattern, m->path, m->path_len, &c)) {
             set_match(m, &routes[i], &c, false);
             return ROUTER_MATCH;
