@@ -56,7 +56,7 @@ void sg_exchange_free(sg_exchange *ex)
 {
     if (!ex)
         return;
-    free(ex->head); /* the target shares the exchange's block */
+    /* the target and the head share the exchange's block */
     free(ex->match);
     free(ex->pending);
     free(ex->content_type);

@@ -40,17 +40,20 @@ static void conn_log_decision(sg_conn *c, const sg_verdict *v)
     sg_log_event(SG_LOG_INFO, "decision", f);
 }
 
-/* One block for the exchange and its target (malloc, not calloc: glibc's
- * calloc skips the per-thread cache that makes a small malloc cheap). */
+/* One block for the exchange, its target and room for the head it will
+ * forward (malloc, not calloc: glibc's calloc skips the per-thread cache
+ * that makes a small malloc cheap). */
 static sg_exchange *exchange_new(const http_request *req)
 {
-    sg_exchange *ex = malloc(sizeof *ex + req->target_len + 1);
+    size_t head_room = sg_forward_head_room(req);
+    sg_exchange *ex = malloc(sizeof *ex + req->target_len + 1 + head_room);
     if (!ex)
         return NULL;
     memset(ex, 0, sizeof *ex);
     ex->target = (char *)(ex + 1);
     memcpy(ex->target, req->target, req->target_len);
     ex->target[req->target_len] = '\0';
+    ex->head_buf = ex->target + req->target_len + 1;
     ex->method = req->method;
     ex->http10 = req->version_minor == 0;
     ex->client_keep_alive = req->keep_alive;
@@ -267,7 +270,8 @@ bool sg_conn_begin(sg_conn *c, const http_request *req, router_match *m,
     ex->buffered = ex->decide_body || (ex->body_use != SG_BODY_STREAMED && !ex->req_done);
     bool kept = true;
     if (v.kind != SG_VERDICT_DENY) {
-        ex->head = sg_forward_head(req, m, ex->buffered, &ex->head_len);
+        ex->head_len = sg_forward_head(req, m, ex->buffered, ex->head_buf);
+        ex->head = ex->head_len ? ex->head_buf : NULL;
         if (ex->decide_body || (check_target && ex->buffered))
             kept = conn_keep_for_later(ex, &m, &v);
     }
@@ -282,7 +286,7 @@ bool sg_conn_begin(sg_conn *c, const http_request *req, router_match *m,
     }
     if (!ex->head || !kept) {
         match_put(c->srv, m);
-        sg_conn_abort(c, "out of memory");
+        sg_conn_abort(c, ex->head ? "out of memory" : "request head cannot be re-encoded");
         return false;
     }
     if (check_target && !ex->buffered) {

@@ -160,8 +160,7 @@ static void conn_retry(sg_conn *c)
 /* The answer has begun: the retry copies are no longer needed. */
 static void conn_drop_retry_copies(sg_exchange *ex)
 {
-    free(ex->head);
-    ex->head = NULL;
+    ex->head = NULL; /* in the exchange's block: it goes with it */
     sg_iobuf_free(&ex->inspect);
 }
 

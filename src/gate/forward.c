@@ -71,28 +71,30 @@ static char *put(char *p, const char *s, size_t n)
 }
 
 /*
- * The head is written once into one allocation of its exact maximum size:
- * request line (the path re-encoded, at most 3 bytes per byte), then the
- * forwarded fields. The framing is added when it is sent.
+ * The most the head of req can take once rebuilt: the request line with the
+ * path re-encoded (at most three bytes a byte, and the decoded path and the
+ * query are parts of the target), then every field. The exchange reserves
+ * it in its own block, so the head costs no allocation of its own.
  */
-char *sg_forward_head(const http_request *req, const router_match *m,
-                      bool drop_expect, size_t *out_len)
+size_t sg_forward_head_room(const http_request *req)
 {
-    bool has_connection = req->fields.n_connection > 0;
-    size_t room = req->method_len + 1 + m->path_len * 3 + 1 +
-                  (m->query ? 1 + m->query_len : 0) + 11;
+    size_t room = req->method_len + 1 + req->target_len * 3 + 1 + 11;
     for (size_t i = 0; i < req->n_headers; i++)
         room += req->headers[i].name_len + 2 + req->headers[i].value_len + 2;
-    char *buf = malloc(room);
-    if (!buf)
-        return NULL;
-    char *p = put(buf, req->method_str, req->method_len);
+    return room;
+}
+
+/* The head written into out (sg_forward_head_room bytes): its length, or 0
+ * if the path cannot be re-encoded. The framing is added when it is sent. */
+size_t sg_forward_head(const http_request *req, const router_match *m, bool drop_expect,
+                       char *out)
+{
+    bool has_connection = req->fields.n_connection > 0;
+    char *p = put(out, req->method_str, req->method_len);
     *p++ = ' ';
     size_t enc = router_encode_path(m->path, m->path_len, p, m->path_len * 3 + 1);
-    if (enc == 0) {
-        free(buf);
-        return NULL;
-    }
+    if (enc == 0)
+        return 0;
     p += enc;
     if (m->query) {
         *p++ = '?';
@@ -108,8 +110,7 @@ char *sg_forward_head(const http_request *req, const router_match *m,
         p = put(p, h->value, h->value_len);
         p = put(p, "\r\n", 2);
     }
-    *out_len = (size_t)(p - buf);
-    return buf;
+    return (size_t)(p - out);
 }
 
 /* Decimal digits of v at p; returns the end. */

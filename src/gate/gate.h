@@ -145,7 +145,9 @@ typedef struct {
     bool http10;
     bool client_keep_alive;
     bool upgrade;
-    char *head;              /* forwarded head without framing/final CRLF */
+    char *head;              /* forwarded head without framing/final CRLF,
+                                until dockerd answers (retry); NULL after */
+    char *head_buf;          /* its room, in the exchange's block         */
     size_t head_len;
     char upgrade_proto[64];  /* value of Upgrade: when upgrade            */
 
@@ -257,8 +259,9 @@ void sg_upstream_pool_close(sg_server *srv);
 void sg_upstream_abandon(sg_upstream *up);
 
 /* ---- forward.c ---- */
-char *sg_forward_head(const http_request *req, const router_match *m,
-                      bool drop_expect, size_t *len);
+size_t sg_forward_head_room(const http_request *req);
+size_t sg_forward_head(const http_request *req, const router_match *m, bool drop_expect,
+                       char *out);
 int sg_forward_send_head(sg_conn *c, http_body_kind body, uint64_t length,
                          const char *data, size_t len);
 int sg_forward_chunk(uv_stream_t *s, const char *data, size_t len);
