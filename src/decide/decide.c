@@ -145,6 +145,9 @@ void sg_decide_request(const sg_settings *policy, const sg_request_ctx *ctx,
     verdict->isolated = sg_caller_isolated(policy, &ctx->caller);
     if (command_list_blocks(policy, ctx, verdict) || request_rules_refuse(policy, ctx, verdict))
         return;
-    strcpy(verdict->rule, policy->eci_enabled ? "no rule applies" : "policy off");
+    if (policy->eci_enabled)
+        memcpy(verdict->rule, "no rule applies", sizeof "no rule applies");
+    else
+        memcpy(verdict->rule, "policy off", sizeof "policy off");
     choose_plan(policy, ctx, verdict);
 }

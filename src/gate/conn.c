@@ -271,7 +271,7 @@ static void conn_on_client_written(uv_stream_t *s, int status)
 
 int sg_conn_write_client(sg_conn *c, const char *data, size_t len)
 {
-    uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
+    uv_buf_t b = sg_buf((char *)data, len);
     if (c->ex)
         c->ex->resp_started = true;
     return sg_stream_write((uv_stream_t *)&c->pipe, &b, 1, conn_on_client_written);
@@ -285,12 +285,12 @@ static void conn_on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 {
     sg_conn *c = h->data;
     if (c->in.len == 0) {
-        *buf = uv_buf_init(sg_iobuf_shared(), SG_READ_CHUNK);
+        *buf = sg_buf(sg_iobuf_shared(), SG_READ_CHUNK);
         return;
     }
     size_t avail;
     char *p = sg_iobuf_reserve(&c->in, SG_READ_CHUNK, SG_IN_LIMIT, &avail);
-    *buf = uv_buf_init(p, (unsigned)avail);
+    *buf = sg_buf(p, avail);
 }
 
 static void conn_on_client_eof(sg_conn *c)

@@ -166,9 +166,9 @@ int sg_forward_send_head(sg_conn *c, http_body_kind body, uint64_t length,
 {
     char framing[160]; /* at most 16 + 20 + 2, then 30 + 63 + 2, then 2 */
     size_t flen = forward_framing(c->ex, body, length, framing);
-    uv_buf_t bufs[3] = {uv_buf_init(c->ex->head, (unsigned)c->ex->head_len),
-                        uv_buf_init(framing, (unsigned)flen),
-                        uv_buf_init((char *)data, (unsigned)len)};
+    uv_buf_t bufs[3] = {sg_buf(c->ex->head, c->ex->head_len),
+                        sg_buf(framing, flen),
+                        sg_buf((char *)data, len)};
     return sg_stream_write((uv_stream_t *)&c->up->pipe, bufs, len ? 3 : 2,
                            forward_on_upstream_written);
 }
@@ -176,7 +176,7 @@ int sg_forward_send_head(sg_conn *c, http_body_kind body, uint64_t length,
 /* Write raw body bytes (used for Content-Length bodies and relays). */
 int sg_forward_bytes(uv_stream_t *s, const char *data, size_t len)
 {
-    uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
+    uv_buf_t b = sg_buf((char *)data, len);
     return sg_stream_write(s, &b, 1, forward_on_upstream_written);
 }
 
@@ -184,14 +184,14 @@ int sg_forward_chunk(uv_stream_t *s, const char *data, size_t len)
 {
     char size_line[32];
     int n = snprintf(size_line, sizeof size_line, "%zx\r\n", len);
-    uv_buf_t bufs[3] = {uv_buf_init(size_line, (unsigned)n),
-                        uv_buf_init((char *)data, (unsigned)len),
-                        uv_buf_init("\r\n", 2)};
+    uv_buf_t bufs[3] = {sg_buf(size_line, n),
+                        sg_buf((char *)data, len),
+                        sg_buf("\r\n", 2)};
     return sg_stream_write(s, bufs, 3, forward_on_upstream_written);
 }
 
 int sg_forward_last_chunk(uv_stream_t *s)
 {
-    uv_buf_t b = uv_buf_init("0\r\n\r\n", 5);
+    uv_buf_t b = sg_buf("0\r\n\r\n", 5);
     return sg_stream_write(s, &b, 1, forward_on_upstream_written);
 }

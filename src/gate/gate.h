@@ -280,6 +280,14 @@ void sg_reply_error(sg_conn *c, int status, bool close, const char *fmt, ...)
 void sg_reply_redirect(sg_conn *c, const char *location, bool close);
 
 /* ---- stream_io.c ---- */
+/* A uv_buf_t without a call into libuv (uv_buf_init is not inline). */
+static inline uv_buf_t sg_buf(const void *base, size_t len)
+{
+    uv_buf_t b;
+    b.base = (char *)base;
+    b.len = len;
+    return b;
+}
 typedef void (*sg_write_done_fn)(uv_stream_t *s, int status);
 int sg_stream_write(uv_stream_t *s, const uv_buf_t *bufs, unsigned nbufs,
                     sg_write_done_fn done);

@@ -49,12 +49,12 @@ static void upstream_on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 {
     sg_upstream *up = h->data;
     if (up->in.len == 0) {
-        *buf = uv_buf_init(sg_iobuf_shared(), SG_UP_READ_CHUNK);
+        *buf = sg_buf(sg_iobuf_shared(), SG_UP_READ_CHUNK);
         return;
     }
     size_t avail;
     char *p = sg_iobuf_reserve(&up->in, SG_UP_READ_CHUNK, SG_UP_IN_LIMIT, &avail);
-    *buf = uv_buf_init(p, (unsigned)avail);
+    *buf = sg_buf(p, avail);
 }
 
 static void upstream_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)

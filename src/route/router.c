@@ -408,13 +408,20 @@ router_status router_route(http_method method, const char *target,
  * names like "alpine:3.20" or "img@sha256:..." reach it as the CLI sends
  * them. '%', '?', '#' and everything else are escaped.
  */
-static bool encode_keeps(unsigned char c)
-{
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-        (c >= '0' && c <= '9'))
-        return true;
-    return c != '\0' && strchr("-._~/:@!$&'()*+,;=", c) != NULL;
-}
+#define KEEP(c)                                                                  \
+    (((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z') ||                  \
+     ((c) >= '0' && (c) <= '9') || (c) == '-' || (c) == '.' || (c) == '_' ||      \
+     (c) == '~' || (c) == '/' || (c) == ':' || (c) == '@' || (c) == '!' ||        \
+     (c) == '$' || (c) == '&' || (c) == '\'' || (c) == '(' || (c) == ')' ||       \
+     (c) == '*' || (c) == '+' || (c) == ',' || (c) == ';' || (c) == '=')
+#define KEEP4(c) KEEP(c), KEEP((c) + 1), KEEP((c) + 2), KEEP((c) + 3)
+#define KEEP16(c) KEEP4(c), KEEP4((c) + 4), KEEP4((c) + 8), KEEP4((c) + 12)
+#define KEEP64(c) KEEP16(c), KEEP16((c) + 16), KEEP16((c) + 32), KEEP16((c) + 48)
+
+/* The same set as a table (every forwarded path goes through it). */
+static const bool encode_kept[256] = {KEEP64(0), KEEP64(64), KEEP64(128), KEEP64(192)};
+
+static bool encode_keeps(unsigned char c) { return encode_kept[c]; }
 
 size_t router_encode_path(const char *path, size_t len, char *out, size_t outsz)
 {
