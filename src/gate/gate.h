@@ -28,6 +28,7 @@
 #include <uv.h>
 
 #include "base/iobuf.h"
+#include "base/ticker.h"
 #include "http/http.h"
 #include "decide/decide.h"
 #include "decide/policy_env.h"
@@ -96,10 +97,10 @@ struct sg_server {
     bool draining;
     uv_signal_t sig_term, sig_int, sig_hup;
     uv_timer_t drain_timer;
-    uv_timer_t sweep_timer;  /* once a second: slow heads                 */
+    sg_ticker sweep_ticker;  /* once a second: slow heads (base/ticker.h)  */
     uv_fs_event_t settings_watch; /* the settings file's directory        */
     uv_timer_t reload_timer; /* debounces file-change reloads             */
-    uv_timer_t info_timer;   /* GET /info every minute (engine_info.h)    */
+    sg_ticker info_ticker;   /* GET /info every minute (engine_info.h)    */
     sg_engine_req *info_req; /* while one is in flight                    */
     bool watching;
     uv_pipe_t status_pipe;   /* `sockgate status` (status.c)             */
@@ -259,6 +260,9 @@ void sg_upstream_pool_close(sg_server *srv);
 void sg_upstream_abandon(sg_upstream *up);
 
 /* ---- forward.c ---- */
+/* The framing sockgate adds to a head: Content-Length (16 + 20 + 2 bytes)
+ * or Transfer-Encoding (28), the upgrade (30 + 63 + 2), the final CRLF. */
+#define SG_FRAMING_MAX 160
 size_t sg_forward_head_room(const http_request *req);
 size_t sg_forward_head(const http_request *req, const router_match *m, bool drop_expect,
                        char *out);
