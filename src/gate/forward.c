@@ -78,7 +78,7 @@ static char *put(char *p, const char *s, size_t n)
  */
 size_t sg_forward_head_room(const http_request *req)
 {
-    size_t room = req->method_len + 1 + req->target_len * 3 + 1 + 11;
+    size_t room = req->method_len + 1 + req->target_len * 3 + 1 + 11 + SG_FRAMING_MAX;
     for (size_t i = 0; i < req->n_headers; i++)
         room += req->headers[i].name_len + 2 + req->headers[i].value_len + 2;
     return room;
@@ -160,16 +160,16 @@ static void forward_on_upstream_written(uv_stream_t *s, int status)
 }
 
 /* Head, framing and the first body bytes (if any are at hand) leave in
- * one write: one syscall, one wake-up of dockerd. */
+ * one write: one syscall, one wake-up of dockerd. The framing is written
+ * right after the head, in the room the exchange keeps for it, so a
+ * request without a body is one buffer: a write, not a writev. */
 int sg_forward_send_head(sg_conn *c, http_body_kind body, uint64_t length,
                          const char *data, size_t len)
 {
-    char framing[160]; /* at most 16 + 20 + 2, then 30 + 63 + 2, then 2 */
-    size_t flen = forward_framing(c->ex, body, length, framing);
-    uv_buf_t bufs[3] = {sg_buf(c->ex->head, c->ex->head_len),
-                        sg_buf(framing, flen),
-                        sg_buf((char *)data, len)};
-    return sg_stream_write((uv_stream_t *)&c->up->pipe, bufs, len ? 3 : 2,
+    sg_exchange *ex = c->ex;
+    size_t flen = forward_framing(ex, body, length, ex->head + ex->head_len);
+    uv_buf_t bufs[2] = {sg_buf(ex->head, ex->head_len + flen), sg_buf(data, len)};
+    return sg_stream_write((uv_stream_t *)&c->up->pipe, bufs, len ? 2 : 1,
                            forward_on_upstream_written);
 }
 
