@@ -52,13 +52,14 @@ struct lg_opts {
     double warmup;
     double timeout;
     bool wait_stdin;
+    const char *cpu_pids;    /* rps: processes whose CPU time is measured */
 };
 
 static _Noreturn void lg_usage(void)
 {
     fprintf(stderr,
         "usage: loadgen rps    --socket S [--conns N] [--duration SEC] [--warmup SEC]\n"
-        "                      [--method M] [--path P]\n"
+        "                      [--method M] [--path P] [--cpu-pid PID[,PID...]]\n"
         "       loadgen idle   --socket S --conns K [--wait-stdin] [--timeout SEC]\n"
         "       loadgen stream --socket S --path P [--method M] [--timeout SEC]\n");
     exit(2);
@@ -98,6 +99,7 @@ static void lg_parse_opts(int argc, char **argv, struct lg_opts *o)
         else if (strcmp(a, "--duration") == 0) o->duration = lg_num(v, a);
         else if (strcmp(a, "--warmup") == 0) o->warmup = lg_num(v, a);
         else if (strcmp(a, "--timeout") == 0) o->timeout = lg_num(v, a);
+        else if (strcmp(a, "--cpu-pid") == 0) o->cpu_pids = v;
         else lg_usage();
     }
     if (!o->sock || o->conns < 1)
@@ -116,6 +118,50 @@ static uint64_t lg_now_ns(void)
 static uint64_t lg_sec_to_ns(double s)
 {
     return (uint64_t)(s * 1e9);
+}
+
+/* ---- CPU time of other processes ----------------------------------------- */
+
+/*
+ * utime + stime of one process (all its threads), in clock ticks, from
+ * /proc/PID/stat; -1 if it cannot be read. The command name is skipped by
+ * its last ')', since it may hold spaces and parentheses.
+ */
+static long long lg_proc_ticks(long pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *p = strrchr(buf, ')');
+    unsigned long long ut, st;
+    /* fields 3 (state) to 13 are skipped; 14 is utime, 15 stime */
+    if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+                     &ut, &st) != 2)
+        return -1;
+    return (long long)(ut + st);
+}
+
+/* The summed ticks of a comma-separated list of PIDs; -1 if any is unreadable. */
+static long long lg_cpu_ticks(const char *pids)
+{
+    long long sum = 0;
+    for (const char *p = pids; *p;) {
+        char *end;
+        long pid = strtol(p, &end, 10);
+        long long t = end == p ? -1 : lg_proc_ticks(pid);
+        if (t < 0)
+            return -1;
+        sum += t;
+        p = *end == ',' ? end + 1 : end;
+        if (*end && *end != ',')
+            return -1;
+    }
+    return sum;
 }
 
 /* ---- response framing --------------------------------------------------- */
@@ -551,8 +597,16 @@ static int lg_mode_rps(const struct lg_opts *o)
             return 1;
         }
     }
+    /* The servers' CPU time is read when the measured window opens and when
+     * it closes, so it covers the same interval as the counted requests. */
+    long long cpu0 = -1, cpu1 = -1;
+    bool cpu_started = false;
     struct epoll_event evs[256];
     for (uint64_t now = lg_now_ns(); now < s.t_stop; now = lg_now_ns()) {
+        if (o->cpu_pids && !cpu_started && now >= s.t_measure) {
+            cpu0 = lg_cpu_ticks(o->cpu_pids);
+            cpu_started = true;
+        }
         int ms = (int)((s.t_stop - now) / 1000000u) + 1;
         int n = epoll_wait(s.ep, evs, 256, ms);
         if (n < 0 && errno != EINTR) {
@@ -562,12 +616,26 @@ static int lg_mode_rps(const struct lg_opts *o)
         for (int i = 0; i < n; i++)
             lg_rps_readable(&s, evs[i].data.ptr, buf);
     }
+    if (o->cpu_pids && cpu_started)
+        cpu1 = lg_cpu_ticks(o->cpu_pids);
     qsort(s.lat, s.nlat, sizeof *s.lat, lg_cmp_u64);
     printf("rps=%.1f p50_us=%.1f p99_us=%.1f requests=%zu errors=%" PRIu64
-           " non2xx=%" PRIu64 " reconnects=%" PRIu64 " conns=%d duration=%.2f\n",
+           " non2xx=%" PRIu64 " reconnects=%" PRIu64 " conns=%d duration=%.2f",
            (double)s.nlat / o->duration, lg_pct_us(s.lat, s.nlat, 0.50),
            lg_pct_us(s.lat, s.nlat, 0.99), s.nlat, s.errors, s.non2xx,
            s.reconnects, o->conns, o->duration);
+    if (o->cpu_pids) {
+        /* CPU microseconds the measured processes spent per counted request. */
+        if (cpu0 < 0 || cpu1 < 0 || s.nlat == 0) {
+            printf(" cpu_us_per_req=-");
+            s.errors++;
+            fprintf(stderr, "loadgen: cannot read the CPU time of %s\n", o->cpu_pids);
+        } else {
+            double us = (double)(cpu1 - cpu0) * 1e6 / (double)sysconf(_SC_CLK_TCK);
+            printf(" cpu_us_per_req=%.2f cpu_ticks=%lld", us / (double)s.nlat, cpu1 - cpu0);
+        }
+    }
+    printf("\n");
     for (int i = 0; i < o->conns; i++)
         if (conns[i].fd >= 0)
             close(conns[i].fd);

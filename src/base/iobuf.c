@@ -1,13 +1,39 @@
 /*
- * iobuf.c — lazily allocated byte queue (see iobuf.h).
+ * iobuf.c — lazily allocated byte queue, and the shared read buffer it may
+ * borrow from (see iobuf.h).
  */
 #include "base/iobuf.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+static char shared[SG_IOBUF_SHARED];
+
+char *sg_iobuf_shared(void) { return shared; }
+
+void sg_iobuf_lend(sg_iobuf *b, size_t n)
+{
+    b->data = shared;
+    b->len = n;
+    b->cap = n;
+    b->borrowed = true;
+}
+
+int sg_iobuf_settle(sg_iobuf *b)
+{
+    if (!b->borrowed)
+        return 0;
+    sg_iobuf borrowed = *b;
+    *b = (sg_iobuf){0};
+    return sg_iobuf_append(b, borrowed.data, borrowed.len);
+}
+
 char *sg_iobuf_reserve(sg_iobuf *b, size_t want, size_t limit, size_t *avail)
 {
+    if (b->borrowed && sg_iobuf_settle(b) != 0) {
+        *avail = 0;
+        return NULL;
+    }
     if (b->len >= limit) {
         *avail = 0;
         return NULL;
@@ -36,6 +62,12 @@ void sg_iobuf_consume(sg_iobuf *b, size_t n)
         sg_iobuf_free(b);
         return;
     }
+    if (b->borrowed) { /* the shared buffer is not ours to compact */
+        b->data += n;
+        b->len -= n;
+        b->cap -= n;
+        return;
+    }
     memmove(b->data, b->data + n, b->len - n);
     b->len -= n;
 }
@@ -54,7 +86,7 @@ int sg_iobuf_append(sg_iobuf *b, const char *p, size_t n)
 
 void sg_iobuf_free(sg_iobuf *b)
 {
-    free(b->data);
-    b->data = NULL;
-    b->len = b->cap = 0;
+    if (!b->borrowed)
+        free(b->data);
+    *b = (sg_iobuf){0};
 }

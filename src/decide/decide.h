@@ -59,24 +59,27 @@ typedef enum {
 #define SG_MAX_INSPECT_BODY (4 * 1024 * 1024)
 
 typedef struct {
+    /* The scalars come first: sg_decide_request() zeroes them in one go and
+     * only the first byte of each string below (see there). */
     sg_verdict_kind kind;
     sg_plan plan;         /* INSPECT_BODY / CHECK_TARGET                      */
-    char subject[512];    /* the container, exec or network acted on         */
     const char *action;   /* EXISTING: "attach to", "copy files into", …     */
     bool isolated;        /* the isolation rules bind the caller              */
     int status;           /* DENY: HTTP status                                */
-    char message[2048];   /* DENY: the Engine-style error message             */
-    char rule[1400];      /* what decided, for the log                        */
-    char image[600];      /* the image concerned, if any                      */
     bool rewritten;       /* ALLOW: the forwarded body differs (socket, pin)  */
     bool log;             /* worth a log line (denials, rewrites)             */
     bool drop_body;       /* ALLOW: forward without the body (a start)        */
-    /* ALLOW: name the subject by this ID instead (pins.c), where the request
-     * names it: at subject_at in the decoded path, or as commit's
-     * ?container= when subject_in_query. "" leaves the request as it is. */
-    char pin[80];
+    /* ALLOW: where the request names the subject: at subject_at in the
+     * decoded path, or as commit's ?container= when subject_in_query. */
     size_t subject_at;
     bool subject_in_query;
+    char subject[512];    /* the container, exec or network acted on         */
+    /* ALLOW: name the subject by this ID instead (pins.c); "" leaves the
+     * request as it is. */
+    char pin[80];
+    char message[2048];   /* DENY: the Engine-style error message             */
+    char rule[1400];      /* what decided, for the log                        */
+    char image[600];      /* the image concerned, if any                      */
 } sg_verdict;
 
 typedef struct {

@@ -24,6 +24,7 @@
 #include "decide/decide.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,10 +58,8 @@ struct sg_decision {
     char image[600];
     bool exec_privileged;
     sg_facts facts;
-    sg_allowed_dirs dirs;
     sg_findings findings;
     sg_edits edits;
-    sg_socket_exposures exposures;
     sg_image_check *check;
     decision_phase phase;
     sg_verdict v;
@@ -69,6 +68,10 @@ struct sg_decision {
     void *arg;
     int refs;
     bool cancelled, done;
+    /* Last, and not zeroed (decision_new): a path per entry, 256 KiB that
+     * sg_allowed_dirs_for and sg_socket_find fill from their counts. */
+    sg_allowed_dirs dirs;
+    sg_socket_exposures exposures;
 };
 
 /* ---- lifetime and the end ----------------------------------------------- */
@@ -562,9 +565,13 @@ static sg_decision *decision_new(sg_policy_env *env, const sg_settings *policy,
                                  const sg_request_ctx *ctx, const sg_verdict *first,
                                  sg_decision_fn cb, void *arg)
 {
-    sg_decision *d = calloc(1, sizeof *d);
+    sg_decision *d = malloc(sizeof *d);
     if (!d)
         return NULL;
+    memset(d, 0, offsetof(sg_decision, dirs));
+    d->dirs.n = 0;
+    d->exposures.n = 0;
+    d->exposures.unknown = false;
     d->env = env;
     d->s = sg_settings_ref((sg_settings *)policy);
     d->caller = ctx->caller;

@@ -25,7 +25,7 @@ static void dirs_add(sg_allowed_dirs *d, const char *path, const char *written)
 
 void sg_allowed_dirs_for(const sg_settings *s, const sg_caller *c, sg_allowed_dirs *out)
 {
-    memset(out, 0, sizeof *out);
+    out->n = 0; /* the entries (a path each, 128 KiB) are written as added */
     char home[PATH_MAX];
     size_t n = s->shares_set ? s->n_shares : 1;
     for (size_t i = 0; i < n; i++) {

@@ -543,11 +543,10 @@ static void check_runtime(const sg_rule_ctx *rc, const sg_spec *spec, sg_finding
 static void check_existing_sockets(const sg_rule_ctx *rc, const sg_spec *spec,
                                    sg_findings *out)
 {
-    sg_socket_exposures *x = malloc(sizeof *x);
-    if (!x) {
-        ISOLATION_403(out, rc, "docker socket", "%s", "out of memory");
-        return;
-    }
+    /* 128 KiB (a path per exposure): one scratch copy, not an allocation
+     * per look-up; the rules run on the loop's thread, one at a time. */
+    static sg_socket_exposures scratch;
+    sg_socket_exposures *x = &scratch;
     sg_socket_find(rc, spec, x);
     const char *why = x->unknown ? x->unknown_why
                       : x->n > 0 ? sg_socket_check_existing(rc, spec, x)
@@ -555,7 +554,6 @@ static void check_existing_sockets(const sg_rule_ctx *rc, const sg_spec *spec,
     if (why)
         ISOLATION_403(out, rc, "docker socket",
                       "the container has a Docker socket that sockgate did not give it (%s)", why);
-    free(x);
 }
 
 static void check_spec(const sg_rule_ctx *rc, const sg_spec *spec, int depth,

@@ -109,7 +109,11 @@ static void find_in(const sg_rule_ctx *rc, const sg_spec *spec, bool from_reques
 
 void sg_socket_find(const sg_rule_ctx *rc, const sg_spec *spec, sg_socket_exposures *out)
 {
-    memset(out, 0, sizeof *out);
+    /* Not memset: the items are 128 KiB (a path each) and are written
+     * whole when found; only the first n are ever read. */
+    out->n = 0;
+    out->unknown = false;
+    out->unknown_why[0] = '\0';
     find_in(rc, spec, spec->source != SG_SPEC_INSPECT, 0, out);
 }
 

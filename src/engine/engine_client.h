@@ -1,8 +1,9 @@
 /*
  * engine_client.h — the real engine (engine.h) on dockerd's socket: each
- * look-up is one short connection ("Connection: close"), fully asynchronous
- * on the event loop, bounded in time and size, its answer parsed with
- * sockgate's strict response parser and jansson.
+ * look-up is one GET on a keep-alive connection (the last one is kept for
+ * the next look-up), fully asynchronous on the event loop, bounded in time
+ * and size, its answer parsed with sockgate's strict response parser and
+ * jansson.
  */
 #ifndef SG_ENGINE_CLIENT_H
 #define SG_ENGINE_CLIENT_H
@@ -16,6 +17,9 @@
 
 /* An engine on the socket at engine_path (copied), requests on loop. */
 sg_engine *sg_engine_socket_new(uv_loop_t *loop, const char *engine_path);
+/* Keep no connection from now on, and close the kept one (shutdown). */
+void sg_engine_socket_close_idle(sg_engine *e);
+/* Closes the kept connection too; look-ups must be over (or cancelled). */
 void sg_engine_socket_free(sg_engine *e);
 
 #endif

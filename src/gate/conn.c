@@ -56,8 +56,7 @@ void sg_exchange_free(sg_exchange *ex)
 {
     if (!ex)
         return;
-    free(ex->target);
-    free(ex->head);
+    /* the target and the head share the exchange's block */
     free(ex->match);
     free(ex->pending);
     free(ex->content_type);
@@ -272,7 +271,7 @@ static void conn_on_client_written(uv_stream_t *s, int status)
 
 int sg_conn_write_client(sg_conn *c, const char *data, size_t len)
 {
-    uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
+    uv_buf_t b = sg_buf((char *)data, len);
     if (c->ex)
         c->ex->resp_started = true;
     return sg_stream_write((uv_stream_t *)&c->pipe, &b, 1, conn_on_client_written);
@@ -280,12 +279,18 @@ int sg_conn_write_client(sg_conn *c, const char *data, size_t len)
 
 /* ---- reading from the client ------------------------------------------- */
 
+/* An empty queue reads into the shared buffer (see iobuf.h): a request
+ * that is handled within its read callback is never copied. */
 static void conn_on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 {
     sg_conn *c = h->data;
+    if (c->in.len == 0) {
+        *buf = sg_buf(sg_iobuf_shared(), SG_READ_CHUNK);
+        return;
+    }
     size_t avail;
     char *p = sg_iobuf_reserve(&c->in, SG_READ_CHUNK, SG_IN_LIMIT, &avail);
-    *buf = uv_buf_init(p, (unsigned)avail);
+    *buf = sg_buf(p, avail);
 }
 
 static void conn_on_client_eof(sg_conn *c)
@@ -315,8 +320,17 @@ static void conn_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
     sg_conn *c = s->data;
     if (nread > 0) {
-        c->in.len += (size_t)nread;
+        if (buf->base == sg_iobuf_shared())
+            sg_iobuf_lend(&c->in, (size_t)nread);
+        else
+            c->in.len += (size_t)nread;
         sg_conn_process(c);
+        /* Whatever is left (a partial head, pipelined requests, body bytes
+         * held back by backpressure) moves out of the shared buffer. */
+        if (c->closing)
+            sg_iobuf_free(&c->in);
+        else if (sg_iobuf_settle(&c->in) != 0)
+            sg_conn_abort(c, "out of memory");
     } else if (nread == UV_EOF) {
         conn_on_client_eof(c);
         if (!c->closing)

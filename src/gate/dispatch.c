@@ -40,16 +40,21 @@ static void conn_log_decision(sg_conn *c, const sg_verdict *v)
     sg_log_event(SG_LOG_INFO, "decision", f);
 }
 
+/* One block for the exchange, its target and room for the head it will
+ * forward (malloc, not calloc: glibc's calloc skips the per-thread cache
+ * that makes a small malloc cheap). */
 static sg_exchange *exchange_new(const http_request *req)
 {
-    sg_exchange *ex = calloc(1, sizeof *ex);
+    size_t head_room = sg_forward_head_room(req);
+    sg_exchange *ex = malloc(sizeof *ex + req->target_len + 1 + head_room);
     if (!ex)
         return NULL;
-    ex->target = strndup(req->target, req->target_len);
-    if (!ex->target) {
-        free(ex);
-        return NULL;
-    }
+    memset(ex, 0, sizeof *ex);
+    ex->target = (char *)(ex + 1);
+    memcpy(ex->target, req->target, req->target_len);
+    ex->target[req->target_len] = '\0';
+    ex->head_buf = ex->target + req->target_len + 1;
+    ex->head_cap = head_room - SG_FRAMING_MAX;
     ex->method = req->method;
     ex->http10 = req->version_minor == 0;
     ex->client_keep_alive = req->keep_alive;
@@ -59,7 +64,7 @@ static sg_exchange *exchange_new(const http_request *req)
                    (req->body == HTTP_BODY_LENGTH && req->content_length == 0);
     http_chunked_init(&ex->req_chunked);
     http_chunked_init(&ex->resp_chunked);
-    const http_header *up = http_find_header(req->headers, req->n_headers, "upgrade");
+    const http_header *up = req->fields.n_upgrade ? &req->headers[req->fields.upgrade] : NULL;
     if (req->upgrade && up && up->value_len < sizeof ex->upgrade_proto) {
         ex->upgrade = true;
         memcpy(ex->upgrade_proto, up->value, up->value_len);
@@ -107,6 +112,26 @@ static void conn_reply_redirect(sg_conn *c, const router_match *m)
     }
 }
 
+/*
+ * router_match is large (it holds the decoded path, 16 KiB) and needed only
+ * while a head is decided, or kept while a body is inspected: the server
+ * keeps one spare, so that routing a request costs no allocation.
+ */
+static router_match *match_take(sg_server *srv)
+{
+    router_match *m = srv->spare_match;
+    srv->spare_match = NULL;
+    return m ? m : malloc(sizeof *m);
+}
+
+static void match_put(sg_server *srv, router_match *m)
+{
+    if (!srv->spare_match)
+        srv->spare_match = m;
+    else
+        free(m);
+}
+
 /* Parse a head from c->in, route and decide it. Returns true if the
  * connection moved on and processing should continue. */
 bool sg_conn_read_head(sg_conn *c)
@@ -132,9 +157,8 @@ bool sg_conn_read_head(sg_conn *c)
         sg_conn_abort(c, "out of memory");
         return false;
     }
-    /* router_match is large (it holds the decoded path): keep it off the
-     * connection, it is only needed until the head is rebuilt. */
-    router_match *m = malloc(sizeof *m);
+    /* Off the connection: only needed until the head is rebuilt. */
+    router_match *m = match_take(c->srv);
     if (!m) {
         sg_conn_abort(c, "out of memory");
         return false;
@@ -155,7 +179,7 @@ bool sg_conn_read_head(sg_conn *c)
         if (more)
             c->state = CONN_READ_HEAD;
     }
-    free(m);
+    match_put(c->srv, m);
     return more;
 }
 
@@ -198,7 +222,8 @@ static sg_request_ctx conn_request_ctx(const sg_conn *c, const router_match *m,
 
 static void conn_keep_content_type(sg_exchange *ex, const http_request *req)
 {
-    const http_header *h = http_find_header(req->headers, req->n_headers, "content-type");
+    const http_header *h =
+        req->fields.n_content_type ? &req->headers[req->fields.content_type] : NULL;
     if (h)
         ex->content_type = strndup(h->value, h->value_len);
 }
@@ -246,7 +271,8 @@ bool sg_conn_begin(sg_conn *c, const http_request *req, router_match *m,
     ex->buffered = ex->decide_body || (ex->body_use != SG_BODY_STREAMED && !ex->req_done);
     bool kept = true;
     if (v.kind != SG_VERDICT_DENY) {
-        ex->head = sg_forward_head(req, m, ex->buffered, &ex->head_len);
+        ex->head_len = sg_forward_head(req, m, ex->buffered, ex->head_buf);
+        ex->head = ex->head_len ? ex->head_buf : NULL;
         if (ex->decide_body || (check_target && ex->buffered))
             kept = conn_keep_for_later(ex, &m, &v);
     }
@@ -254,22 +280,22 @@ bool sg_conn_begin(sg_conn *c, const http_request *req, router_match *m,
     /* The parsed head points into c->in: nothing may use req after this. */
     sg_iobuf_consume(&c->in, req->head_len);
     if (v.kind == SG_VERDICT_DENY) {
-        free(m);
+        match_put(c->srv, m);
         conn_log_decision(c, &v);
         sg_conn_refuse(c, v.status, v.message);
         return !c->closing; /* kept alive: go on with a pipelined request */
     }
     if (!ex->head || !kept) {
-        free(m);
-        sg_conn_abort(c, "out of memory");
+        match_put(c->srv, m);
+        sg_conn_abort(c, ex->head ? "out of memory" : "request head cannot be re-encoded");
         return false;
     }
     if (check_target && !ex->buffered) {
         conn_check_target(c, &v, m);
-        free(m);
+        match_put(c->srv, m);
         return !c->closing && c->state != CONN_DECIDING;
     }
-    free(m);
+    match_put(c->srv, m);
     if (ex->buffered) {
         bool keep = ex->decide_body || ex->body_use == SG_BODY_ONE_VALUE;
         if (keep && ex->req_body == HTTP_BODY_LENGTH && ex->req_remaining > SG_MAX_INSPECT_BODY) {
@@ -394,7 +420,7 @@ static void conn_on_decided(void *arg, const sg_verdict *v, char *body, size_t l
     if (v->kind == SG_VERDICT_DENY) {
         free(body);
         sg_conn_refuse(c, v->status, v->message);
-    } else if (sg_forward_head_pin(&ex->head, &ex->head_len, v) != 0) {
+    } else if (sg_forward_head_pin(ex->head, &ex->head_len, ex->head_cap, v) != 0) {
         free(body); /* fail closed: never forward a name the check did not pin */
         sg_conn_refuse(c, 500, "sockgate: cannot name the checked container by its ID");
     } else if (ex->buffered) {
@@ -438,7 +464,7 @@ bool sg_conn_inspect_body(sg_conn *c)
                                              conn_on_decided, c);
     if (d)
         c->decision = d;
-    free(m);
+    match_put(c->srv, m);
     free(first);
     return false; /* conn_on_decided moves the connection on */
 }

@@ -36,12 +36,19 @@ void sg_conn_on_upstream_ready(sg_conn *c, int status)
     c->state = CONN_EXCHANGE;
     int rc;
     if (ex->inspected) {
-        rc = sg_forward_send_head(c, HTTP_BODY_LENGTH, ex->inspect.len);
-        if (rc == 0 && ex->inspect.len)
-            rc = sg_forward_bytes((uv_stream_t *)&c->up->pipe, ex->inspect.data,
+        rc = sg_forward_send_head(c, HTTP_BODY_LENGTH, ex->inspect.len, ex->inspect.data,
                                   ex->inspect.len);
+    } else if (ex->req_body == HTTP_BODY_LENGTH && !ex->req_done && c->in.len > 0) {
+        /* Body bytes that came with the head go out with it. */
+        uint64_t length = ex->req_remaining;
+        const char *data;
+        size_t len, used;
+        sg_request_body_next(ex, &c->in, &data, &len, &used);
+        rc = sg_forward_send_head(c, HTTP_BODY_LENGTH, length, data, len);
+        ex->req_sent_body = len > 0;
+        sg_iobuf_consume(&c->in, used);
     } else {
-        rc = sg_forward_send_head(c, ex->req_body, ex->req_remaining);
+        rc = sg_forward_send_head(c, ex->req_body, ex->req_remaining, NULL, 0);
     }
     /* The head (and an inspected body) are kept until dockerd starts to
      * answer, in case a pooled connection turns out to be closed. */
@@ -153,8 +160,7 @@ static void conn_retry(sg_conn *c)
 /* The answer has begun: the retry copies are no longer needed. */
 static void conn_drop_retry_copies(sg_exchange *ex)
 {
-    free(ex->head);
-    ex->head = NULL;
+    ex->head = NULL; /* in the exchange's block: it goes with it */
     sg_iobuf_free(&ex->inspect);
 }
 

@@ -9,21 +9,26 @@
  * Proxy-Connection) are dropped and re-created from the parse, so two
  * HTTP readers can never disagree about where this request ends.
  */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "gate/gate.h"
+#include "http/fields.h"
 
-static const char *const hop_by_hop[] = {
-    "connection", "keep-alive", "proxy-connection", "te",
-    "transfer-encoding", "content-length", "upgrade", "trailer",
-};
-
-static bool name_is(const http_header *h, const char *name, size_t len)
+/* Hop-by-hop fields, by length: one comparison for most names. */
+static bool is_hop_by_hop(const http_header *h)
 {
-    return h->name_len == len && strncasecmp(h->name, name, len) == 0;
+    const char *n = h->name;
+    switch (h->name_len) {
+    case 2: return http_ieqn(n, 2, "te", 2);
+    case 7: return http_ieqn(n, 7, "upgrade", 7) || http_ieqn(n, 7, "trailer", 7);
+    case 10: return http_ieqn(n, 10, "connection", 10) || http_ieqn(n, 10, "keep-alive", 10);
+    case 14: return http_ieqn(n, 14, "content-length", 14);
+    case 16: return http_ieqn(n, 16, "proxy-connection", 16);
+    case 17: return http_ieqn(n, 17, "transfer-encoding", 17);
+    default: return false;
+    }
 }
 
 /* Is header h named as a token in any Connection field? */
@@ -31,7 +36,7 @@ static bool named_by_connection(const http_request *req, const http_header *h)
 {
     for (size_t i = 0; i < req->n_headers; i++) {
         const http_header *c = &req->headers[i];
-        if (!name_is(c, "connection", 10))
+        if (!http_ieqn(c->name, c->name_len, "connection", 10))
             continue;
         const char *p = c->value, *end = c->value + c->value_len;
         while (p < end) {
@@ -40,144 +45,149 @@ static bool named_by_connection(const http_request *req, const http_header *h)
             const char *tok = p;
             while (p < end && *p != ',' && *p != ' ' && *p != '\t')
                 p++;
-            if ((size_t)(p - tok) == h->name_len &&
-                strncasecmp(tok, h->name, h->name_len) == 0)
+            if (http_ieqn(tok, (size_t)(p - tok), h->name, h->name_len))
                 return true;
         }
     }
     return false;
 }
 
+/* has_connection: the request has a Connection field (which may name more
+ * fields to drop); without one, no field needs the search. */
 static bool header_is_forwarded(const http_request *req, const http_header *h,
-                                bool drop_expect)
+                                bool drop_expect, bool has_connection)
 {
-    if (drop_expect && name_is(h, "expect", 6))
+    if (drop_expect && http_ieqn(h->name, h->name_len, "expect", 6))
         return false;
-    for (size_t i = 0; i < sizeof hop_by_hop / sizeof *hop_by_hop; i++)
-        if (name_is(h, hop_by_hop[i], strlen(hop_by_hop[i])))
-            return false;
-    return !named_by_connection(req, h);
+    if (is_hop_by_hop(h))
+        return false;
+    return !has_connection || !named_by_connection(req, h);
 }
 
-static bool head_append(char **buf, size_t *len, size_t *cap, const char *p,
-                        size_t n)
+static char *put(char *p, const char *s, size_t n)
 {
-    if (*len + n > *cap) {
-        size_t ncap = (*cap ? *cap : 1024);
-        while (ncap < *len + n)
-            ncap *= 2;
-        char *nb = realloc(*buf, ncap);
-        if (!nb)
-            return false;
-        *buf = nb;
-        *cap = ncap;
+    memcpy(p, s, n);
+    return p + n;
+}
+
+/*
+ * The most the head of req can take once rebuilt: the request line with the
+ * path re-encoded (at most three bytes a byte, and the decoded path and the
+ * query are parts of the target), then every field, then what the pin and
+ * the framing add. The exchange reserves
+ * it in its own block, so the head costs no allocation of its own.
+ */
+size_t sg_forward_head_room(const http_request *req)
+{
+    size_t room = req->method_len + 1 + req->target_len * 3 + 1 + 11 +
+                  SG_FORWARD_PIN_ROOM + SG_FRAMING_MAX;
+    for (size_t i = 0; i < req->n_headers; i++)
+        room += req->headers[i].name_len + 2 + req->headers[i].value_len + 2;
+    return room;
+}
+
+/* The head written into out (sg_forward_head_room bytes): its length, or 0
+ * if the path cannot be re-encoded. The framing is added when it is sent. */
+size_t sg_forward_head(const http_request *req, const router_match *m, bool drop_expect,
+                       char *out)
+{
+    bool has_connection = req->fields.n_connection > 0;
+    char *p = put(out, req->method_str, req->method_len);
+    *p++ = ' ';
+    size_t enc = router_encode_path(m->path, m->path_len, p, m->path_len * 3 + 1);
+    if (enc == 0)
+        return 0;
+    p += enc;
+    if (m->query) {
+        *p++ = '?';
+        p = put(p, m->query, m->query_len);
     }
-    memcpy(*buf + *len, p, n);
-    *len += n;
-    return true;
-}
-
-static bool head_append_target(char **buf, size_t *len, size_t *cap,
-                               const router_match *m)
-{
-    /* Worst case every byte becomes %XX. */
-    size_t room = m->path_len * 3 + 1;
-    char *enc = malloc(room);
-    if (!enc)
-        return false;
-    size_t n = router_encode_path(m->path, m->path_len, enc, room);
-    bool ok = n > 0 && head_append(buf, len, cap, enc, n);
-    free(enc);
-    if (ok && m->query)
-        ok = head_append(buf, len, cap, "?", 1) &&
-             head_append(buf, len, cap, m->query, m->query_len);
-    return ok;
-}
-
-char *sg_forward_head(const http_request *req, const router_match *m,
-                      bool drop_expect, size_t *out_len)
-{
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    bool ok = head_append(&buf, &len, &cap, req->method_str, req->method_len) &&
-              head_append(&buf, &len, &cap, " ", 1) &&
-              head_append_target(&buf, &len, &cap, m) &&
-              head_append(&buf, &len, &cap,
-                          req->version_minor == 0 ? " HTTP/1.0\r\n"
-                                                  : " HTTP/1.1\r\n", 11);
-    for (size_t i = 0; ok && i < req->n_headers; i++) {
+    p = put(p, req->version_minor == 0 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n", 11);
+    for (size_t i = 0; i < req->n_headers; i++) {
         const http_header *h = &req->headers[i];
-        if (!header_is_forwarded(req, h, drop_expect))
+        if (!header_is_forwarded(req, h, drop_expect, has_connection))
             continue;
-        ok = head_append(&buf, &len, &cap, h->name, h->name_len) &&
-             head_append(&buf, &len, &cap, ": ", 2) &&
-             head_append(&buf, &len, &cap, h->value, h->value_len) &&
-             head_append(&buf, &len, &cap, "\r\n", 2);
+        p = put(p, h->name, h->name_len);
+        p = put(p, ": ", 2);
+        p = put(p, h->value, h->value_len);
+        p = put(p, "\r\n", 2);
     }
-    if (!ok) {
-        free(buf);
-        return NULL;
-    }
-    *out_len = len;
-    return buf;
+    return (size_t)(p - out);
 }
 
-/* head = head[0, at) + insert + head[at + cut, len) */
-static int head_splice(char **head, size_t *len, size_t at, size_t cut, const char *insert)
+/* head[at, at + cut) becomes insert, in place: -1 if it does not fit cap. */
+static int head_splice(char *head, size_t *len, size_t cap, size_t at, size_t cut,
+                       const char *insert)
 {
-    size_t n = strlen(insert), nlen = *len - cut + n;
-    char *out = malloc(nlen);
-    if (!out)
+    size_t n = strlen(insert);
+    if (*len - cut + n > cap)
         return -1;
-    memcpy(out, *head, at);
-    memcpy(out + at, insert, n);
-    memcpy(out + at + n, *head + at + cut, *len - at - cut);
-    free(*head);
-    *head = out;
-    *len = nlen;
+    memmove(head + at + n, head + at + cut, *len - at - cut);
+    memcpy(head + at, insert, n);
+    *len = *len - cut + n;
     return 0;
 }
 
-int sg_forward_head_pin(char **head, size_t *len, const sg_verdict *v)
+int sg_forward_head_pin(char *head, size_t *len, size_t cap, const sg_verdict *v)
 {
-    const char *line_end = memchr(*head, '\r', *len);
-    const char *target = memchr(*head, ' ', *len);
     if (!v->pin[0])
         return 0;
+    if (!head)
+        return -1;
+    const char *line_end = memchr(head, '\r', *len);
+    const char *target = memchr(head, ' ', *len);
     if (!target || !line_end || target > line_end)
         return -1;
     target++;
-    size_t target_at = (size_t)(target - *head), line = (size_t)(line_end - *head);
+    size_t target_at = (size_t)(target - head), line = (size_t)(line_end - head);
     if (v->subject_in_query) {
         const char *q = memchr(target, '?', line - target_at);
         char insert[128];
         snprintf(insert, sizeof insert, "container=%s&", v->pin);
-        return q ? head_splice(head, len, (size_t)(q + 1 - *head), 0, insert) : -1;
+        return q ? head_splice(head, len, cap, (size_t)(q + 1 - head), 0, insert) : -1;
     }
     /* The path is re-encoded from the decoded one; a subject the engine
      * knew by name has nothing to encode, so it sits at the same offset. */
     size_t at = target_at + v->subject_at, n = strlen(v->subject);
-    if (at + n >= line || memcmp(*head + at, v->subject, n) != 0 ||
-        !strchr("/? ", (*head)[at + n]))
+    if (at + n >= line || memcmp(head + at, v->subject, n) != 0 ||
+        !strchr("/? ", head[at + n]))
         return -1;
-    return head_splice(head, len, at, n, v->pin);
+    return head_splice(head, len, cap, at, n, v->pin);
 }
 
-static size_t forward_framing(const sg_exchange *ex, http_body_kind body,
-                              uint64_t length, char *out, size_t outsz)
+/* Decimal digits of v at p; returns the end. */
+static char *put_u64(char *p, uint64_t v)
 {
-    int n = 0;
-    if (body == HTTP_BODY_LENGTH)
-        n = snprintf(out, outsz, "Content-Length: %llu\r\n",
-                     (unsigned long long)length);
-    else if (body == HTTP_BODY_CHUNKED)
-        n = snprintf(out, outsz, "Transfer-Encoding: chunked\r\n");
-    if (ex->upgrade)
-        n += snprintf(out + n, outsz - (size_t)n,
-                      "Connection: Upgrade\r\nUpgrade: %s\r\n",
-                      ex->upgrade_proto);
-    n += snprintf(out + n, outsz - (size_t)n, "\r\n");
-    return (size_t)n;
+    char tmp[20];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n)
+        *p++ = tmp[--n];
+    return p;
+}
+
+/* The framing sockgate gives the request, and the end of the head. */
+static size_t forward_framing(const sg_exchange *ex, http_body_kind body,
+                              uint64_t length, char *out)
+{
+    char *p = out;
+    if (body == HTTP_BODY_LENGTH) {
+        p = put(p, "Content-Length: ", 16);
+        p = put_u64(p, length);
+        p = put(p, "\r\n", 2);
+    } else if (body == HTTP_BODY_CHUNKED) {
+        p = put(p, "Transfer-Encoding: chunked\r\n", 28);
+    }
+    if (ex->upgrade) {
+        p = put(p, "Connection: Upgrade\r\nUpgrade: ", 30);
+        p = put(p, ex->upgrade_proto, strlen(ex->upgrade_proto));
+        p = put(p, "\r\n", 2);
+    }
+    p = put(p, "\r\n", 2);
+    return (size_t)(p - out);
 }
 
 static void forward_on_upstream_written(uv_stream_t *s, int status)
@@ -191,20 +201,24 @@ static void forward_on_upstream_written(uv_stream_t *s, int status)
         sg_conn_process(up->conn);
 }
 
-int sg_forward_send_head(sg_conn *c, http_body_kind body, uint64_t length)
+/* Head, framing and the first body bytes (if any are at hand) leave in
+ * one write: one syscall, one wake-up of dockerd. The framing is written
+ * right after the head, in the room the exchange keeps for it, so a
+ * request without a body is one buffer: a write, not a writev. */
+int sg_forward_send_head(sg_conn *c, http_body_kind body, uint64_t length,
+                         const char *data, size_t len)
 {
-    char framing[256];
-    size_t flen = forward_framing(c->ex, body, length, framing, sizeof framing);
-    uv_buf_t bufs[2] = {uv_buf_init(c->ex->head, (unsigned)c->ex->head_len),
-                        uv_buf_init(framing, (unsigned)flen)};
-    return sg_stream_write((uv_stream_t *)&c->up->pipe, bufs, 2,
+    sg_exchange *ex = c->ex;
+    size_t flen = forward_framing(ex, body, length, ex->head + ex->head_len);
+    uv_buf_t bufs[2] = {sg_buf(ex->head, ex->head_len + flen), sg_buf(data, len)};
+    return sg_stream_write((uv_stream_t *)&c->up->pipe, bufs, len ? 2 : 1,
                            forward_on_upstream_written);
 }
 
 /* Write raw body bytes (used for Content-Length bodies and relays). */
 int sg_forward_bytes(uv_stream_t *s, const char *data, size_t len)
 {
-    uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
+    uv_buf_t b = sg_buf((char *)data, len);
     return sg_stream_write(s, &b, 1, forward_on_upstream_written);
 }
 
@@ -212,14 +226,14 @@ int sg_forward_chunk(uv_stream_t *s, const char *data, size_t len)
 {
     char size_line[32];
     int n = snprintf(size_line, sizeof size_line, "%zx\r\n", len);
-    uv_buf_t bufs[3] = {uv_buf_init(size_line, (unsigned)n),
-                        uv_buf_init((char *)data, (unsigned)len),
-                        uv_buf_init("\r\n", 2)};
+    uv_buf_t bufs[3] = {sg_buf(size_line, n),
+                        sg_buf((char *)data, len),
+                        sg_buf("\r\n", 2)};
     return sg_stream_write(s, bufs, 3, forward_on_upstream_written);
 }
 
 int sg_forward_last_chunk(uv_stream_t *s)
 {
-    uv_buf_t b = uv_buf_init("0\r\n\r\n", 5);
+    uv_buf_t b = sg_buf("0\r\n\r\n", 5);
     return sg_stream_write(s, &b, 1, forward_on_upstream_written);
 }

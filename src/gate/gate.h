@@ -28,6 +28,7 @@
 #include <uv.h>
 
 #include "base/iobuf.h"
+#include "base/ticker.h"
 #include "http/http.h"
 #include "decide/decide.h"
 #include "decide/policy_env.h"
@@ -88,6 +89,7 @@ struct sg_server {
     sg_policy_env env;   /* what the policy may use to decide */
     sg_listener *listeners;
     sg_upstream *idle;   /* idle upstream pool, most recent first */
+    router_match *spare_match; /* one, reused by every request (dispatch.c) */
     size_t n_idle;
     sg_conn *conns;      /* every open client connection */
     size_t n_conns;
@@ -95,10 +97,10 @@ struct sg_server {
     bool draining;
     uv_signal_t sig_term, sig_int, sig_hup;
     uv_timer_t drain_timer;
-    uv_timer_t sweep_timer;  /* once a second: slow heads                 */
+    sg_ticker sweep_ticker;  /* once a second: slow heads (base/ticker.h)  */
     uv_fs_event_t settings_watch; /* the settings file's directory        */
     uv_timer_t reload_timer; /* debounces file-change reloads             */
-    uv_timer_t info_timer;   /* GET /info every minute (engine_info.h)    */
+    sg_ticker info_ticker;   /* GET /info every minute (engine_info.h)    */
     sg_engine_req *info_req; /* while one is in flight                    */
     bool watching;
     uv_pipe_t status_pipe;   /* `sockgate status` (status.c)             */
@@ -138,13 +140,17 @@ typedef enum {
 /* One request and its response. Freed when both are complete. */
 typedef struct {
     http_method method;
-    char *target;            /* raw request target, for logs and errors */
+    char *target;            /* raw request target, for logs and errors
+                                (in the exchange's own block)           */
     route_id route;
     bool http10;
     bool client_keep_alive;
     bool upgrade;
-    char *head;              /* forwarded head without framing/final CRLF */
+    char *head;              /* forwarded head without framing/final CRLF,
+                                until dockerd answers (retry); NULL after */
+    char *head_buf;          /* its room, in the exchange's block         */
     size_t head_len;
+    size_t head_cap;         /* room for the head before its framing      */
     char upgrade_proto[64];  /* value of Upgrade: when upgrade            */
 
     http_body_kind req_body;
@@ -255,14 +261,22 @@ void sg_upstream_pool_close(sg_server *srv);
 void sg_upstream_abandon(sg_upstream *up);
 
 /* ---- forward.c ---- */
-char *sg_forward_head(const http_request *req, const router_match *m,
-                      bool drop_expect, size_t *len);
+/* The framing sockgate adds to a head: Content-Length (16 + 20 + 2 bytes)
+ * or Transfer-Encoding (28), the upgrade (30 + 63 + 2), the final CRLF. */
+#define SG_FRAMING_MAX 160
+/* What naming the subject by its ID can add: 64 hex digits for a name of
+ * one byte, or "container=" + ID + "&" put first in commit's query. */
+#define SG_FORWARD_PIN_ROOM 96
+size_t sg_forward_head_room(const http_request *req);
 /* Name the request's subject by the ID the decision pinned it to
- * (sg_verdict.pin): in the path, or first in the query (commit's
+ * (sg_verdict.pin), in place: in the path, or first in the query (commit's
  * ?container=, which dockerd reads first). -1 if the head does not name
- * the subject where the decision saw it. */
-int sg_forward_head_pin(char **head, size_t *len, const sg_verdict *v);
-int sg_forward_send_head(sg_conn *c, http_body_kind body, uint64_t length);
+ * the subject where the decision saw it, or the ID does not fit in cap. */
+int sg_forward_head_pin(char *head, size_t *len, size_t cap, const sg_verdict *v);
+size_t sg_forward_head(const http_request *req, const router_match *m, bool drop_expect,
+                       char *out);
+int sg_forward_send_head(sg_conn *c, http_body_kind body, uint64_t length,
+                         const char *data, size_t len);
 int sg_forward_chunk(uv_stream_t *s, const char *data, size_t len);
 int sg_forward_last_chunk(uv_stream_t *s);
 int sg_forward_bytes(uv_stream_t *s, const char *data, size_t len);
@@ -279,6 +293,14 @@ void sg_reply_error(sg_conn *c, int status, bool close, const char *fmt, ...)
 void sg_reply_redirect(sg_conn *c, const char *location, bool close);
 
 /* ---- stream_io.c ---- */
+/* A uv_buf_t without a call into libuv (uv_buf_init is not inline). */
+static inline uv_buf_t sg_buf(const void *base, size_t len)
+{
+    uv_buf_t b;
+    b.base = (char *)base;
+    b.len = len;
+    return b;
+}
 typedef void (*sg_write_done_fn)(uv_stream_t *s, int status);
 int sg_stream_write(uv_stream_t *s, const uv_buf_t *bufs, unsigned nbufs,
                     sg_write_done_fn done);

@@ -78,7 +78,7 @@ void sg_relay_pump(sg_conn *c)
     uv_stream_t *client = (uv_stream_t *)&c->pipe;
     uv_stream_t *engine = (uv_stream_t *)&up->pipe;
     if (c->in.len > 0 && !c->shut_up_sent) {
-        uv_buf_t b = uv_buf_init(c->in.data, (unsigned)c->in.len);
+        uv_buf_t b = sg_buf(c->in.data, c->in.len);
         if (sg_stream_write(engine, &b, 1, relay_on_engine_written) < 0) {
             sg_conn_abort(c, "relay write to engine failed");
             return;
@@ -86,7 +86,7 @@ void sg_relay_pump(sg_conn *c)
         sg_iobuf_consume(&c->in, c->in.len);
     }
     if (up->in.len > 0 && !c->shut_client_sent) {
-        uv_buf_t b = uv_buf_init(up->in.data, (unsigned)up->in.len);
+        uv_buf_t b = sg_buf(up->in.data, up->in.len);
         if (sg_stream_write(client, &b, 1, relay_on_client_written) < 0) {
             sg_conn_abort(c, "relay write to client failed");
             return;

@@ -33,7 +33,7 @@ static void server_close_handle(uv_handle_t *h)
 static void server_finish(sg_server *srv)
 {
     sg_upstream_pool_close(srv);
-    server_close_handle((uv_handle_t *)&srv->sweep_timer);
+    sg_ticker_close(&srv->sweep_ticker, NULL);
     server_close_handle((uv_handle_t *)&srv->reload_timer);
     if (srv->watching)
         server_close_handle((uv_handle_t *)&srv->settings_watch);
@@ -41,11 +41,12 @@ static void server_finish(sg_server *srv)
     server_close_handle((uv_handle_t *)&srv->sig_int);
     server_close_handle((uv_handle_t *)&srv->sig_hup);
     server_close_handle((uv_handle_t *)&srv->drain_timer);
-    server_close_handle((uv_handle_t *)&srv->info_timer);
+    sg_ticker_close(&srv->info_ticker, NULL);
     if (srv->info_req) {
         sg_engine_cancel(srv->env.engine, srv->info_req);
         srv->info_req = NULL;
     }
+    sg_engine_socket_close_idle(srv->env.engine);
 }
 
 void sg_server_conn_closed(sg_server *srv)
@@ -150,7 +151,7 @@ static int server_load_policy(sg_server *srv)
     return 0;
 }
 
-static void server_on_sweep(uv_timer_t *t)
+static void server_on_sweep(sg_ticker *t)
 {
     sg_server *srv = t->data;
     uint64_t now = uv_now(srv->loop);
@@ -204,12 +205,14 @@ static void server_watch_settings(sg_server *srv)
 
 static void server_init_handles(sg_server *srv)
 {
-    uv_timer_init(srv->loop, &srv->sweep_timer);
+    /* Periodic work runs on tickers, not libuv timers: with no timer
+     * pending, the loop waits without a timeout (see base/ticker.h). */
+    if (sg_ticker_init(srv->loop, &srv->sweep_ticker) != 0 ||
+        sg_ticker_init(srv->loop, &srv->info_ticker) != 0)
+        sg_error("cannot create a timer fd");
     uv_timer_init(srv->loop, &srv->reload_timer);
-    uv_timer_init(srv->loop, &srv->info_timer);
-    srv->info_timer.data = srv;
-    srv->sweep_timer.data = srv->reload_timer.data = srv;
-    uv_timer_start(&srv->sweep_timer, server_on_sweep, 1000, 1000);
+    srv->info_ticker.data = srv->sweep_ticker.data = srv->reload_timer.data = srv;
+    sg_ticker_start(&srv->sweep_ticker, server_on_sweep, 1000, 1000);
     server_watch_settings(srv);
     uv_signal_init(srv->loop, &srv->sig_term);
     uv_signal_init(srv->loop, &srv->sig_int);
@@ -294,7 +297,7 @@ static void server_on_info(void *arg, int status, json_t *body)
     json_decref(body);
 }
 
-static void server_on_info_timer(uv_timer_t *t)
+static void server_on_info_timer(sg_ticker *t)
 {
     sg_server *srv = t->data;
     if (!srv->info_req && !srv->draining)
@@ -308,7 +311,7 @@ static int server_init_env(sg_server *srv)
     env->engine = sg_engine_socket_new(srv->loop, srv->cfg.engine_path);
     if (!env->engine)
         return -1;
-    uv_timer_start(&srv->info_timer, server_on_info_timer, 0, SERVER_INFO_EVERY_MS);
+    sg_ticker_start(&srv->info_ticker, server_on_info_timer, 0, SERVER_INFO_EVERY_MS);
     env->registry = srv->cfg.registry;
     env->restricted_path = server_restricted_path(srv);
     server_protect(srv);
@@ -358,6 +361,7 @@ int sg_server_run(const sg_server_config *cfg)
     uv_walk(srv.loop, server_close_all, NULL);
     uv_run(srv.loop, UV_RUN_DEFAULT);
     server_free_env(&srv);
+    free(srv.spare_match);
     uv_loop_close(srv.loop);
     sg_settings_unref(srv.policy);
     sg_info("stopped");

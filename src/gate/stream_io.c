@@ -53,7 +53,7 @@ static int stream_queue_copy(uv_stream_t *s, const uv_buf_t *bufs,
         b->len += blen - skip;
         skip = 0;
     }
-    uv_buf_t one = uv_buf_init(b->data, (unsigned)b->len);
+    uv_buf_t one = sg_buf(b->data, b->len);
     int rc = uv_write(&b->req, s, &one, 1, stream_on_written);
     if (rc < 0)
         free(b);

@@ -42,12 +42,19 @@ static void upstream_pool_remove(sg_server *srv, sg_upstream *up)
     }
 }
 
+static void upstream_handle_read(sg_upstream *up, ssize_t nread);
+
+/* An empty queue reads into the shared buffer (see iobuf.h). */
 static void upstream_on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 {
     sg_upstream *up = h->data;
+    if (up->in.len == 0) {
+        *buf = sg_buf(sg_iobuf_shared(), SG_UP_READ_CHUNK);
+        return;
+    }
     size_t avail;
     char *p = sg_iobuf_reserve(&up->in, SG_UP_READ_CHUNK, SG_UP_IN_LIMIT, &avail);
-    *buf = uv_buf_init(p, (unsigned)avail);
+    *buf = sg_buf(p, avail);
 }
 
 static void upstream_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
@@ -55,8 +62,20 @@ static void upstream_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     sg_upstream *up = s->data;
     if (nread == 0)
         return;
-    if (nread > 0)
+    if (nread > 0 && buf->base == sg_iobuf_shared())
+        sg_iobuf_lend(&up->in, (size_t)nread);
+    else if (nread > 0)
         up->in.len += (size_t)nread;
+    upstream_handle_read(up, nread);
+    /* Bytes the client could not take yet move out of the shared buffer. */
+    if (up->closing)
+        sg_iobuf_free(&up->in);
+    else if (sg_iobuf_settle(&up->in) != 0 && up->conn)
+        sg_conn_abort(up->conn, "out of memory");
+}
+
+static void upstream_handle_read(sg_upstream *up, ssize_t nread)
+{
     if (!up->conn) {
         /* Idle in the pool: dockerd closed it or sent something unasked. */
         upstream_pool_remove(up->srv, up);

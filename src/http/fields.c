@@ -9,6 +9,7 @@
  */
 #include "http/fields.h"
 
+#include <stdint.h>
 #include <string.h>
 
 static void fields_fail(http_error *err, int status, const char *message)
@@ -17,13 +18,34 @@ static void fields_fail(http_error *err, int status, const char *message)
     err->message = message;
 }
 
-bool http_is_tchar(unsigned char c)
-{
-    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-        (c >= 'A' && c <= 'Z'))
-        return true;
-    return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
+/*
+ * The character classes as one table, built at compile time from the RFC's
+ * definitions: one look-up per byte on the hot path (every head the gate
+ * reads passes through here) instead of a chain of comparisons.
+ */
+#define TCHAR(c)                                                                  \
+    (((c) >= '0' && (c) <= '9') || ((c) >= 'a' && (c) <= 'z') ||                  \
+     ((c) >= 'A' && (c) <= 'Z') || (c) == '!' || (c) == '#' || (c) == '$' ||     \
+     (c) == '%' || (c) == '&' || (c) == '\'' || (c) == '*' || (c) == '+' ||      \
+     (c) == '-' || (c) == '.' || (c) == '^' || (c) == '_' || (c) == '`' ||        \
+     (c) == '|' || (c) == '~')
+/* SP, VCHAR and obs-text; of the controls only HTAB. DEL is out. */
+#define FIELD_BYTE(c) ((c) == '\t' || ((c) >= 0x20 && (c) != 0x7f))
+#define CLASS(c) ((TCHAR(c) ? HTTP_CLASS_TCHAR : 0) | (FIELD_BYTE(c) ? HTTP_CLASS_FIELD : 0))
+#define CLASS4(c) CLASS(c), CLASS((c) + 1), CLASS((c) + 2), CLASS((c) + 3)
+#define CLASS16(c) CLASS4(c), CLASS4((c) + 4), CLASS4((c) + 8), CLASS4((c) + 12)
+#define CLASS64(c) CLASS16(c), CLASS16((c) + 16), CLASS16((c) + 32), CLASS16((c) + 48)
+
+const unsigned char http_char_class[256] = {CLASS64(0), CLASS64(64), CLASS64(128),
+                                            CLASS64(192)};
+
+#define LOWER(c) ((c) + ((c) >= 'A' && (c) <= 'Z') * ('a' - 'A'))
+#define LOWER4(c) LOWER(c), LOWER((c) + 1), LOWER((c) + 2), LOWER((c) + 3)
+#define LOWER16(c) LOWER4(c), LOWER4((c) + 4), LOWER4((c) + 8), LOWER4((c) + 12)
+#define LOWER64(c) LOWER16(c), LOWER16((c) + 16), LOWER16((c) + 32), LOWER16((c) + 48)
+
+const unsigned char http_lower_table[256] = {LOWER64(0), LOWER64(64), LOWER64(128),
+                                             LOWER64(192)};
 
 bool http_is_token(const char *s, size_t n)
 {
@@ -35,37 +57,153 @@ bool http_is_token(const char *s, size_t n)
     return true;
 }
 
-bool http_is_field_byte(unsigned char c)
+/*
+ * Eight bytes at a time: is any byte of x below 0x20 (a control, CR and LF
+ * among them), or DEL? Exact for "any" (a borrow only crosses from a byte
+ * that is itself a hit), which is all the callers ask.
+ */
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+static uint64_t fields_has_control(uint64_t x) { return (x - 0x20 * ONES) & ~x & HIGHS; }
+static uint64_t fields_has_del(uint64_t x)
 {
-    /* SP, VCHAR and obs-text; of the controls only HTAB. DEL is out. */
-    return c == '\t' || (c >= 0x20 && c != 0x7f);
+    uint64_t y = x ^ (0x7f * ONES);
+    return (y - ONES) & ~y & HIGHS;
 }
 
-static unsigned char fields_lower(unsigned char c)
+static uint64_t fields_load8(const char *p)
 {
-    return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + ('a' - 'A')) : c;
+    uint64_t x;
+    memcpy(&x, p, sizeof x);
+    return x;
 }
 
-bool http_ieq(const char *s, size_t n, const char *lit)
+/* The number of leading bytes of p[0..n) that are not controls: none of
+ * them can be CR or LF. */
+static size_t fields_skip_plain(const char *p, size_t n)
 {
-    size_t m = strlen(lit);
-    if (n != m)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (fields_lower((unsigned char)s[i]) != fields_lower((unsigned char)lit[i]))
+    size_t i = 0;
+    while (i + 8 <= n && !fields_has_control(fields_load8(p + i)))
+        i += 8;
+    while (i < n && (unsigned char)p[i] >= 0x20)
+        i++;
+    return i;
+}
+
+/* Eight bytes at p: all field bytes? */
+static bool fields_word_ok(const char *p)
+{
+    uint64_t x = fields_load8(p);
+    if (!(fields_has_control(x) | fields_has_del(x)))
+        return true;
+    for (int k = 0; k < 8; k++) /* a HTAB, or a bad byte */
+        if (!http_is_field_byte((unsigned char)p[k]))
             return false;
     return true;
+}
+
+bool http_field_bytes_ok(const char *p, size_t n)
+{
+    if (n < 8) {
+        for (size_t i = 0; i < n; i++)
+            if (!http_is_field_byte((unsigned char)p[i]))
+                return false;
+        return true;
+    }
+    for (size_t i = 0; i + 8 <= n; i += 8)
+        if (!fields_word_ok(p + i))
+            return false;
+    return fields_word_ok(p + n - 8); /* the tail, overlapping the last word */
+}
+
+/* Leading tchars of p[0..n), four at a time. */
+static inline size_t fields_tchar_run(const char *p, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)p;
+    size_t i = 0;
+    while (i + 4 <= n && (http_char_class[u[i]] & http_char_class[u[i + 1]] &
+                          http_char_class[u[i + 2]] & http_char_class[u[i + 3]] &
+                          HTTP_CLASS_TCHAR))
+        i += 4;
+    while (i < n && http_is_tchar(u[i]))
+        i++;
+    return i;
+}
+
+/* From p, field bytes up to a CR within n bytes: the CR's offset, or n
+ * when a byte that is not a field byte comes first or no CR does. */
+static inline size_t fields_value_run(const char *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        if (i + 8 <= n) {
+            uint64_t x = fields_load8(p + i);
+            uint64_t hits = fields_has_control(x) | fields_has_del(x);
+            if (!hits) {
+                i += 8;
+                continue;
+            }
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            /* The lowest flagged byte is exact: go straight to it. */
+            i += (size_t)__builtin_ctzll(hits) / 8;
+#endif
+        }
+        unsigned char c = (unsigned char)p[i];
+        if (c == '\r')
+            return i;
+        if (!http_is_field_byte(c))
+            return n;
+        i++;
+    }
+    return n;
+}
+
+bool http_parse_plain_head(const char *buf, size_t len, size_t *line_len, http_header *hdrs,
+                           size_t *n, size_t *head_len)
+{
+    size_t lim = len < HTTP_MAX_HEAD_BYTES ? len : HTTP_MAX_HEAD_BYTES;
+    size_t cr = fields_value_run(buf, lim);
+    if (cr + 1 >= lim || buf[cr + 1] != '\n')
+        return false;
+    *line_len = cr;
+    size_t count = 0; /* a local: stores through hdrs cannot alias it */
+    for (size_t i = cr + 2; i < lim;) {
+        const char *line = buf + i;
+        size_t room = lim - i;
+        if (line[0] == '\r') { /* the empty line */
+            if (room < 2 || line[1] != '\n')
+                return false;
+            *n = count;
+            *head_len = i + 2;
+            return true;
+        }
+        size_t name = fields_tchar_run(line, room);
+        if (name == 0 || name + 1 >= room || line[name] != ':' || count == HTTP_MAX_HEADERS)
+            return false;
+        size_t vs = name + 1, end = vs + fields_value_run(line + vs, room - vs);
+        if (end + 1 >= room || line[end + 1] != '\n')
+            return false;
+        /* OWS: the value holds field bytes only, so the bytes up to SP
+         * are exactly SP and HTAB. */
+        size_t ve = end;
+        while (vs < ve && (unsigned char)line[vs] <= ' ')
+            vs++;
+        while (ve > vs && (unsigned char)line[ve - 1] <= ' ')
+            ve--;
+        hdrs[count++] = (http_header){line, name, line + vs, ve - vs};
+        i += end + 2;
+    }
+    return false;
 }
 
 http_parse_status http_scan_head(const char *buf, size_t len, size_t *head_len,
                                  http_error *err)
 {
-    for (size_t i = 0; i < len; i++) {
-        /* i bytes scanned and no end yet: the head is certainly too big. */
-        if (i >= HTTP_MAX_HEAD_BYTES) {
-            fields_fail(err, 431, "request header section too large");
-            return HTTP_PARSE_ERROR;
-        }
+    /* Only CR and LF matter here, and both are controls: runs of other
+     * bytes are skipped a word at a time. */
+    size_t lim = len < HTTP_MAX_HEAD_BYTES ? len : HTTP_MAX_HEAD_BYTES;
+    for (size_t i = fields_skip_plain(buf, lim); i < lim;
+         i += 1 + fields_skip_plain(buf + i + 1, lim - i - 1)) {
         if (buf[i] == '\n') {
             if (i == 0 || buf[i - 1] != '\r') {
                 fields_fail(err, 400, "bare LF in message head");
@@ -79,6 +217,11 @@ http_parse_status http_scan_head(const char *buf, size_t len, size_t *head_len,
             fields_fail(err, 400, "bare CR in message head");
             return HTTP_PARSE_ERROR;
         }
+    }
+    /* HTTP_MAX_HEAD_BYTES scanned and no end yet: certainly too big. */
+    if (len > HTTP_MAX_HEAD_BYTES) {
+        fields_fail(err, 431, "request header section too large");
+        return HTTP_PARSE_ERROR;
     }
     return HTTP_PARSE_INCOMPLETE;
 }
@@ -107,11 +250,9 @@ bool http_parse_field_line(const char *line, size_t len, http_header *out,
         fields_fail(err, 400, "empty header name");
         return false;
     }
-    for (size_t k = i + 1; k < len; k++) {
-        if (!http_is_field_byte((unsigned char)line[k])) {
-            fields_fail(err, 400, "control character in header value");
-            return false;
-        }
+    if (!http_field_bytes_ok(line + i + 1, len - i - 1)) {
+        fields_fail(err, 400, "control character in header value");
+        return false;
     }
     size_t vs = i + 1, ve = len;
     while (vs < ve && (line[vs] == ' ' || line[vs] == '\t'))
@@ -166,36 +307,94 @@ bool http_parse_content_length(const char *v, size_t n, uint64_t *out)
     return true;
 }
 
-size_t http_count_headers(const http_header *hdrs, size_t n, const char *name)
+/*
+ * Is the field name s (n bytes) the literal lit (lowercase letters and
+ * '-'), ignoring case? Names reach here only after every byte was checked
+ * to be a tchar, and for a tchar, OR 0x20 folds exactly: it maps only
+ * 'A'-'Z' onto 'a'-'z', and onto '-' only CR, which is no tchar. So the
+ * bytes compare eight at a time.
+ */
+static inline bool name_is(const char *s, const char *lit, size_t n)
 {
-    size_t count = 0;
-    for (size_t i = 0; i < n; i++)
-        if (http_ieq(hdrs[i].name, hdrs[i].name_len, name))
-            count++;
-    return count;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        if ((fields_load8(s + i) | (0x20 * ONES)) != fields_load8(lit + i))
+            return false;
+    for (; i < n; i++)
+        if (((unsigned char)s[i] | 0x20) != (unsigned char)lit[i])
+            return false;
+    return true;
 }
 
-bool http_check_framing(const http_header *hdrs, size_t n, int version_minor,
-                        http_framing *out, http_error *err)
+/* Count a field of a kind; remember the first (and the second). */
+static void index_add(unsigned char *count, unsigned char *first, unsigned char *second,
+                      size_t i)
 {
-    const http_header *cl = NULL, *te = NULL;
-    memset(out, 0, sizeof *out);
+    if (*count == 0)
+        *first = (unsigned char)i;
+    else if (*count == 1 && second)
+        *second = (unsigned char)i;
+    if (*count < 255)
+        (*count)++;
+}
+
+void http_index_fields(const http_header *hdrs, size_t n, http_field_index *ix)
+{
+    memset(ix, 0, sizeof *ix);
     for (size_t i = 0; i < n; i++) {
-        const http_header *h = &hdrs[i];
-        if (http_ieq(h->name, h->name_len, "content-length")) {
-            if (cl != NULL) {
-                fields_fail(err, 400, "multiple Content-Length headers");
-                return false;
-            }
-            cl = h;
-        } else if (http_ieq(h->name, h->name_len, "transfer-encoding")) {
-            if (te != NULL) {
-                fields_fail(err, 400, "multiple Transfer-Encoding headers");
-                return false;
-            }
-            te = h;
+        const char *nm = hdrs[i].name;
+        switch (hdrs[i].name_len) {
+        case 4:
+            if (name_is(nm, "host", 4))
+                index_add(&ix->n_host, &ix->host, NULL, i);
+            break;
+        case 6:
+            if (name_is(nm, "expect", 6))
+                ix->n_expect += ix->n_expect < 255;
+            break;
+        case 7:
+            if (name_is(nm, "upgrade", 7))
+                index_add(&ix->n_upgrade, &ix->upgrade, NULL, i);
+            break;
+        case 10:
+            if (name_is(nm, "connection", 10))
+                index_add(&ix->n_connection, &ix->connection, NULL, i);
+            break;
+        case 12:
+            if (name_is(nm, "content-type", 12))
+                index_add(&ix->n_content_type, &ix->content_type, NULL, i);
+            break;
+        case 14:
+            if (name_is(nm, "content-length", 14))
+                index_add(&ix->n_content_length, &ix->content_length, &ix->content_length2, i);
+            break;
+        case 17:
+            if (name_is(nm, "transfer-encoding", 17))
+                index_add(&ix->n_transfer_encoding, &ix->transfer_encoding,
+                          &ix->transfer_encoding2, i);
+            break;
+        default:
+            break;
         }
     }
+}
+
+bool http_check_framing(const http_header *hdrs, const http_field_index *ix,
+                        int version_minor, http_framing *out, http_error *err)
+{
+    memset(out, 0, sizeof *out);
+    /* Field order decides which duplicate is reported: the one met first. */
+    bool dup_cl = ix->n_content_length > 1, dup_te = ix->n_transfer_encoding > 1;
+    if (dup_cl && (!dup_te || ix->content_length2 < ix->transfer_encoding2)) {
+        fields_fail(err, 400, "multiple Content-Length headers");
+        return false;
+    }
+    if (dup_te) {
+        fields_fail(err, 400, "multiple Transfer-Encoding headers");
+        return false;
+    }
+    const http_header *cl = ix->n_content_length ? &hdrs[ix->content_length] : NULL;
+    const http_header *te = ix->n_transfer_encoding ? &hdrs[ix->transfer_encoding] : NULL;
     if (cl != NULL && te != NULL) {
         fields_fail(err, 400, "both Content-Length and Transfer-Encoding");
         return false;
@@ -262,11 +461,13 @@ static bool fields_connection_value(const char *v, size_t n,
     return true;
 }
 
-bool http_check_connection(const http_header *hdrs, size_t n,
+bool http_check_connection(const http_header *hdrs, size_t n, const http_field_index *ix,
                            http_connection *out, http_error *err)
 {
     memset(out, 0, sizeof *out);
-    for (size_t i = 0; i < n; i++) {
+    if (ix->n_connection == 0)
+        return true;
+    for (size_t i = ix->connection; i < n; i++) {
         if (!http_ieq(hdrs[i].name, hdrs[i].name_len, "connection"))
             continue;
         if (!fields_connection_value(hdrs[i].value, hdrs[i].value_len, out, err))

@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Largest header section (request line + fields + final CRLF) accepted. */
 #define HTTP_MAX_HEAD_BYTES (64 * 1024)
@@ -50,6 +51,18 @@ typedef struct {
     size_t value_len;
 } http_header;
 
+/*
+ * Where the fields the parsers and the gate act on are, found in one pass
+ * over the parsed fields (indexes into headers[], valid when the count is
+ * not 0): a look-up by name is then a count and an index, not a search.
+ */
+typedef struct {
+    unsigned char n_host, n_content_length, n_transfer_encoding, n_connection,
+        n_expect, n_upgrade, n_content_type;
+    unsigned char host, content_length, content_length2, transfer_encoding,
+        transfer_encoding2, connection, upgrade, content_type;
+} http_field_index;
+
 typedef enum {
     HTTP_PARSE_OK,         /* a full head was parsed; head_len is set      */
     HTTP_PARSE_INCOMPLETE, /* need more bytes; nothing is wrong so far     */
@@ -71,6 +84,7 @@ typedef struct {
 
     http_header headers[HTTP_MAX_HEADERS];
     size_t n_headers;
+    http_field_index fields; /* where Host, framing, Connection, … are     */
 
     http_body_kind body;     /* NONE, LENGTH or CHUNKED (never EOF)        */
     uint64_t content_length; /* valid when body == HTTP_BODY_LENGTH        */
@@ -85,6 +99,7 @@ typedef struct {
     int version_minor;
     http_header headers[HTTP_MAX_HEADERS];
     size_t n_headers;
+    http_field_index fields; /* where framing, Connection, Content-Type are */
     http_body_kind body;     /* framing of the body, given the request     */
     uint64_t content_length;
     bool keep_alive;         /* connection reusable after this response    */
@@ -114,9 +129,17 @@ http_parse_status http_parse_response(const char *buf, size_t len,
 const char *http_method_name(http_method m);
 bool http_method_parse(const char *s, size_t n, http_method *out);
 
-/* Case-insensitive lookup of the first header named name; NULL if absent. */
-const http_header *http_find_header(const http_header *headers, size_t n,
-                                    const char *name);
+/* Case-insensitive lookup of the first header named name (name_len
+ * bytes); NULL if absent. */
+const http_header *http_find_header_n(const http_header *headers, size_t n,
+                                      const char *name, size_t name_len);
+/* The same for a C string; inline, so that a literal's length is known
+ * when compiling and costs nothing per call. */
+static inline const http_header *http_find_header(const http_header *headers, size_t n,
+                                                  const char *name)
+{
+    return http_find_header_n(headers, n, name, strlen(name));
+}
 
 /* ---- chunked decoder --------------------------------------------------- */
 

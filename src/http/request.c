@@ -1,7 +1,7 @@
 /*
  * request.c — strict parser for request heads from untrusted clients
  * (http_parse_request) and the header lookup shared by all callers
- * (http_find_header).
+ * (http_find_header_n).
  *
  * Order of checks, so that every input has one well-defined answer:
  *   1. line endings and size of the head (400 bare CR/LF, 431)
@@ -15,6 +15,7 @@
  */
 #include "http/fields.h"
 
+#include <stddef.h>
 #include <string.h>
 
 static http_parse_status req_fail(http_error *err, int status,
@@ -129,7 +130,7 @@ static bool req_host_value_ok(const char *v, size_t n)
 static http_parse_status req_check_host(const http_request *req,
                                         http_error *err)
 {
-    size_t hosts = http_count_headers(req->headers, req->n_headers, "host");
+    size_t hosts = req->fields.n_host;
     if (hosts > 1)
         return req_fail(err, 400, "multiple Host headers");
     if (hosts == 0) {
@@ -137,7 +138,7 @@ static http_parse_status req_check_host(const http_request *req,
             return req_fail(err, 400, "missing Host header");
         return HTTP_PARSE_OK;
     }
-    const http_header *h = http_find_header(req->headers, req->n_headers, "host");
+    const http_header *h = &req->headers[req->fields.host];
     if (!req_host_value_ok(h->value, h->value_len))
         return req_fail(err, 400, "invalid Host header");
     return HTTP_PARSE_OK;
@@ -147,7 +148,7 @@ static http_parse_status req_check_host(const http_request *req,
 static http_parse_status req_check_expect(http_request *req, http_error *err)
 {
     bool continue_seen = false;
-    for (size_t i = 0; i < req->n_headers; i++) {
+    for (size_t i = 0; req->fields.n_expect && i < req->n_headers; i++) {
         const http_header *h = &req->headers[i];
         if (!http_ieq(h->name, h->name_len, "expect"))
             continue;
@@ -163,6 +164,7 @@ static http_parse_status req_check_expect(http_request *req, http_error *err)
 static http_parse_status req_check_semantics(http_request *req,
                                              http_error *err)
 {
+    http_index_fields(req->headers, req->n_headers, &req->fields);
     http_parse_status st = req_check_target(req, err);
     if (st != HTTP_PARSE_OK)
         return st;
@@ -172,8 +174,7 @@ static http_parse_status req_check_semantics(http_request *req,
         return st;
 
     http_framing fr;
-    if (!http_check_framing(req->headers, req->n_headers, req->version_minor,
-                            &fr, err))
+    if (!http_check_framing(req->headers, &req->fields, req->version_minor, &fr, err))
         return HTTP_PARSE_ERROR;
     req->body = fr.chunked      ? HTTP_BODY_CHUNKED
                 : fr.has_length ? HTTP_BODY_LENGTH
@@ -181,28 +182,32 @@ static http_parse_status req_check_semantics(http_request *req,
     req->content_length = fr.has_length ? fr.content_length : 0;
 
     http_connection conn;
-    if (!http_check_connection(req->headers, req->n_headers, &conn, err))
+    if (!http_check_connection(req->headers, req->n_headers, &req->fields, &conn, err))
         return HTTP_PARSE_ERROR;
     req->keep_alive = http_connection_persists(&conn, req->version_minor);
-    req->upgrade = conn.upgrade &&
-                   http_find_header(req->headers, req->n_headers, "upgrade") != NULL;
+    req->upgrade = conn.upgrade && req->fields.n_upgrade > 0;
 
     return req_check_expect(req, err);
 }
 
-http_parse_status http_parse_request(const char *buf, size_t len,
-                                     http_request *req, http_error *err)
+/* Every field but the header array, which is valid up to n_headers:
+ * zeroing its 100 entries (3 KiB) would cost more than the parse. */
+static void req_reset(http_request *req)
 {
-    size_t head_len = 0;
-    http_parse_status st = http_scan_head(buf, len, &head_len, err);
-    if (st != HTTP_PARSE_OK)
-        return st;
+    memset(req, 0, offsetof(http_request, headers));
+    memset(&req->n_headers, 0, sizeof *req - offsetof(http_request, n_headers));
+}
 
-    memset(req, 0, sizeof *req);
+/* The full parse, after the scan, in the order of the checks above. */
+static http_parse_status req_parse_head(const char *buf, size_t head_len,
+                                        http_request *req, http_error *err)
+{
+    req_reset(req);
     /* The scan proved the head is CRLF-terminated lines; line one ends at
      * the first CR. */
     const char *eol = memchr(buf, '\r', head_len);
-    if ((st = req_parse_line(buf, (size_t)(eol - buf), req, err)) != HTTP_PARSE_OK)
+    http_parse_status st = req_parse_line(buf, (size_t)(eol - buf), req, err);
+    if (st != HTTP_PARSE_OK)
         return st;
     if (!http_parse_fields(eol + 2, buf + head_len - 2, req->headers,
                            &req->n_headers, err))
@@ -213,11 +218,39 @@ http_parse_status http_parse_request(const char *buf, size_t len,
     return HTTP_PARSE_OK;
 }
 
-const http_header *http_find_header(const http_header *headers, size_t n,
-                                    const char *name)
+/* A plain head (http_parse_plain_head) in one pass; false sends the head
+ * to the full parse, which alone decides what is wrong with it. */
+static bool req_parse_plain(const char *buf, size_t len, http_request *req)
+{
+    size_t line_len, head_len;
+    http_error ignored;
+    req_reset(req);
+    if (!http_parse_plain_head(buf, len, &line_len, req->headers, &req->n_headers,
+                               &head_len) ||
+        req_parse_line(buf, line_len, req, &ignored) != HTTP_PARSE_OK ||
+        req_check_semantics(req, &ignored) != HTTP_PARSE_OK)
+        return false;
+    req->head_len = head_len;
+    return true;
+}
+
+http_parse_status http_parse_request(const char *buf, size_t len,
+                                     http_request *req, http_error *err)
+{
+    if (req_parse_plain(buf, len, req))
+        return HTTP_PARSE_OK;
+    size_t head_len = 0;
+    http_parse_status st = http_scan_head(buf, len, &head_len, err);
+    if (st != HTTP_PARSE_OK)
+        return st;
+    return req_parse_head(buf, head_len, req, err);
+}
+
+const http_header *http_find_header_n(const http_header *headers, size_t n,
+                                      const char *name, size_t name_len)
 {
     for (size_t i = 0; i < n; i++)
-        if (http_ieq(headers[i].name, headers[i].name_len, name))
+        if (http_ieqn(headers[i].name, headers[i].name_len, name, name_len))
             return &headers[i];
     return NULL;
 }

@@ -10,6 +10,7 @@
  */
 #include "http/fields.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #define RESP_BAD_GATEWAY 502
@@ -42,9 +43,8 @@ static http_parse_status resp_parse_line(const char *line, size_t len,
         return resp_fail(err, "status code out of range");
     if (len > 12 && line[12] != ' ')
         return resp_fail(err, "malformed status line");
-    for (size_t i = 13; i < len; i++)
-        if (!http_is_field_byte((unsigned char)line[i]))
-            return resp_fail(err, "control character in reason phrase");
+    if (len > 13 && !http_field_bytes_ok(line + 13, len - 13))
+        return resp_fail(err, "control character in reason phrase");
     resp->version_minor = line[7] - '0';
     resp->status = status;
     return HTTP_PARSE_OK;
@@ -53,10 +53,9 @@ static http_parse_status resp_parse_line(const char *line, size_t len,
 /* Content-Type media type (before any ';') names a docker hijack stream. */
 static bool resp_is_raw_stream(const http_response *resp)
 {
-    const http_header *ct = http_find_header(resp->headers, resp->n_headers,
-                                             "content-type");
-    if (ct == NULL)
+    if (resp->fields.n_content_type == 0)
         return false;
+    const http_header *ct = &resp->headers[resp->fields.content_type];
     const char *semi = memchr(ct->value, ';', ct->value_len);
     size_t n = semi ? (size_t)(semi - ct->value) : ct->value_len;
     while (n > 0 && (ct->value[n - 1] == ' ' || ct->value[n - 1] == '\t'))
@@ -86,11 +85,11 @@ static http_parse_status resp_check_semantics(http_response *resp,
 {
     http_framing fr;
     http_connection conn;
+    http_index_fields(resp->headers, resp->n_headers, &resp->fields);
     /* Framing fields are checked even where they are ignored (HEAD, 204,
      * 304): a malformed one means dockerd is not what we think it is. */
-    if (!http_check_framing(resp->headers, resp->n_headers,
-                            resp->version_minor, &fr, err) ||
-        !http_check_connection(resp->headers, resp->n_headers, &conn, err))
+    if (!http_check_framing(resp->headers, &resp->fields, resp->version_minor, &fr, err) ||
+        !http_check_connection(resp->headers, resp->n_headers, &resp->fields, &conn, err))
         return resp_fail(err, err->message);
 
     resp->body = resp_body_kind(resp, request_method, &fr);
@@ -103,22 +102,23 @@ static http_parse_status resp_check_semantics(http_response *resp,
     return HTTP_PARSE_OK;
 }
 
-http_parse_status http_parse_response(const char *buf, size_t len,
-                                      http_method request_method,
-                                      http_response *resp, http_error *err)
+/* Every field but the header array, which is valid up to n_headers:
+ * zeroing its 100 entries (3 KiB) would cost more than the parse. */
+static void resp_reset(http_response *resp)
 {
-    size_t head_len = 0;
-    http_parse_status st = http_scan_head(buf, len, &head_len, err);
-    if (st == HTTP_PARSE_ERROR)
-        return resp_fail(err, err->status == 431
-                                  ? "response header section too large"
-                                  : err->message);
-    if (st != HTTP_PARSE_OK)
-        return st;
+    memset(resp, 0, offsetof(http_response, headers));
+    memset(&resp->n_headers, 0, sizeof *resp - offsetof(http_response, n_headers));
+}
 
-    memset(resp, 0, sizeof *resp);
+/* The full parse, after the scan. */
+static http_parse_status resp_parse_head(const char *buf, size_t head_len,
+                                         http_method request_method,
+                                         http_response *resp, http_error *err)
+{
+    resp_reset(resp);
     const char *eol = memchr(buf, '\r', head_len);
-    if ((st = resp_parse_line(buf, (size_t)(eol - buf), resp, err)) != HTTP_PARSE_OK)
+    http_parse_status st = resp_parse_line(buf, (size_t)(eol - buf), resp, err);
+    if (st != HTTP_PARSE_OK)
         return st;
     if (!http_parse_fields(eol + 2, buf + head_len - 2, resp->headers,
                            &resp->n_headers, err))
@@ -127,4 +127,37 @@ http_parse_status http_parse_response(const char *buf, size_t len,
         return st;
     resp->head_len = head_len;
     return HTTP_PARSE_OK;
+}
+
+/* A plain head in one pass, as for requests (request.c). */
+static bool resp_parse_plain(const char *buf, size_t len, http_method request_method,
+                             http_response *resp)
+{
+    size_t line_len, head_len;
+    http_error ignored;
+    resp_reset(resp);
+    if (!http_parse_plain_head(buf, len, &line_len, resp->headers, &resp->n_headers,
+                               &head_len) ||
+        resp_parse_line(buf, line_len, resp, &ignored) != HTTP_PARSE_OK ||
+        resp_check_semantics(resp, request_method, &ignored) != HTTP_PARSE_OK)
+        return false;
+    resp->head_len = head_len;
+    return true;
+}
+
+http_parse_status http_parse_response(const char *buf, size_t len,
+                                      http_method request_method,
+                                      http_response *resp, http_error *err)
+{
+    if (resp_parse_plain(buf, len, request_method, resp))
+        return HTTP_PARSE_OK;
+    size_t head_len = 0;
+    http_parse_status st = http_scan_head(buf, len, &head_len, err);
+    if (st == HTTP_PARSE_ERROR)
+        return resp_fail(err, err->status == 431
+                                  ? "response header section too large"
+                                  : err->message);
+    if (st != HTTP_PARSE_OK)
+        return st;
+    return resp_parse_head(buf, head_len, request_method, resp, err);
 }

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "base/log.h"
+#include "base/ticker.h"
 
 struct sg_digest_cache {
     uv_loop_t *loop;
@@ -25,7 +26,7 @@ struct sg_digest_cache {
     json_t *entries;   /* key → {"digest", "fetched"} */
     sg_image_ref *watched; /* tags refreshed in the background */
     size_t n_watched;
-    uv_timer_t timer;
+    sg_ticker ticker;    /* the refresh (base/ticker.h)               */
     int in_flight;     /* thread-pool jobs not yet completed */
     bool closing;
 };
@@ -162,7 +163,7 @@ void sg_digest_cache_lookup(sg_digest_cache *c, const char *domain, const char *
     cache_fetch(c, domain, path, reference, key, cb, arg);
 }
 
-static void cache_refresh(uv_timer_t *t)
+static void cache_refresh(sg_ticker *t)
 {
     sg_digest_cache *c = t->data;
     for (size_t i = 0; i < c->n_watched; i++) {
@@ -182,9 +183,9 @@ void sg_digest_cache_watch(sg_digest_cache *c, const sg_image_ref *refs, size_t 
         memcpy(c->watched, refs, n * sizeof *refs);
     if (c->n_watched > 0) {
         uint64_t every = (uint64_t)(c->ttl > 2 ? c->ttl / 2 : 1) * 1000;
-        uv_timer_start(&c->timer, cache_refresh, 0, every);
+        sg_ticker_start(&c->ticker, cache_refresh, 0, every);
     } else {
-        uv_timer_stop(&c->timer);
+        sg_ticker_stop(&c->ticker);
     }
 }
 
@@ -199,16 +200,21 @@ sg_digest_cache *sg_digest_cache_new(uv_loop_t *loop, const sg_registry_config *
     c->ttl = ttl_seconds;
     c->state_file = state_file ? strdup(state_file) : NULL;
     c->entries = json_object();
-    uv_timer_init(loop, &c->timer);
-    c->timer.data = c;
-    uv_unref((uv_handle_t *)&c->timer); /* never keeps the loop alive alone */
+    if (sg_ticker_init(loop, &c->ticker) != 0) {
+        json_decref(c->entries);
+        free(c->state_file);
+        free(c);
+        return NULL;
+    }
+    c->ticker.data = c;
+    sg_ticker_unref(&c->ticker); /* never keeps the loop alive alone */
     cache_load(c);
     return c;
 }
 
-static void cache_on_timer_closed(uv_handle_t *h)
+static void cache_on_ticker_closed(uv_handle_t *h)
 {
-    sg_digest_cache *c = h->data;
+    sg_digest_cache *c = ((sg_ticker *)h->data)->data;
     json_decref(c->entries);
     free(c->watched);
     free(c->state_file);
@@ -221,7 +227,7 @@ void sg_digest_cache_free(sg_digest_cache *c)
 {
     if (!c)
         return;
-    uv_close((uv_handle_t *)&c->timer, cache_on_timer_closed);
+    sg_ticker_close(&c->ticker, cache_on_ticker_closed);
 }
 
 json_t *sg_digest_cache_snapshot(const sg_digest_cache *c)

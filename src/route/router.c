@@ -107,6 +107,20 @@ static size_t clean_path(const char *p, size_t len, char *out)
     return o;
 }
 
+/*
+ * Only an empty segment ("//") or a dot segment ("/." or "/..") can make
+ * cleanPath change a rooted path, and both begin with "/" followed by "/"
+ * or ".": a path without either is clean as it is.
+ */
+static bool may_need_cleaning(const char *p, size_t len)
+{
+    for (const char *s = memchr(p, '/', len); s && s + 1 < p + len;
+         s = memchr(s + 1, '/', (size_t)(p + len - s - 1)))
+        if (s[1] == '/' || s[1] == '.')
+            return true;
+    return false;
+}
+
 /* ---- pattern matching ---------------------------------------------------- */
 
 typedef enum {
@@ -217,6 +231,46 @@ static bool match_pattern(const char *pattern, const char *s, size_t len,
 /* ---- routing ------------------------------------------------------------- */
 
 /*
+ * The table by method, in registration order, with each route's first path
+ * character (the one after the leading '/'; -1 when the pattern starts with
+ * a variable). match_from would reject a route whose first character
+ * differs at its second step; skipping such a route here spares touching
+ * it at all, so a request looks at a handful of routes instead of the whole
+ * table (which, with its patterns, is far larger than the request). Built
+ * on the first call; the order and the result are those of the full scan.
+ */
+#define ROUTER_METHODS (HTTP_METHOD_OPTIONS + 1)
+
+static struct {
+    bool built;
+    size_t n[ROUTER_METHODS];
+    unsigned short idx[ROUTER_METHODS][ROUTE_COUNT];  /* table indexes   */
+    short first[ROUTER_METHODS][ROUTE_COUNT];         /* beside them     */
+} route_index;
+
+static void build_route_index(void)
+{
+    const route_info *routes = route_table();
+    for (size_t i = 0, n = route_count(); i < n; i++) {
+        const char *pat = routes[i].pattern;
+        unsigned meth = (unsigned)routes[i].method;
+        if (meth >= ROUTER_METHODS)
+            continue;
+        size_t k = route_index.n[meth]++;
+        route_index.idx[meth][k] = (unsigned short)i;
+        route_index.first[meth][k] = pat[1] == '{' ? -1 : (short)(unsigned char)pat[1];
+    }
+    route_index.built = true;
+}
+
+/* Can a route whose first path character is first match a path whose
+ * second byte is c? */
+static bool route_may_start(short first, char c)
+{
+    return first < 0 || first == (short)(unsigned char)c;
+}
+
+/*
  * Length of a "/v[0-9.]+" prefix that is followed by '/', or 0. Only such a
  * prefix can satisfy dockerd's "/v{version:[0-9.]+}" + route (every route
  * starts with '/', and '/' is not in [0-9.]).
@@ -282,9 +336,17 @@ static router_status prepare(const char *target, size_t target_len,
         m->query = q + 1;
         m->query_len = target_len - raw_len - 1;
     }
-    router_status st = decode_path(target, raw_len, m);
-    if (st != ROUTER_MATCH)
+    router_status st;
+    if (raw_len <= ROUTER_MAX_PATH && !memchr(target, '%', raw_len)) {
+        /* Nothing to decode (and no control byte, checked above). */
+        memcpy(m->path, target, raw_len);
+        m->path[raw_len] = '\0';
+        m->path_len = raw_len;
+    } else if ((st = decode_path(target, raw_len, m)) != ROUTER_MATCH) {
         return st;
+    }
+    if (!may_need_cleaning(m->path, m->path_len))
+        return ROUTER_MATCH;
     size_t clen = clean_path(m->path, m->path_len, m->clean_path);
     if (clen != m->path_len || memcmp(m->clean_path, m->path, clen) != 0)
         return ROUTER_REDIRECT;
@@ -312,18 +374,23 @@ router_status router_route(http_method method, const char *target,
         m->route_path = m->path + vlen;
     }
 
+    if (!route_index.built)
+        build_route_index();
+    if ((unsigned)method >= ROUTER_METHODS)
+        return ROUTER_UNKNOWN;
     const route_info *routes = route_table();
-    size_t n = route_count();
+    const char *vpath = m->path + vlen; /* paths are NUL-terminated */
     match_ctx c;
-    for (size_t i = 0; i < n; i++) {
-        if (routes[i].method != method)
-            continue;
-        if (vlen && match_pattern(routes[i].pattern, m->path + vlen,
-                                  m->path_len - vlen, &c)) {
+    const short *first = route_index.first[method];
+    for (size_t k = 0; k < route_index.n[method]; k++) {
+        size_t i = route_index.idx[method][k];
+        if (vlen && route_may_start(first[k], vpath[1]) &&
+            match_pattern(routes[i].pattern, vpath, m->path_len - vlen, &c)) {
             set_match(m, &routes[i], &c, true);
             return ROUTER_MATCH;
         }
-        if (match_pattern(routes[i].pattern, m->path, m->path_len, &c)) {
+        if (route_may_start(first[k], m->path[1]) &&
+            match_pattern(routes[i].pattern, m->path, m->path_len, &c)) {
             set_match(m, &routes[i], &c, false);
             return ROUTER_MATCH;
         }
@@ -341,13 +408,20 @@ router_status router_route(http_method method, const char *target,
  * names like "alpine:3.20" or "img@sha256:..." reach it as the CLI sends
  * them. '%', '?', '#' and everything else are escaped.
  */
-static bool encode_keeps(unsigned char c)
-{
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-        (c >= '0' && c <= '9'))
-        return true;
-    return c != '\0' && strchr("-._~/:@!$&'()*+,;=", c) != NULL;
-}
+#define KEEP(c)                                                                  \
+    (((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z') ||                  \
+     ((c) >= '0' && (c) <= '9') || (c) == '-' || (c) == '.' || (c) == '_' ||      \
+     (c) == '~' || (c) == '/' || (c) == ':' || (c) == '@' || (c) == '!' ||        \
+     (c) == '$' || (c) == '&' || (c) == '\'' || (c) == '(' || (c) == ')' ||       \
+     (c) == '*' || (c) == '+' || (c) == ',' || (c) == ';' || (c) == '=')
+#define KEEP4(c) KEEP(c), KEEP((c) + 1), KEEP((c) + 2), KEEP((c) + 3)
+#define KEEP16(c) KEEP4(c), KEEP4((c) + 4), KEEP4((c) + 8), KEEP4((c) + 12)
+#define KEEP64(c) KEEP16(c), KEEP16((c) + 16), KEEP16((c) + 32), KEEP16((c) + 48)
+
+/* The same set as a table (every forwarded path goes through it). */
+static const bool encode_kept[256] = {KEEP64(0), KEEP64(64), KEEP64(128), KEEP64(192)};
+
+static bool encode_keeps(unsigned char c) { return encode_kept[c]; }
 
 size_t router_encode_path(const char *path, size_t len, char *out, size_t outsz)
 {

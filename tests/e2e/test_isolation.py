@@ -189,7 +189,9 @@ def engine_state():
                                      "{{.ID}} {{.State}} {{.Image}}")),
         "volumes": out(engine_cli("volume", "ls", "-q")),
         "networks": out(engine_cli("network", "ls", "-q")),
-        "images": out(engine_cli("images", "-q", "--no-trunc")),
+        # as a set: dockerd orders images by creation time in whole seconds,
+        # and images made within the same second come back in any order
+        "images": sorted(out(engine_cli("images", "-q", "--no-trunc")).split()),
     }
 
 

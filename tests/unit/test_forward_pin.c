@@ -12,22 +12,29 @@
 
 #define ID "c0ffee00"
 
-/* Pin `head` as verdict v says; the new head, or NULL when refused. */
-static char *pin(const char *head, const char *subject, size_t at, bool in_query)
+/* Pin `head` in a buffer of cap bytes as verdict v says; the new head, or
+ * NULL when refused. */
+static char *pin_in(const char *head, size_t cap, const char *subject, size_t at,
+                    bool in_query)
 {
     sg_verdict v = {.kind = SG_VERDICT_ALLOW, .subject_at = at, .subject_in_query = in_query};
     snprintf(v.subject, sizeof v.subject, "%s", subject);
     snprintf(v.pin, sizeof v.pin, "%s", ID);
     size_t len = strlen(head);
-    char *h = malloc(len + 1);
-    memcpy(h, head, len + 1);
-    if (sg_forward_head_pin(&h, &len, &v) != 0) {
+    char *h = malloc(cap);
+    memcpy(h, head, len);
+    if (sg_forward_head_pin(h, &len, cap, &v) != 0) {
         free(h);
         return NULL;
     }
     char *out = strndup(h, len);
     free(h);
     return out;
+}
+
+static char *pin(const char *head, const char *subject, size_t at, bool in_query)
+{
+    return pin_in(head, strlen(head) + SG_FORWARD_PIN_ROOM, subject, at, in_query);
 }
 
 static bool pinned_to(char *got, const char *want)
@@ -69,14 +76,36 @@ TEST(a_head_that_does_not_name_the_subject_is_refused)
     CHECK(pin("garbage", "web", 0, false) == NULL);
 }
 
+TEST(an_id_that_does_not_fit_the_room_is_refused)
+{
+    const char *h = "POST /containers/w/start HTTP/1.1\r\n";
+    size_t at = strlen("/containers/");
+    CHECK(pin_in(h, strlen(h) + strlen(ID) - 2, "w", at, false) == NULL);
+    CHECK(pinned_to(pin_in(h, strlen(h) + strlen(ID) - 1, "w", at, false),
+                    "POST /containers/" ID "/start HTTP/1.1\r\n"));
+}
+
+TEST(the_longest_pin_fits_the_room_reserved)
+{
+    sg_verdict v = {.kind = SG_VERDICT_ALLOW, .subject_in_query = true};
+    memset(v.pin, 'a', sizeof v.pin - 1);
+    v.pin[sizeof v.pin - 1] = '\0';
+    const char *head = "POST /commit?container=w HTTP/1.1\r\n";
+    size_t len = strlen(head), cap = len + SG_FORWARD_PIN_ROOM;
+    char *h = malloc(cap);
+    memcpy(h, head, len);
+    CHECK_INT(sg_forward_head_pin(h, &len, cap, &v), 0);
+    free(h);
+}
+
 TEST(no_pin_leaves_the_head_alone)
 {
     sg_verdict v = {.kind = SG_VERDICT_ALLOW};
-    char *h = strdup("POST /containers/web/start HTTP/1.1\r\n");
+    char h[] = "POST /containers/web/start HTTP/1.1\r\n";
     size_t len = strlen(h);
-    CHECK_INT(sg_forward_head_pin(&h, &len, &v), 0);
+    CHECK_INT(sg_forward_head_pin(h, &len, len, &v), 0);
+    CHECK_INT(len, strlen(h));
     CHECK(strncmp(h, "POST /containers/web/start", 26) == 0);
-    free(h);
 }
 
 int main(void)
@@ -84,6 +113,8 @@ int main(void)
     RUN(subject_in_the_path);
     RUN(subject_first_in_the_query);
     RUN(a_head_that_does_not_name_the_subject_is_refused);
+    RUN(an_id_that_does_not_fit_the_room_is_refused);
+    RUN(the_longest_pin_fits_the_room_reserved);
     RUN(no_pin_leaves_the_head_alone);
     return UNIT_DONE();
 }
