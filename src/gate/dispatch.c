@@ -228,17 +228,27 @@ static void conn_keep_content_type(sg_exchange *ex, const http_request *req)
         ex->content_type = strndup(h->value, h->value_len);
 }
 
+/* Start the asynchronous decision; conn_on_decided() moves the connection
+ * on, and counts how long the request was held (`sockgate status`: the time
+ * the policy adds, look-ups included). */
+static void conn_start_decision(sg_conn *c, const sg_request_ctx *ctx, const sg_verdict *first,
+                                const char *body, size_t len)
+{
+    sg_exchange *ex = c->ex;
+    c->state = CONN_DECIDING;
+    ex->decide_started_ns = uv_hrtime();
+    sg_decision *d = sg_decision_start(&c->srv->env, ex->policy, ctx, first, body, len,
+                                       conn_on_decided, c);
+    if (d)
+        c->decision = d;
+}
+
 /* Decide before forwarding, on what the request acts on; a body that is
  * not buffered stays in c->in and streams once the verdict allows it. */
 static void conn_check_target(sg_conn *c, const sg_verdict *v, const router_match *m)
 {
-    sg_exchange *ex = c->ex;
     sg_request_ctx ctx = conn_request_ctx(c, m, ROUTER_MATCH);
-    c->state = CONN_DECIDING;
-    sg_decision *d = sg_decision_start(&c->srv->env, ex->policy, &ctx, v, NULL, 0,
-                                       conn_on_decided, c);
-    if (d)
-        c->decision = d;
+    conn_start_decision(c, &ctx, v, NULL, 0);
 }
 
 /* Keep what a decision made after the body is read needs. */
@@ -416,6 +426,8 @@ static void conn_on_decided(void *arg, const sg_verdict *v, char *body, size_t l
     sg_conn *c = arg;
     sg_exchange *ex = c->ex;
     c->decision = NULL;
+    c->srv->stats.decisions++;
+    c->srv->stats.decision_us += (uv_hrtime() - ex->decide_started_ns) / 1000;
     conn_log_decision(c, v);
     if (v->kind == SG_VERDICT_DENY) {
         free(body);
@@ -455,15 +467,11 @@ bool sg_conn_inspect_body(sg_conn *c)
     ex->match = NULL;
     ex->pending = NULL;
     sg_request_ctx ctx = conn_request_ctx(c, m, ROUTER_MATCH);
-    c->state = CONN_DECIDING;
-    sg_decision *d = ex->decide_body
-                         ? sg_decision_start(&c->srv->env, ex->policy, &ctx, first,
-                                             ex->inspect.data ? ex->inspect.data : "",
-                                             ex->inspect.len, conn_on_decided, c)
-                         : sg_decision_start(&c->srv->env, ex->policy, &ctx, first, NULL, 0,
-                                             conn_on_decided, c);
-    if (d)
-        c->decision = d;
+    if (ex->decide_body)
+        conn_start_decision(c, &ctx, first, ex->inspect.data ? ex->inspect.data : "",
+                            ex->inspect.len);
+    else
+        conn_start_decision(c, &ctx, first, NULL, 0);
     match_put(c->srv, m);
     free(first);
     return false; /* conn_on_decided moves the connection on */

@@ -109,6 +109,8 @@ struct sg_server {
     uint64_t started_ms;
     struct {                 /* for `sockgate status` and the log         */
         uint64_t connections, requests, denied, rewritten;
+        uint64_t decisions;    /* requests held for an asynchronous decision */
+        uint64_t decision_us;  /* how long, in all                           */
     } stats;
     int exit_code;
 };
@@ -151,6 +153,7 @@ typedef struct {
     char *head_buf;          /* its room, in the exchange's block         */
     size_t head_len;
     size_t head_cap;         /* room for the head before its framing      */
+    uint64_t decide_started_ns; /* uv_hrtime() as its decision started    */
     char upgrade_proto[64];  /* value of Upgrade: when upgrade            */
 
     http_body_kind req_body;

@@ -36,7 +36,7 @@ static json_t *status_engine(const sg_engine_info *ei)
 static char *status_document(sg_server *srv)
 {
     json_t *doc = json_pack(
-        "{s:s,s:i,s:I,s:o,s:o,s:o,s:{s:I,s:I,s:I,s:I,s:I,s:I}}", "version", SG_VERSION, "pid",
+        "{s:s,s:i,s:I,s:o,s:o,s:o,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}}", "version", SG_VERSION, "pid",
         (int)getpid(), "uptime_s", (json_int_t)((uv_now(srv->loop) - srv->started_ms) / 1000),
         "policy", sg_settings_describe(srv->policy), "engine", status_engine(&srv->env.info),
         "digests",
@@ -44,7 +44,8 @@ static char *status_document(sg_server *srv)
         (json_int_t)srv->stats.connections, "open_connections", (json_int_t)srv->n_conns,
         "idle_engine_connections", (json_int_t)srv->n_idle, "requests",
         (json_int_t)srv->stats.requests, "denied", (json_int_t)srv->stats.denied, "rewritten",
-        (json_int_t)srv->stats.rewritten);
+        (json_int_t)srv->stats.rewritten, "decisions", (json_int_t)srv->stats.decisions,
+        "decision_us", (json_int_t)srv->stats.decision_us);
     char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(doc);
     return text;

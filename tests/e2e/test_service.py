@@ -12,6 +12,9 @@ from conftest import ENV, connect, Reader
 from gate import Gate, settings
 
 PUSH = b"POST /v1.41/images/x/push?tag=1 HTTP/1.1\r\nHost: d\r\nContent-Length: 0\r\n\r\n"
+# A start is decided on the container's stored configuration: a look-up.
+START = (b"POST /v1.41/containers/sg-service-no-such/start HTTP/1.1\r\nHost: d\r\n"
+         b"Content-Length: 0\r\n\r\n")
 
 
 def status_of(sock, request):
@@ -52,6 +55,7 @@ def test_file_change_reload_broken_file_status_and_audit_lines():
         assert d["socket"] == "restricted" and d["method"] == "POST" and d["uid"] == 0
         assert d["pid"] == os.getpid() and d["target"].endswith("/push?tag=1")
         assert '"msg":"policy","why":"start"' in g.text()
+        assert status_of(g.res, START) == 404
         # sockgate status, from the root-only socket in the state directory.
         st = os.path.join(g.state, "status.sock")
         assert oct(os.stat(st).st_mode & 0o777) == "0o600"
@@ -60,7 +64,9 @@ def test_file_change_reload_broken_file_status_and_audit_lines():
         assert p.returncode == 0, p.stderr
         doc = json.loads(p.stdout)
         assert doc["policy"]["commands"] == ["push"] and doc["policy"]["eci"] is True
-        assert doc["counters"]["denied"] >= 2 and doc["counters"]["requests"] >= 4
+        assert doc["counters"]["denied"] >= 2 and doc["counters"]["requests"] >= 5
+        # the start waited for its look-up: counted, with the time it was held
+        assert doc["counters"]["decisions"] >= 1 and doc["counters"]["decision_us"] > 0, doc
         assert "docker.io/library/docker:cli" in doc["digests"]
         # what it learned of the engine: user namespaces, default runtime
         userns = os.environ.get("TESTBED_USERNS") == "1"
