@@ -149,38 +149,15 @@ static void req_finish(sg_engine_req *r, int status, json_t *body, bool reusable
     uv_close((uv_handle_t *)&r->timer, req_on_closed);
 }
 
-/* Body bytes of the answer, decoded from its framing, into out. */
-static int engine_body(const http_response *resp, const char *p, size_t len,
-                       sg_iobuf *out)
-{
-    if (resp->body == HTTP_BODY_LENGTH) {
-        if (len < resp->content_length)
-            return -1;
-        return sg_iobuf_append(out, p, (size_t)resp->content_length);
-    }
-    if (resp->body != HTTP_BODY_CHUNKED)
-        return resp->body == HTTP_BODY_EOF ? sg_iobuf_append(out, p, len) : 0;
-    http_chunked ch;
-    http_chunked_init(&ch);
-    size_t off = 0;
-    for (;;) {
-        size_t used, dlen;
-        const char *data;
-        http_chunk_status st = http_chunked_step(&ch, p + off, len - off, &used, &data, &dlen);
-        off += used;
-        if (st == HTTP_CHUNK_DONE)
-            return 0;
-        if (st != HTTP_CHUNK_DATA || sg_iobuf_append(out, data, dlen) != 0)
-            return -1;
-    }
-}
-
 /*
- * Where the answer in c->in ends: its length in bytes, 0 while it is not
- * complete (or, for a body that runs until close, until eof), -1 if it is
- * malformed.
+ * Where the answer in c->in ends, with its body decoded from its framing
+ * into out (one walk over a chunked body does both): the answer's length in
+ * bytes, 0 while it is not complete (or, for a body that runs until close,
+ * until eof), -1 if it is malformed. out is left empty unless the answer is
+ * complete.
  */
-static long long answer_end(const engine_conn *c, const http_response *resp, bool eof)
+static long long answer_take(const engine_conn *c, const http_response *resp, bool eof,
+                             sg_iobuf *out)
 {
     const char *body = c->in.data + resp->head_len;
     size_t avail = c->in.len - resp->head_len;
@@ -188,11 +165,15 @@ static long long answer_end(const engine_conn *c, const http_response *resp, boo
     case HTTP_BODY_NONE:
         return (long long)resp->head_len;
     case HTTP_BODY_LENGTH:
-        return avail >= resp->content_length
-                   ? (long long)(resp->head_len + resp->content_length)
-                   : 0;
+        if (avail < resp->content_length)
+            return 0;
+        if (sg_iobuf_append(out, body, (size_t)resp->content_length) != 0)
+            return -1;
+        return (long long)(resp->head_len + resp->content_length);
     case HTTP_BODY_EOF:
-        return eof ? (long long)c->in.len : 0;
+        if (!eof)
+            return 0;
+        return sg_iobuf_append(out, body, avail) == 0 ? (long long)c->in.len : -1;
     case HTTP_BODY_CHUNKED:
         break;
     }
@@ -209,8 +190,12 @@ static long long answer_end(const engine_conn *c, const http_response *resp, boo
             return (long long)(resp->head_len + off);
         if (st == HTTP_CHUNK_ERROR)
             return -1;
-        if (st == HTTP_CHUNK_NEED_MORE)
+        if (st == HTTP_CHUNK_NEED_MORE) {
+            sg_iobuf_free(out); /* decoded again, whole, once the rest is here */
             return 0;
+        }
+        if (st == HTTP_CHUNK_DATA && sg_iobuf_append(out, data, dlen) != 0)
+            return -1;
     }
 }
 
@@ -224,12 +209,11 @@ static void engine_try_answer(engine_conn *c, bool eof)
                                                &err);
     if (st == HTTP_PARSE_INCOMPLETE && !eof)
         return;
-    long long end = st == HTTP_PARSE_OK ? answer_end(c, &resp, eof) : -1;
+    sg_iobuf body = {0};
+    long long end = st == HTTP_PARSE_OK ? answer_take(c, &resp, eof, &body) : -1;
     if (end == 0 && !eof)
         return;
-    sg_iobuf body = {0};
-    if (end <= 0 || engine_body(&resp, c->in.data + resp.head_len,
-                                (size_t)end - resp.head_len, &body) != 0) {
+    if (end <= 0) {
         sg_iobuf_free(&body);
         req_finish(r, UV_EPROTO, NULL, false);
         return;
