@@ -156,7 +156,7 @@ static void decision_pin_subject(sg_decision *d)
         id = sg_pin_id(&d->facts, SG_FACT_CONTAINER, d->subject);
     else if (d->plan == SG_PLAN_NETWORK_CONNECT)
         id = sg_pin_id(&d->facts, SG_FACT_NETWORK, d->subject);
-    if (id && strcmp(id, d->subject) != 0)
+    if (id)
         snprintf(d->v.pin, sizeof d->v.pin, "%s", id);
 }
 

@@ -23,12 +23,16 @@
 
 #include "body/gojson.h"
 
-/* The ID the engine answered a look-up of `name` with, or NULL. */
+/* The ID the engine answered a look-up of `name` with, or NULL when there
+ * is none or the name already is it (nothing to pin). */
 const char *sg_pin_id(const sg_facts *facts, sg_fact_kind kind, const char *name)
 {
     const sg_fact *f = sg_facts_find(facts, kind, name);
     json_t *id = f && f->status == 200 ? json_object_get(f->json, "Id") : NULL;
-    return json_is_string(id) && json_string_length(id) > 0 ? json_string_value(id) : NULL;
+    if (!json_is_string(id) || json_string_length(id) == 0 ||
+        strcmp(json_string_value(id), name) == 0)
+        return NULL;
+    return json_string_value(id);
 }
 
 /* Could dockerd read the name as an ID prefix ([0-9a-f]+)? */
@@ -55,7 +59,7 @@ static int pin_mounts(const sg_spec *spec, const sg_facts *facts, sg_edits *edit
         if (m->kind != SG_MOUNT_VOLUMES_FROM || !m->volumes_from)
             continue;
         const char *id = sg_pin_id(facts, SG_FACT_CONTAINER, m->source);
-        if (id && strcmp(id, m->source) != 0 && pin_volumes_from(m, id, edits) != 0)
+        if (id && pin_volumes_from(m, id, edits) != 0)
             return -1;
     }
     return 0;
@@ -69,7 +73,7 @@ static int pin_namespaces(const sg_spec *spec, const sg_facts *facts, sg_edits *
         if (!mode || strncmp(mode, "container:", 10) != 0)
             continue;
         const char *id = sg_pin_id(facts, SG_FACT_CONTAINER, mode + 10);
-        if (!id || strcmp(id, mode + 10) == 0)
+        if (!id)
             continue;
         const char *key = sg_ns_field((sg_ns_kind)i);
         sg_gojson_get(spec->hc, key, &key);
@@ -92,7 +96,7 @@ static int pin_links(const sg_spec *spec, const sg_facts *facts, sg_edits *edits
                                              sizeof alias) != 0)
             continue;
         const char *id = sg_pin_id(facts, SG_FACT_CONTAINER, name);
-        if (!id || strcmp(id, name) == 0)
+        if (!id)
             continue;
         char v[600];
         snprintf(v, sizeof v, "%s:%s", id, alias);
@@ -108,8 +112,7 @@ static int pin_networks(const sg_spec *spec, const sg_facts *facts, sg_edits *ed
     for (size_t i = 0; i < spec->networks.n; i++) {
         const sg_spec_item *it = &spec->networks.v[i];
         const char *id = sg_pin_id(facts, SG_FACT_NETWORK, it->value);
-        if (!id || !it->obj || !it->key || !name_reads_as_id(it->value) ||
-            strcmp(id, it->value) == 0)
+        if (!id || !it->obj || !it->key || !name_reads_as_id(it->value))
             continue;
         int rc = it->is_key ? sg_edits_add(edits, SG_EDIT_RENAME_KEY, it->obj, it->key, id,
                                            NULL, "pin: the network by ID")

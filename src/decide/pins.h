@@ -8,7 +8,8 @@
 #include "decide/facts.h"
 #include "decide/verdict.h"
 
-/* The ID the engine answered a look-up of `name` with, or NULL. */
+/* The ID the engine answered a look-up of `name` with, or NULL when there
+ * is none or the name already is it (nothing to pin). */
 const char *sg_pin_id(const sg_facts *facts, sg_fact_kind kind, const char *name);
 
 /* The edits that name the containers and networks of an allowed create
