@@ -5,8 +5,10 @@
  * own independent code: head bounds, pointers inside the head, header
  * syntax of what was accepted, framing rules, a known error status, and
  * that the answer depends on the head alone (no peeking past head_len,
- * every shorter prefix is INCOMPLETE).
+ * every shorter prefix is INCOMPLETE), and that the one-pass head parse
+ * agrees with the strict path on every head it accepts.
  */
+#include "http/fields.h"
 #include "http/http.h"
 
 #include <stdio.h>
@@ -126,8 +128,34 @@ static void fz_check_head_alone(const http_request *r, const char *buf)
     free(again);
 }
 
+/*
+ * The one-pass head (http_parse_plain_head, vectorised where the target has
+ * SSE2) against the strict path it stands in for: whatever it accepts, the
+ * scan and the line-by-line parse accept with the same head, first line and
+ * fields.
+ */
+static void fz_check_plain_head(const char *buf, size_t size)
+{
+    static http_header fast[HTTP_MAX_HEADERS], slow[HTTP_MAX_HEADERS];
+    size_t line_len, n_fast, head_len;
+    if (!http_parse_plain_head(buf, size, &line_len, fast, &n_fast, &head_len))
+        return;
+    size_t scanned = 0, n_slow = 0;
+    http_error err;
+    FZ_ASSERT(http_scan_head(buf, size, &scanned, &err) == HTTP_PARSE_OK);
+    FZ_ASSERT(scanned == head_len);
+    const char *cr = memchr(buf, '\r', head_len);
+    FZ_ASSERT(cr != NULL && (size_t)(cr - buf) == line_len);
+    FZ_ASSERT(http_parse_fields(cr + 2, buf + head_len - 2, slow, &n_slow, &err));
+    FZ_ASSERT(n_slow == n_fast);
+    for (size_t i = 0; i < n_fast; i++)
+        FZ_ASSERT(fast[i].name == slow[i].name && fast[i].name_len == slow[i].name_len &&
+                  fast[i].value == slow[i].value && fast[i].value_len == slow[i].value_len);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    fz_check_plain_head((const char *)data, size);
     const char *buf = (const char *)data;
     http_request *req = malloc(sizeof *req);
     http_error err = {0, NULL};
