@@ -231,43 +231,78 @@ static bool match_pattern(const char *pattern, const char *s, size_t len,
 /* ---- routing ------------------------------------------------------------- */
 
 /*
- * The table by method, in registration order, with each route's first path
- * character (the one after the leading '/'; -1 when the pattern starts with
- * a variable). match_from would reject a route whose first character
- * differs at its second step; skipping such a route here spares touching
- * it at all, so a request looks at a handful of routes instead of the whole
- * table (which, with its patterns, is far larger than the request). Built
- * on the first call; the order and the result are those of the full scan.
+ * The table by method and first path character (the one after the leading
+ * '/'), each bucket in registration order, and beside them each method's
+ * routes that start with a variable (only OPTIONS "/{anyroute:.*}" does).
+ * A route whose first character differs from the path's cannot match, so a
+ * request tries the routes of one bucket (a handful, /_ping's is one) and
+ * those starting with a variable, merged back into table order: the first
+ * match is the full scan's (router_route_scan, which fuzz_router compares
+ * against on every input). Built on the first call.
  */
 #define ROUTER_METHODS (HTTP_METHOD_OPTIONS + 1)
+#define ROUTER_FIRSTS 128 /* route patterns are ASCII */
 
 static struct {
     bool built;
-    size_t n[ROUTER_METHODS];
-    unsigned short idx[ROUTER_METHODS][ROUTE_COUNT];  /* table indexes   */
-    short first[ROUTER_METHODS][ROUTE_COUNT];         /* beside them     */
+    /* bucket c of method m: by_first[start[m][c] .. start[m][c + 1]) */
+    unsigned short start[ROUTER_METHODS][ROUTER_FIRSTS + 1];
+    unsigned short by_first[ROUTE_COUNT];
+    /* method m's variable-first routes: var[var_start[m] .. var_start[m + 1]) */
+    unsigned short var_start[ROUTER_METHODS + 1];
+    unsigned short var[ROUTE_COUNT];
 } route_index;
+
+static bool route_starts_with_var(const route_info *r) { return r->pattern[1] == '{'; }
 
 static void build_route_index(void)
 {
     const route_info *routes = route_table();
-    for (size_t i = 0, n = route_count(); i < n; i++) {
-        const char *pat = routes[i].pattern;
-        unsigned meth = (unsigned)routes[i].method;
-        if (meth >= ROUTER_METHODS)
-            continue;
-        size_t k = route_index.n[meth]++;
-        route_index.idx[meth][k] = (unsigned short)i;
-        route_index.first[meth][k] = pat[1] == '{' ? -1 : (short)(unsigned char)pat[1];
+    size_t n = route_count(), k = 0, v = 0;
+    for (unsigned meth = 0; meth < ROUTER_METHODS; meth++) {
+        route_index.var_start[meth] = (unsigned short)v;
+        for (unsigned c = 0; c < ROUTER_FIRSTS; c++) {
+            route_index.start[meth][c] = (unsigned short)k;
+            for (size_t i = 0; i < n; i++)
+                if ((unsigned)routes[i].method == meth && !route_starts_with_var(&routes[i]) &&
+                    (unsigned char)routes[i].pattern[1] == c)
+                    route_index.by_first[k++] = (unsigned short)i;
+        }
+        route_index.start[meth][ROUTER_FIRSTS] = (unsigned short)k;
+        for (size_t i = 0; i < n; i++)
+            if ((unsigned)routes[i].method == meth && route_starts_with_var(&routes[i]))
+                route_index.var[v++] = (unsigned short)i;
     }
+    route_index.var_start[ROUTER_METHODS] = (unsigned short)v;
     route_index.built = true;
 }
 
-/* Can a route whose first path character is first match a path whose
- * second byte is c? */
-static bool route_may_start(short first, char c)
+/* A run of table indexes, ascending. */
+typedef struct {
+    const unsigned short *at, *end;
+} route_run;
+
+#define ROUTE_RUN_END 0xffffu
+
+static unsigned run_head(const route_run *r) { return r->at < r->end ? *r->at : ROUTE_RUN_END; }
+
+/* Advance r past i when i is its head; whether it was. */
+static bool run_take(route_run *r, unsigned i)
 {
-    return first < 0 || first == (short)(unsigned char)c;
+    if (run_head(r) != i)
+        return false;
+    r->at++;
+    return true;
+}
+
+/* The bucket of method meth for a path whose second byte is c. */
+static route_run bucket_of(unsigned meth, char c)
+{
+    unsigned u = (unsigned char)c;
+    if (u >= ROUTER_FIRSTS)
+        return (route_run){NULL, NULL};
+    const unsigned short *base = route_index.by_first;
+    return (route_run){base + route_index.start[meth][u], base + route_index.start[meth][u + 1]};
 }
 
 /*
@@ -354,47 +389,90 @@ static router_status prepare(const char *target, size_t target_len,
     return ROUTER_MATCH;
 }
 
-router_status router_route(http_method method, const char *target,
-                           size_t target_len, router_match *m)
+/* Steps 1-4: split, decode, detect redirects, take the version prefix. */
+static router_status route_prepare(const char *target, size_t target_len, router_match *m,
+                                   size_t *vlen)
 {
     reset_match(m);
     router_status st = prepare(target, target_len, m);
     if (st != ROUTER_MATCH)
         return st;
-
-    size_t vlen = version_prefix_len(m->path, m->path_len);
-    if (vlen) {
-        if (vlen - 2 >= sizeof m->version) {
+    *vlen = version_prefix_len(m->path, m->path_len);
+    if (*vlen) {
+        if (*vlen - 2 >= sizeof m->version) {
             m->error = "API version too long";
             return ROUTER_BAD;
         }
-        memcpy(m->version, m->path + 2, vlen - 2);
-        m->version[vlen - 2] = '\0';
+        memcpy(m->version, m->path + 2, *vlen - 2);
+        m->version[*vlen - 2] = '\0';
         m->has_version = true;
-        m->route_path = m->path + vlen;
+        m->route_path = m->path + *vlen;
     }
+    return ROUTER_MATCH;
+}
 
+/* Route i of the table against the path with its version prefix stripped
+ * (when there is one), then against the whole path: dockerd registers each
+ * route under "/v{version}" first and then bare. */
+static bool route_try(size_t i, bool versioned, bool bare, size_t vlen, router_match *m)
+{
+    const route_info *r = &route_table()[i];
+    match_ctx c;
+    if (versioned && vlen && match_pattern(r->pattern, m->path + vlen, m->path_len - vlen, &c)) {
+        set_match(m, r, &c, true);
+        return true;
+    }
+    if (bare && match_pattern(r->pattern, m->path, m->path_len, &c)) {
+        set_match(m, r, &c, false);
+        return true;
+    }
+    return false;
+}
+
+router_status router_route(http_method method, const char *target,
+                           size_t target_len, router_match *m)
+{
+    size_t vlen = 0;
+    router_status st = route_prepare(target, target_len, m, &vlen);
+    if (st != ROUTER_MATCH)
+        return st;
     if (!route_index.built)
         build_route_index();
-    if ((unsigned)method >= ROUTER_METHODS)
+    unsigned meth = (unsigned)method;
+    if (meth >= ROUTER_METHODS)
         return ROUTER_UNKNOWN;
-    const route_info *routes = route_table();
-    const char *vpath = m->path + vlen; /* paths are NUL-terminated */
-    match_ctx c;
-    const short *first = route_index.first[method];
-    for (size_t k = 0; k < route_index.n[method]; k++) {
-        size_t i = route_index.idx[method][k];
-        if (vlen && route_may_start(first[k], vpath[1]) &&
-            match_pattern(routes[i].pattern, vpath, m->path_len - vlen, &c)) {
-            set_match(m, &routes[i], &c, true);
+    /* The candidates of the versioned path, of the bare one, and the
+     * variable-first routes (candidates of both), merged in table order. */
+    route_run ver = vlen ? bucket_of(meth, m->path[vlen + 1]) : (route_run){NULL, NULL};
+    route_run bare = bucket_of(meth, m->path[1]);
+    route_run var = {route_index.var + route_index.var_start[meth],
+                     route_index.var + route_index.var_start[meth + 1]};
+    for (;;) {
+        unsigned i = run_head(&ver), h;
+        if ((h = run_head(&bare)) < i)
+            i = h;
+        if ((h = run_head(&var)) < i)
+            i = h;
+        if (i == ROUTE_RUN_END)
+            return ROUTER_UNKNOWN;
+        bool any = run_take(&var, i);
+        bool v = run_take(&ver, i) || any, b = run_take(&bare, i) || any;
+        if (route_try(i, v, b, vlen, m))
             return ROUTER_MATCH;
-        }
-        if (route_may_start(first[k], m->path[1]) &&
-            match_pattern(routes[i].pattern, m->path, m->path_len, &c)) {
-            set_match(m, &routes[i], &c, false);
-            return ROUTER_MATCH;
-        }
     }
+}
+
+router_status router_route_scan(http_method method, const char *target, size_t target_len,
+                                router_match *m)
+{
+    size_t vlen = 0;
+    router_status st = route_prepare(target, target_len, m, &vlen);
+    if (st != ROUTER_MATCH)
+        return st;
+    const route_info *routes = route_table();
+    for (size_t i = 0, n = route_count(); i < n; i++)
+        if (routes[i].method == method && route_try(i, true, true, vlen, m))
+            return ROUTER_MATCH;
     return ROUTER_UNKNOWN;
 }
 

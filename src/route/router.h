@@ -55,6 +55,11 @@ typedef struct {
 router_status router_route(http_method method, const char *target,
                            size_t target_len, router_match *m);
 
+/* The same answer found the slow way, trying every route of the table in
+ * order: the reference fuzz_router holds router_route's index to. */
+router_status router_route_scan(http_method method, const char *target, size_t target_len,
+                                router_match *m);
+
 /*
  * Percent-encode a decoded path for forwarding, so that dockerd decodes it
  * back to exactly m->path. Unreserved characters, "/" and the sub-delims

@@ -8,7 +8,9 @@
  *   - the decoded path is NUL-free and within ROUTER_MAX_PATH;
  *   - encode(path) routes to the same decoded path and the same decision
  *     (what sockgate forwards is what it checked);
- *   - a redirect target is clean: routing it never redirects again.
+ *   - a redirect target is clean: routing it never redirects again;
+ *   - the route index answers as router_route_scan, the full scan in table
+ *     order, does.
  *
  * The reference for what dockerd does is docs/ROUTING.md; this target
  * checks self-consistency, test_router.c checks the behaviour.
@@ -78,6 +80,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t len = size - 1;
 
     router_status st = router_route(method, target, len, &m1);
+    /* The index finds what trying every route in table order finds. */
+    router_status st_scan = router_route_scan(method, target, len, &m2);
+    require(st_scan == st);
+    if (st != ROUTER_BAD) {
+        check_same(&m1, st, &m2, st_scan);
+        require(m1.has_version == m2.has_version && m1.route_path - m1.path == m2.route_path - m2.path);
+    }
     if (st == ROUTER_BAD) {
         require(m1.error != NULL && m1.route == ROUTE_NONE);
         return 0;
