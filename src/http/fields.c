@@ -120,31 +120,32 @@ bool http_field_bytes_ok(const char *p, size_t n)
     return fields_word_ok(p + n - 8); /* the tail, overlapping the last word */
 }
 
-#ifdef __SSE2__
 /*
- * Sixteen bytes at a time, for the two runs below (the heads the gate reads
- * most are dockerd's answers: ten lines of names and values). Each mask has
- * a bit per byte; the first set bit is exact, so both runs stop on the same
- * byte as the word-at-a-time code, which still does the tail.
+ * Sixteen bytes at a time where the target has SSE2, for the two runs below
+ * (the heads the gate reads most are dockerd's answers: ten lines of names
+ * and values). Each mask has a bit per byte; the first set bit is exact, so
+ * both runs stop on the same byte as the word-at-a-time code, which does
+ * the tails, and everything on other targets (FIELDS_WIDE 0: the wide
+ * branches are dead code there).
  */
-static inline __m128i fields_load16(const char *p)
-{
-    return _mm_loadu_si128((const __m128i *)(const void *)p);
-}
+#ifdef __SSE2__
+#define FIELDS_WIDE 16
 
-/* Bytes 0x00-0x1f (controls, CR and LF among them) and DEL. */
-static inline unsigned fields_ctl_mask16(__m128i v)
+/* Bytes 0x00-0x1f (controls, CR and LF among them) and DEL, at p. */
+static inline unsigned fields_ctl_mask16(const char *p)
 {
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
     __m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);
     __m128i del = _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f));
     return (unsigned)_mm_movemask_epi8(_mm_or_si128(ctl, del));
 }
 
-/* Letters, digits and '-': what field names are made of in practice, all
- * tchars. The signed compares put bytes >= 0x80 out of both ranges; OR 0x20
- * maps only 'A'-'Z' into 'a'-'z'. */
-static inline unsigned fields_name_mask16(__m128i v)
+/* Letters, digits and '-' at p: what field names are made of in practice,
+ * all tchars. The signed compares put bytes >= 0x80 out of both ranges;
+ * OR 0x20 maps only 'A'-'Z' into 'a'-'z'. */
+static inline unsigned fields_name_mask16(const char *p)
 {
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
     __m128i low = _mm_or_si128(v, _mm_set1_epi8(0x20));
     __m128i letter = _mm_and_si128(_mm_cmpgt_epi8(low, _mm_set1_epi8('a' - 1)),
                                    _mm_cmplt_epi8(low, _mm_set1_epi8('z' + 1)));
@@ -153,6 +154,10 @@ static inline unsigned fields_name_mask16(__m128i v)
     __m128i dash = _mm_cmpeq_epi8(v, _mm_set1_epi8('-'));
     return (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(letter, digit), dash));
 }
+#else
+#define FIELDS_WIDE 0
+static inline unsigned fields_ctl_mask16(const char *p) { return (void)p, 0; }
+static inline unsigned fields_name_mask16(const char *p) { return (void)p, 0xffffu; }
 #endif
 
 /* Leading tchars of p[0..n), sixteen or four at a time. */
@@ -160,9 +165,8 @@ static inline size_t fields_tchar_run(const char *p, size_t n)
 {
     const unsigned char *u = (const unsigned char *)p;
     size_t i = 0;
-#ifdef __SSE2__
-    while (i + 16 <= n) {
-        unsigned other = ~fields_name_mask16(fields_load16(p + i)) & 0xffffu;
+    while (FIELDS_WIDE && i + 16 <= n) {
+        unsigned other = ~fields_name_mask16(p + i) & 0xffffu;
         if (!other) {
             i += 16;
             continue;
@@ -172,7 +176,6 @@ static inline size_t fields_tchar_run(const char *p, size_t n)
             return i; /* the ':' that ends a name, or a byte that is wrong */
         i++;          /* a rarer tchar ('_', '.', ...): go on */
     }
-#endif
     while (i + 4 <= n && (http_char_class[u[i]] & http_char_class[u[i + 1]] &
                           http_char_class[u[i + 2]] & http_char_class[u[i + 3]] &
                           HTTP_CLASS_TCHAR))
@@ -188,17 +191,14 @@ static inline size_t fields_value_run(const char *p, size_t n)
 {
     size_t i = 0;
     while (i < n) {
-#ifdef __SSE2__
-        if (i + 16 <= n) {
-            unsigned hits = fields_ctl_mask16(fields_load16(p + i));
+        if (FIELDS_WIDE && i + 16 <= n) {
+            unsigned hits = fields_ctl_mask16(p + i);
             if (!hits) {
                 i += 16;
                 continue;
             }
             i += (size_t)__builtin_ctz(hits);
-        } else
-#endif
-        if (i + 8 <= n) {
+        } else if (i + 8 <= n) {
             uint64_t x = fields_load8(p + i);
             uint64_t hits = fields_has_control(x) | fields_has_del(x);
             if (!hits) {
