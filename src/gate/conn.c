@@ -118,8 +118,11 @@ static void conn_cancel_decision(sg_conn *c)
 
 void sg_conn_abort(sg_conn *c, const char *why)
 {
-    if (c->closing)
+    if (c->closing) {
+        if (c->linger) /* the shutdown timeout cuts a lingering close short */
+            conn_close_handles(c);
         return;
+    }
     conn_cancel_decision(c);
     sg_debug("conn %llu: closing: %s", (unsigned long long)c->id, why);
     c->closing = true;
@@ -131,11 +134,15 @@ void sg_conn_abort(sg_conn *c, const char *why)
  * Lingering close. Closing a socket while unread client bytes sit in its
  * receive queue makes the kernel reset the connection, and the reset can
  * destroy the error answer we just wrote before the client reads it (a
- * 431 for an oversized head is the classic case). So after our write side
- * is shut down, read and discard for a short while, then close.
+ * 431 for an oversized head is the classic case). A client refused while
+ * it still sends a body (`docker load` of a blocked image: megabytes)
+ * needs the answer after its last write, or it reports only a broken pipe.
+ * So after our write side is shut down, read and discard until the client
+ * closes, goes quiet for CONN_LINGER_IDLE_MS, or CONN_LINGER_MAX_MS have
+ * passed in all (nginx's lingering_timeout and lingering_time).
  */
-#define CONN_LINGER_MS 2000
-#define CONN_LINGER_MAX_BYTES (1024 * 1024)
+#define CONN_LINGER_IDLE_MS 2000
+#define CONN_LINGER_MAX_MS 30000
 
 static void conn_linger_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 {
@@ -143,23 +150,34 @@ static void conn_linger_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
     *buf = uv_buf_init(sink, sizeof sink);
 }
 
+static void conn_linger_timeout(uv_timer_t *t) { conn_close_handles(t->data); }
+
+/* Wait for more from the client: at most the idle time, and never past
+ * the deadline. */
+static void conn_linger_wait(sg_conn *c)
+{
+    uint64_t now = uv_now(c->srv->loop);
+    uint64_t left = c->linger_deadline > now ? c->linger_deadline - now : 0;
+    uv_timer_start(c->linger, conn_linger_timeout,
+                   left < CONN_LINGER_IDLE_MS ? left : CONN_LINGER_IDLE_MS, 0);
+}
+
 static void conn_linger_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
     sg_conn *c = s->data;
-    if (nread > 0)
-        c->linger_discarded += (size_t)nread;
-    if (nread < 0 || c->linger_discarded > CONN_LINGER_MAX_BYTES)
+    if (nread < 0)
         conn_close_handles(c);
+    else if (nread > 0)
+        conn_linger_wait(c);
 }
-
-static void conn_linger_timeout(uv_timer_t *t) { conn_close_handles(t->data); }
 
 static void conn_linger(sg_conn *c)
 {
     c->linger = malloc(sizeof *c->linger);
     if (!c->client_eof && c->linger && uv_timer_init(c->srv->loop, c->linger) == 0) {
         c->linger->data = c;
-        uv_timer_start(c->linger, conn_linger_timeout, CONN_LINGER_MS, 0);
+        c->linger_deadline = uv_now(c->srv->loop) + CONN_LINGER_MAX_MS;
+        conn_linger_wait(c);
         if (uv_read_start((uv_stream_t *)&c->pipe, conn_linger_alloc,
                           conn_linger_read) == 0)
             return;

@@ -202,7 +202,7 @@ struct sg_conn {
     uv_timer_t *linger;      /* lingering close: see conn_linger()       */
     uint64_t head_since;     /* when a partial request head started (ms) */
     uint64_t served;         /* request heads read on this connection     */
-    size_t linger_discarded;
+    uint64_t linger_deadline; /* lingering close: when it ends at the latest (ms) */
     int open_handles;        /* freed when the last one is closed        */
     sg_conn *prev, *next;
 };

@@ -19,10 +19,11 @@ import pwd
 import grp
 import shutil
 import subprocess
+import time
 
 import pytest
 
-from conftest import ENV, DOCKER_BIN, engine_cli, docker_cli, out
+from conftest import ENV, DOCKER_BIN, Reader, connect, engine_cli, docker_cli, out
 from gate import Gate, settings
 
 PREFIX = "enhanced container isolation: "
@@ -556,6 +557,43 @@ def test_block_docker_load(gate, shared_dir):
     finally:
         gate.reload(policy(shared_dir))
     docker_cli("load", sock=gate.pub, input=save)
+
+
+def test_refused_while_its_body_is_still_coming(gate, shared_dir):
+    """A request refused before its body is read still gets its answer after
+    the client's last write: the gate reads and discards the rest (lingering
+    close) instead of closing after the first MiB, which left `docker load`
+    of a blocked image with only "broken pipe" (seen in CI). 16 MiB here."""
+    gate.reload(policy(shared_dir, blockDockerLoad={"locked": True, "value": True}))
+    try:
+        size, chunk = 16 << 20, b"\0" * 65536
+        with connect(gate.pub) as s:
+            s.sendall(b"POST /v1.41/images/load?quiet=1 HTTP/1.1\r\nHost: d\r\n"
+                      b"Content-Type: application/x-tar\r\nContent-Length: %d\r\n\r\n" % size)
+            for _ in range(size // len(chunk)):
+                s.sendall(chunk)
+            status, _, body = Reader(s).response()
+            assert status == 403 and b"docker load is blocked (blockDockerLoad" in body, body
+            assert Reader(s).closed()
+    finally:
+        gate.reload(policy(shared_dir))
+
+
+def test_lingering_close_ends_when_the_client_goes_quiet(gate, shared_dir):
+    """A refused client that stops sending without closing is let go after
+    the lingering close's idle time (2 s), not kept for its whole 30 s."""
+    gate.reload(policy(shared_dir, blockDockerLoad={"locked": True, "value": True}))
+    try:
+        with connect(gate.pub) as s:
+            s.sendall(b"POST /v1.41/images/load HTTP/1.1\r\nHost: d\r\n"
+                      b"Content-Length: 1000000\r\n\r\n" + b"\0" * 1000)
+            t0 = time.monotonic()
+            status, _, _ = Reader(s).response()
+            assert status == 403
+            assert Reader(s).closed(timeout=10)
+            assert time.monotonic() - t0 < 6
+    finally:
+        gate.reload(policy(shared_dir))
 
 
 def test_root_in_another_pid_namespace_is_isolated(gate, targets):
