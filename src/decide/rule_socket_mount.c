@@ -20,14 +20,21 @@
 #include "decide/rules.h"
 #include "policy/image_ref.h"
 
+/* Up to n of what m exposes, e[0..n), recorded for m. */
+static void add_exposures(sg_socket_exposures *x, sg_mount *m, bool from_request,
+                          const sg_exposure *e, size_t n)
+{
+    for (size_t i = 0; i < n && x->n < SG_MAX_EXPOSURES; i++)
+        x->items[x->n++] = (sg_socket_exposure){.mount = m, .from_request = from_request,
+                                                .e = e[i]};
+}
+
 static void found(sg_socket_exposures *x, const sg_rule_ctx *rc, sg_mount *m, const char *path,
                   bool from_request)
 {
     sg_exposure e[4];
     size_t n = sg_exposure_check(&rc->env->protected, path, e, 4, NULL);
-    for (size_t i = 0; i < n && i < 4 && x->n < SG_MAX_EXPOSURES; i++)
-        x->items[x->n++] = (sg_socket_exposure){.mount = m, .from_request = from_request,
-                                                .e = e[i]};
+    add_exposures(x, m, from_request, e, n < 4 ? n : 4);
 }
 
 static void unknown(sg_socket_exposures *x, const char *kind, const char *name)
@@ -57,9 +64,7 @@ static void found_volume(sg_socket_exposures *x, const sg_rule_ctx *rc, sg_mount
         return; /* the mount fails: nothing to bind */
     sg_exposure e[4];
     size_t n = sg_exposure_check_resolved(&rc->env->protected, real, e, 4);
-    for (size_t i = 0; i < n && i < 4 && x->n < SG_MAX_EXPOSURES; i++)
-        x->items[x->n++] = (sg_socket_exposure){.mount = m, .from_request = from_request,
-                                                .e = e[i]};
+    add_exposures(x, m, from_request, e, n < 4 ? n : 4);
 }
 
 /* A named volume: the host path its local driver mounts. */
