@@ -71,7 +71,8 @@ static void ticker_on_closed(uv_handle_t *h)
 
 void sg_ticker_close(sg_ticker *t, uv_close_cb closed)
 {
-    if (uv_is_closing((uv_handle_t *)&t->poll))
+    /* fd < 0: init failed (no handle was made) or it is closed already */
+    if (t->fd < 0 || uv_is_closing((uv_handle_t *)&t->poll))
         return;
     t->closed = closed;
     uv_close((uv_handle_t *)&t->poll, ticker_on_closed);

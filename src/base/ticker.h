@@ -37,7 +37,8 @@ void sg_ticker_stop(sg_ticker *t);
 /* Like uv_unref: a ticker alone does not keep the loop alive. */
 void sg_ticker_unref(sg_ticker *t);
 /* Close (the timerfd too); closed, if not NULL, is called with the poll
- * handle once libuv is done with it. */
+ * handle once libuv is done with it. A ticker whose init failed has
+ * nothing to close: nothing happens, closed is not called. */
 void sg_ticker_close(sg_ticker *t, uv_close_cb closed);
 
 #endif

@@ -203,16 +203,19 @@ static void server_watch_settings(sg_server *srv)
         sg_warn("cannot watch %s for changes; reload with SIGHUP", dir);
 }
 
-static void server_init_handles(sg_server *srv)
+/* -1 when a ticker cannot be made: without the sweep, slow request heads
+ * would never be cut off, so sockgate does not serve without it. Every
+ * handle is initialised either way, for the drain to close. */
+static int server_init_handles(sg_server *srv)
 {
     /* Periodic work runs on tickers, not libuv timers: with no timer
      * pending, the loop waits without a timeout (see base/ticker.h). */
-    if (sg_ticker_init(srv->loop, &srv->sweep_ticker) != 0 ||
-        sg_ticker_init(srv->loop, &srv->info_ticker) != 0)
-        sg_error("cannot create a timer fd");
+    int sweep = sg_ticker_init(srv->loop, &srv->sweep_ticker);
+    int info = sg_ticker_init(srv->loop, &srv->info_ticker);
     uv_timer_init(srv->loop, &srv->reload_timer);
     srv->info_ticker.data = srv->sweep_ticker.data = srv->reload_timer.data = srv;
-    sg_ticker_start(&srv->sweep_ticker, server_on_sweep, 1000, 1000);
+    if (sweep == 0)
+        sweep = sg_ticker_start(&srv->sweep_ticker, server_on_sweep, 1000, 1000);
     server_watch_settings(srv);
     uv_signal_init(srv->loop, &srv->sig_term);
     uv_signal_init(srv->loop, &srv->sig_int);
@@ -223,6 +226,11 @@ static void server_init_handles(sg_server *srv)
     uv_signal_start(&srv->sig_term, server_on_stop_signal, SIGTERM);
     uv_signal_start(&srv->sig_int, server_on_stop_signal, SIGINT);
     uv_signal_start(&srv->sig_hup, server_on_hup, SIGHUP);
+    if (sweep != 0 || info != 0) {
+        sg_error("cannot create a timer fd: %s", uv_strerror(sweep != 0 ? sweep : info));
+        return -1;
+    }
+    return 0;
 }
 
 /* The restricted socket's path on the host: what allowed containers get
@@ -346,9 +354,9 @@ int sg_server_run(const sg_server_config *cfg)
     server_raise_fd_limit();
     if (server_load_policy(&srv) != 0)
         return 1;
-    server_init_handles(&srv);
     srv.started_ms = uv_now(srv.loop);
-    if (sg_listeners_open(&srv) != 0 || server_init_env(&srv) != 0 ||
+    if (server_init_handles(&srv) != 0 || sg_listeners_open(&srv) != 0 ||
+        server_init_env(&srv) != 0 ||
         sg_status_open(&srv) != 0) {
         srv.exit_code = 1;
         server_begin_drain(&srv);

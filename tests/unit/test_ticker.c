@@ -1,9 +1,13 @@
 /*
  * test_ticker.c — sg_ticker: periodic callbacks on timerfds run by a real
  * libuv loop; a one-shot tick, a repeating one, stop, restart, unref and
- * close.
+ * close, and a ticker that could not be made.
  */
+#include <fcntl.h>
 #include <stdint.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "base/ticker.h"
 #include "unit.h"
@@ -106,10 +110,42 @@ TEST(an_unrefd_ticker_does_not_keep_the_loop_alive)
     CHECK_INT(t.fd, -1);
 }
 
+/* Out of file descriptors (the server's start-up failure path): init
+ * fails, start fails, close does nothing and calls nothing. */
+TEST(a_ticker_that_could_not_be_made)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct rlimit was, low;
+    CHECK_INT(getrlimit(RLIMIT_NOFILE, &was), 0);
+    int fds[64], n = 0;
+    low = was;
+    low.rlim_cur = 32;
+    CHECK_INT(setrlimit(RLIMIT_NOFILE, &low), 0);
+    while (n < 64 && (fds[n] = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0)
+        n++;
+    sg_ticker t;
+    memset(&t, 0, sizeof t);
+    tick_log log = {0};
+    int rc = sg_ticker_init(&loop, &t);
+    while (n > 0)
+        close(fds[--n]);
+    CHECK_INT(setrlimit(RLIMIT_NOFILE, &was), 0);
+    CHECK(rc < 0);
+    CHECK_INT(t.fd, -1);
+    t.data = &log;
+    CHECK(sg_ticker_start(&t, on_tick, 1, 0) < 0);
+    sg_ticker_close(&t, on_closed);
+    close_loop(&loop);
+    CHECK_INT(log.closed, 0);
+    CHECK_INT(log.ticks, 0);
+}
+
 int main(void)
 {
     RUN(a_one_shot_tick_runs_once);
     RUN(a_repeating_tick_runs_until_stopped);
     RUN(an_unrefd_ticker_does_not_keep_the_loop_alive);
+    RUN(a_ticker_that_could_not_be_made);
     return UNIT_DONE();
 }
