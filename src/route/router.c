@@ -351,6 +351,35 @@ static void set_match(router_match *m, const route_info *r, const match_ctx *c,
         m->vars[i] = c->vars[i];
 }
 
+/*
+ * What one pass over the target found: where the query starts, and whether
+ * the path part holds a control byte, a '%' or a '/' followed by '/' or '.'
+ * (the only places path.Clean can change a path that starts with '/').
+ */
+typedef struct {
+    size_t path_len; /* up to the first '?', or the whole target */
+    bool ctl, pct, dot_or_double_slash;
+} target_scan;
+
+static target_scan scan_target(const char *target, size_t len)
+{
+    target_scan t = {len, false, false, false};
+    size_t i = 0;
+    for (; i < len; i++) {
+        unsigned char c = (unsigned char)target[i];
+        if (c == '?')
+            break;
+        t.ctl |= is_ctl(c);
+        t.pct |= c == '%';
+        t.dot_or_double_slash |= c == '/' && i + 1 < len &&
+                                 (target[i + 1] == '/' || target[i + 1] == '.');
+    }
+    t.path_len = i;
+    for (; i < len; i++) /* the query: only controls matter */
+        t.ctl |= is_ctl((unsigned char)target[i]);
+    return t;
+}
+
 /* Steps 1-3: split, decode, detect redirects. */
 static router_status prepare(const char *target, size_t target_len,
                              router_match *m)
@@ -359,28 +388,29 @@ static router_status prepare(const char *target, size_t target_len,
         m->error = "request target is not origin-form";
         return ROUTER_BAD;
     }
-    for (size_t i = 0; i < target_len; i++) {
-        if (is_ctl((unsigned char)target[i])) {
-            m->error = "control character in request target";
-            return ROUTER_BAD;
-        }
+    target_scan t = scan_target(target, target_len);
+    if (t.ctl) {
+        m->error = "control character in request target";
+        return ROUTER_BAD;
     }
-    const char *q = memchr(target, '?', target_len);
-    size_t raw_len = q ? (size_t)(q - target) : target_len;
-    if (q) {
-        m->query = q + 1;
+    size_t raw_len = t.path_len;
+    if (raw_len < target_len) {
+        m->query = target + raw_len + 1;
         m->query_len = target_len - raw_len - 1;
     }
     router_status st;
-    if (raw_len <= ROUTER_MAX_PATH && !memchr(target, '%', raw_len)) {
+    bool may_clean = t.dot_or_double_slash;
+    if (raw_len <= ROUTER_MAX_PATH && !t.pct) {
         /* Nothing to decode (and no control byte, checked above). */
         memcpy(m->path, target, raw_len);
         m->path[raw_len] = '\0';
         m->path_len = raw_len;
     } else if ((st = decode_path(target, raw_len, m)) != ROUTER_MATCH) {
         return st;
+    } else {
+        may_clean = may_need_cleaning(m->path, m->path_len); /* decoded: look again */
     }
-    if (!may_need_cleaning(m->path, m->path_len))
+    if (!may_clean)
         return ROUTER_MATCH;
     size_t clen = clean_path(m->path, m->path_len, m->clean_path);
     if (clen != m->path_len || memcmp(m->clean_path, m->path, clen) != 0)
