@@ -391,6 +391,9 @@ static sg_engine_req *engine_socket_get(sg_engine *e, const char *path, sg_engin
     r->holds = 1; /* the timer */
     uv_timer_init(es->loop, &r->timer);
     r->timer.data = r;
+    /* Look-ups start on the request path, where libuv's clock can be stale
+     * (base/ioloop.h): the timeout counts from now, not from then. */
+    uv_update_time(es->loop);
     uv_timer_start(&r->timer, engine_timeout, SG_ENGINE_TIMEOUT_MS, 0);
     engine_send(r);
     return r;

@@ -89,6 +89,7 @@ static void conn_close_handles(sg_conn *c)
 {
     if (uv_is_closing((uv_handle_t *)&c->pipe))
         return;
+    sg_io_watch_read(&c->srv->io, &c->watch, false);
     if (c->linger) {
         c->open_handles++;
         uv_close((uv_handle_t *)c->linger, conn_on_closed);
@@ -144,27 +145,25 @@ void sg_conn_abort(sg_conn *c, const char *why)
 #define CONN_LINGER_IDLE_MS 2000
 #define CONN_LINGER_MAX_MS 30000
 
-static void conn_linger_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
-{
-    static char sink[SG_READ_CHUNK]; /* discarded bytes: contents never read */
-    *buf = uv_buf_init(sink, sizeof sink);
-}
-
 static void conn_linger_timeout(uv_timer_t *t) { conn_close_handles(t->data); }
 
 /* Wait for more from the client: at most the idle time, and never past
- * the deadline. */
+ * the deadline. Called on the request path, outside libuv's iteration:
+ * its clock is refreshed first (see base/ioloop.h). */
 static void conn_linger_wait(sg_conn *c)
 {
+    uv_update_time(c->srv->loop);
     uint64_t now = uv_now(c->srv->loop);
     uint64_t left = c->linger_deadline > now ? c->linger_deadline - now : 0;
     uv_timer_start(c->linger, conn_linger_timeout,
                    left < CONN_LINGER_IDLE_MS ? left : CONN_LINGER_IDLE_MS, 0);
 }
 
-static void conn_linger_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+/* The client's bytes while lingering: read and dropped. */
+static void conn_linger_read(sg_conn *c)
 {
-    sg_conn *c = s->data;
+    static char sink[SG_READ_CHUNK]; /* discarded bytes: contents never read */
+    ssize_t nread = sg_io_watch_recv(&c->watch, sink, sizeof sink);
     if (nread < 0)
         conn_close_handles(c);
     else if (nread > 0)
@@ -176,10 +175,10 @@ static void conn_linger(sg_conn *c)
     c->linger = malloc(sizeof *c->linger);
     if (!c->client_eof && c->linger && uv_timer_init(c->srv->loop, c->linger) == 0) {
         c->linger->data = c;
+        uv_update_time(c->srv->loop);
         c->linger_deadline = uv_now(c->srv->loop) + CONN_LINGER_MAX_MS;
         conn_linger_wait(c);
-        if (uv_read_start((uv_stream_t *)&c->pipe, conn_linger_alloc,
-                          conn_linger_read) == 0)
+        if (sg_io_watch_read(&c->srv->io, &c->watch, true) == 0)
             return;
     } else {
         free(c->linger);
@@ -206,10 +205,7 @@ void sg_conn_close_gracefully(sg_conn *c)
     c->closing = true;
     conn_cancel_decision(c);
     sg_conn_detach_upstream(c, false);
-    if (c->reading) {
-        uv_read_stop((uv_stream_t *)&c->pipe);
-        c->reading = false;
-    }
+    sg_io_watch_read(&c->srv->io, &c->watch, false);
     uv_shutdown_t *req = malloc(sizeof *req);
     if (req) {
         req->data = c;
@@ -237,9 +233,6 @@ void sg_conn_drain(sg_conn *c)
 
 /* ---- flow control ------------------------------------------------------ */
 
-static void conn_on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf);
-static void conn_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
-
 static bool conn_wants_client_bytes(const sg_conn *c)
 {
     if (c->closing || c->client_eof)
@@ -254,15 +247,7 @@ static bool conn_wants_client_bytes(const sg_conn *c)
 
 static void conn_set_reading(sg_conn *c, bool on)
 {
-    if (c->reading == on)
-        return;
-    if (on) {
-        if (uv_read_start((uv_stream_t *)&c->pipe, conn_on_alloc, conn_on_read) != 0)
-            return;
-    } else {
-        uv_read_stop((uv_stream_t *)&c->pipe);
-    }
-    c->reading = on;
+    sg_io_watch_read(&c->srv->io, &c->watch, on);
 }
 
 void sg_conn_update_flow(sg_conn *c)
@@ -297,18 +282,16 @@ int sg_conn_write_client(sg_conn *c, const char *data, size_t len)
 
 /* ---- reading from the client ------------------------------------------- */
 
-/* An empty queue reads into the shared buffer (see iobuf.h): a request
- * that is handled within its read callback is never copied. */
-static void conn_on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+/* Where the next read goes. An empty queue reads into the shared buffer
+ * (see iobuf.h): a request that is handled within its read callback is
+ * never copied. */
+static uv_buf_t conn_read_room(sg_conn *c)
 {
-    sg_conn *c = h->data;
-    if (c->in.len == 0) {
-        *buf = sg_buf(sg_iobuf_shared(), SG_READ_CHUNK);
-        return;
-    }
+    if (c->in.len == 0)
+        return sg_buf(sg_iobuf_shared(), SG_READ_CHUNK);
     size_t avail;
     char *p = sg_iobuf_reserve(&c->in, SG_READ_CHUNK, SG_IN_LIMIT, &avail);
-    *buf = sg_buf(p, avail);
+    return sg_buf(p, p ? avail : 0);
 }
 
 static void conn_on_client_eof(sg_conn *c)
@@ -334,9 +317,8 @@ static void conn_on_client_eof(sg_conn *c)
     c->close_after = true;
 }
 
-static void conn_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+static void conn_on_read(sg_conn *c, ssize_t nread, const uv_buf_t *buf)
 {
-    sg_conn *c = s->data;
     if (nread > 0) {
         if (buf->base == sg_iobuf_shared())
             sg_iobuf_lend(&c->in, (size_t)nread);
@@ -358,6 +340,20 @@ static void conn_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     } else if (nread < 0) {
         sg_conn_abort(c, "client read error");
     }
+}
+
+/* The client's socket is readable (or at EOF, or failed): one read. */
+static void conn_on_readable(sg_io_watch *w)
+{
+    sg_conn *c = w->data;
+    if (c->linger) {
+        conn_linger_read(c);
+        return;
+    }
+    uv_buf_t room = conn_read_room(c);
+    ssize_t nread = room.len ? sg_io_watch_recv(w, room.base, room.len) : UV_ENOBUFS;
+    if (nread != 0)
+        conn_on_read(c, nread, &room);
 }
 
 /* Advance as far as the buffered bytes allow. Re-entrant calls (a callback
@@ -390,10 +386,7 @@ void sg_conn_process(sg_conn *c)
 /* Who is on the other end: for the isolation rules and the audit log. */
 static void conn_read_peer(sg_conn *c)
 {
-    uv_os_fd_t fd;
-    if (uv_fileno((uv_handle_t *)&c->pipe, &fd) != 0)
-        fd = -1;
-    sg_caller_from_socket(fd, c->kind, &c->caller);
+    sg_caller_from_socket(c->watch.fd, c->kind, &c->caller);
 }
 
 /*
@@ -438,10 +431,13 @@ void sg_conn_accept(sg_listener *l)
         srv->conns->prev = c;
     srv->conns = c;
     srv->n_conns++;
-    if (uv_accept((uv_stream_t *)&l->pipe, (uv_stream_t *)&c->pipe) != 0) {
+    uv_os_fd_t fd;
+    if (uv_accept((uv_stream_t *)&l->pipe, (uv_stream_t *)&c->pipe) != 0 ||
+        uv_fileno((uv_handle_t *)&c->pipe, &fd) != 0) {
         sg_conn_abort(c, "accept failed");
         return;
     }
+    sg_io_watch_init(&c->watch, fd, conn_on_readable, c);
     conn_read_peer(c);
     sg_conn_update_flow(c);
 }

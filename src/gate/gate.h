@@ -28,6 +28,7 @@
 #include <uv.h>
 
 #include "base/iobuf.h"
+#include "base/ioloop.h"
 #include "base/ticker.h"
 #include "http/http.h"
 #include "decide/decide.h"
@@ -84,6 +85,7 @@ struct sg_listener {
 
 struct sg_server {
     uv_loop_t *loop;
+    sg_ioloop io;        /* reads the client and engine sockets (base/ioloop.h) */
     sg_server_config cfg;
     sg_settings *policy;
     sg_policy_env env;   /* what the policy may use to decide */
@@ -192,7 +194,7 @@ struct sg_conn {
     sg_upstream *up;
     sg_decision *decision;   /* CONN_DECIDING: the pending decision      */
     sg_caller caller;        /* who the client is (SO_PEERCRED), its socket */
-    bool reading;
+    sg_io_watch watch;       /* reading the client (base/ioloop.h)       */
     bool client_eof;
     bool close_after;        /* close once the current exchange ends    */
     bool closing;
@@ -213,8 +215,8 @@ struct sg_upstream {
     sg_server *srv;
     sg_conn *conn;           /* owner while in use; NULL when idle       */
     sg_iobuf in;             /* dockerd bytes not yet consumed           */
+    sg_io_watch watch;       /* reading dockerd, once connected          */
     bool connected;
-    bool reading;
     bool eof;
     bool closing;
     bool reused;             /* taken from the idle pool                 */

@@ -350,10 +350,16 @@ int sg_server_run(const sg_server_config *cfg)
     memset(&srv, 0, sizeof srv);
     srv.cfg = *cfg;
     srv.loop = uv_default_loop();
+    if (sg_ioloop_init(&srv.io, srv.loop) != 0) {
+        sg_error("cannot create the event loop's epoll set");
+        return 1;
+    }
     signal(SIGPIPE, SIG_IGN);
     server_raise_fd_limit();
-    if (server_load_policy(&srv) != 0)
+    if (server_load_policy(&srv) != 0) {
+        sg_ioloop_close(&srv.io);
         return 1;
+    }
     srv.started_ms = uv_now(srv.loop);
     if (server_init_handles(&srv) != 0 || sg_listeners_open(&srv) != 0 ||
         server_init_env(&srv) != 0 ||
@@ -363,7 +369,10 @@ int sg_server_run(const sg_server_config *cfg)
     } else {
         sg_info("sockgate %s forwarding to %s", SG_VERSION, cfg->engine_path);
     }
-    uv_run(srv.loop, UV_RUN_DEFAULT);
+    if (sg_ioloop_run(&srv.io) != 0) {
+        sg_error("event loop: epoll_wait failed");
+        srv.exit_code = 1;
+    }
     /* Anything still open (only on error paths) is closed before exit. */
     sg_digest_cache_free(srv.env.digests);
     uv_walk(srv.loop, server_close_all, NULL);
@@ -371,6 +380,7 @@ int sg_server_run(const sg_server_config *cfg)
     server_free_env(&srv);
     free(srv.spare_match);
     uv_loop_close(srv.loop);
+    sg_ioloop_close(&srv.io);
     sg_settings_unref(srv.policy);
     sg_info("stopped");
     return srv.exit_code;

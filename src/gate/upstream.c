@@ -27,6 +27,7 @@ static void upstream_close(sg_upstream *up)
         return;
     up->closing = true;
     up->conn = NULL;
+    sg_io_watch_read(&up->srv->io, &up->watch, false);
     uv_close((uv_handle_t *)&up->pipe, upstream_on_closed);
 }
 
@@ -44,25 +45,26 @@ static void upstream_pool_remove(sg_server *srv, sg_upstream *up)
 
 static void upstream_handle_read(sg_upstream *up, ssize_t nread);
 
-/* An empty queue reads into the shared buffer (see iobuf.h). */
-static void upstream_on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+/* Where the next read goes. An empty queue reads into the shared buffer
+ * (see iobuf.h). */
+static uv_buf_t upstream_read_room(sg_upstream *up)
 {
-    sg_upstream *up = h->data;
-    if (up->in.len == 0) {
-        *buf = sg_buf(sg_iobuf_shared(), SG_UP_READ_CHUNK);
-        return;
-    }
+    if (up->in.len == 0)
+        return sg_buf(sg_iobuf_shared(), SG_UP_READ_CHUNK);
     size_t avail;
     char *p = sg_iobuf_reserve(&up->in, SG_UP_READ_CHUNK, SG_UP_IN_LIMIT, &avail);
-    *buf = sg_buf(p, avail);
+    return sg_buf(p, p ? avail : 0);
 }
 
-static void upstream_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+/* dockerd's socket is readable (or at EOF, or failed): one read. */
+static void upstream_on_readable(sg_io_watch *w)
 {
-    sg_upstream *up = s->data;
+    sg_upstream *up = w->data;
+    uv_buf_t buf = upstream_read_room(up);
+    ssize_t nread = buf.len ? sg_io_watch_recv(w, buf.base, buf.len) : UV_ENOBUFS;
     if (nread == 0)
         return;
-    if (nread > 0 && buf->base == sg_iobuf_shared())
+    if (nread > 0 && buf.base == sg_iobuf_shared())
         sg_iobuf_lend(&up->in, (size_t)nread);
     else if (nread > 0)
         up->in.len += (size_t)nread;
@@ -91,30 +93,31 @@ static void upstream_handle_read(sg_upstream *up, ssize_t nread)
     } else if (nread == UV_ENOBUFS) {
         sg_upstream_set_reading(up, false);
     } else {
+        sg_upstream_set_reading(up, false); /* an error is reported once */
         sg_conn_on_upstream_error(up->conn, (int)nread);
     }
 }
 
 void sg_upstream_set_reading(sg_upstream *up, bool on)
 {
-    if (up->closing || up->eof || !up->connected || up->reading == on)
+    /* Stopping is always allowed: at EOF the watch must leave the set, or
+     * a level-triggered EOF would be reported on every wait. */
+    if (on && (up->closing || up->eof || !up->connected))
         return;
-    if (on) {
-        if (uv_read_start((uv_stream_t *)&up->pipe, upstream_on_alloc,
-                          upstream_on_read) != 0)
-            return;
-    } else {
-        uv_read_stop((uv_stream_t *)&up->pipe);
-    }
-    up->reading = on;
+    sg_io_watch_read(&up->srv->io, &up->watch, on);
 }
 
 static void upstream_on_connect(uv_connect_t *req, int status)
 {
     sg_upstream *up = req->data;
     sg_conn *c = up->conn;
-    if (status == 0)
+    uv_os_fd_t fd;
+    if (status == 0 && uv_fileno((uv_handle_t *)&up->pipe, &fd) != 0)
+        status = UV_EBADF;
+    if (status == 0) {
         up->connected = true;
+        sg_io_watch_init(&up->watch, fd, upstream_on_readable, up);
+    }
     if (!c) { /* the client went away while we were connecting */
         upstream_close(up);
         return;

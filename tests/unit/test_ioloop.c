@@ -1,0 +1,198 @@
+/*
+ * test_ioloop.c — sg_ioloop: watches on real socket pairs and a real libuv
+ * loop nested in the epoll set. Bytes, EOF and "nothing yet" as a watch
+ * reads them; a stopped watch is not called again, even later in the batch
+ * it was reported in; a libuv timer started from a watch after a quiet
+ * spell fires, after its full time; the loop ends when neither side has
+ * anything left.
+ */
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/ioloop.h"
+#include "unit.h"
+
+typedef struct {
+    sg_ioloop *io;
+    int calls;
+    int stop_after; /* stop reading at this call; 0: at EOF or error */
+    char got[64];
+    size_t len;
+    ssize_t last;   /* what the last recv returned */
+    sg_io_watch *other; /* stop this one too, at the first call */
+} watch_log;
+
+static void on_ready(sg_io_watch *w)
+{
+    watch_log *log = w->data;
+    log->calls++;
+    size_t room = sizeof log->got - log->len;
+    log->last = sg_io_watch_recv(w, log->got + log->len, room);
+    if (log->last > 0)
+        log->len += (size_t)log->last;
+    if (log->other)
+        sg_io_watch_read(log->io, log->other, false);
+    if (log->last < 0 || log->calls == log->stop_after)
+        sg_io_watch_read(log->io, w, false);
+}
+
+static void pair(int sv[2])
+{
+    CHECK_INT(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
+}
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+TEST(a_watch_reads_bytes_then_eof_and_the_loop_ends)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    sg_ioloop io;
+    CHECK_INT(sg_ioloop_init(&io, &loop), 0);
+    int sv[2];
+    pair(sv);
+    sg_io_watch w;
+    watch_log log = {.io = &io};
+    sg_io_watch_init(&w, sv[0], on_ready, &log);
+    CHECK_INT(sg_io_watch_read(&io, &w, true), 0);
+    CHECK_INT(sg_io_watch_recv(&w, log.got, sizeof log.got), 0); /* nothing yet */
+    CHECK_INT(write(sv[1], "hello", 5), 5);
+    shutdown(sv[1], SHUT_WR);
+    CHECK_INT(sg_ioloop_run(&io), 0); /* ends: EOF stopped the only watch */
+    CHECK_INT((int)log.len, 5);
+    CHECK(memcmp(log.got, "hello", 5) == 0);
+    CHECK_INT(log.last, UV_EOF);
+    CHECK_INT(log.calls, 2);
+    CHECK(!w.reading);
+    CHECK_INT((int)io.n_reading, 0);
+    close(sv[0]);
+    close(sv[1]);
+    sg_ioloop_close(&io);
+    CHECK_INT(uv_loop_close(&loop), 0);
+}
+
+TEST(a_stopped_watch_is_not_called_again)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    sg_ioloop io;
+    CHECK_INT(sg_ioloop_init(&io, &loop), 0);
+    int a[2], b[2];
+    pair(a);
+    pair(b);
+    sg_io_watch wa, wb;
+    watch_log la = {.io = &io, .stop_after = 1, .other = &wb};
+    watch_log lb = {.io = &io, .stop_after = 1, .other = &wa};
+    sg_io_watch_init(&wa, a[0], on_ready, &la);
+    sg_io_watch_init(&wb, b[0], on_ready, &lb);
+    CHECK_INT(sg_io_watch_read(&io, &wa, true), 0);
+    CHECK_INT(sg_io_watch_read(&io, &wb, true), 0);
+    /* Both readable before the first wait: one batch reports both, and
+     * whichever runs first stops the other. */
+    CHECK_INT(write(a[1], "x", 1), 1);
+    CHECK_INT(write(b[1], "y", 1), 1);
+    CHECK_INT(sg_ioloop_run(&io), 0);
+    CHECK_INT(la.calls + lb.calls, 1);
+    CHECK_INT(sg_io_watch_read(&io, &wa, false), 0); /* stopping twice is fine */
+    int fds[] = {a[0], a[1], b[0], b[1]};
+    for (int i = 0; i < 4; i++)
+        close(fds[i]);
+    sg_ioloop_close(&io);
+    CHECK_INT(uv_loop_close(&loop), 0);
+}
+
+typedef struct {
+    sg_ioloop *io;
+    uv_timer_t timer;
+    uint64_t started, fired;
+} timer_log;
+
+static void on_timer(uv_timer_t *t)
+{
+    timer_log *log = t->data;
+    log->fired = now_ms();
+    uv_close((uv_handle_t *)t, NULL);
+}
+
+/* The byte arrives after the loop sat in epoll_wait with libuv idle (its
+ * clock not read since): the timer started here, with the clock refreshed
+ * first as the request path does, must fire and wait its full time. */
+static void on_ready_start_timer(sg_io_watch *w)
+{
+    timer_log *log = w->data;
+    char c;
+    ssize_t n = sg_io_watch_recv(w, &c, 1);
+    if (n < 0) {
+        sg_io_watch_read(log->io, w, false);
+        return;
+    }
+    if (n == 1 && log->started == 0) {
+        uv_update_time(log->timer.loop);
+        log->started = now_ms();
+        uv_timer_start(&log->timer, on_timer, 50, 0);
+    }
+}
+
+TEST(a_libuv_timer_started_from_a_watch_fires_after_its_time)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    sg_ioloop io;
+    CHECK_INT(sg_ioloop_init(&io, &loop), 0);
+    int sv[2];
+    pair(sv);
+    timer_log log = {.io = &io};
+    uv_timer_init(&loop, &log.timer);
+    log.timer.data = &log;
+    sg_io_watch w;
+    sg_io_watch_init(&w, sv[0], on_ready_start_timer, &log);
+    CHECK_INT(sg_io_watch_read(&io, &w, true), 0);
+    uint64_t t0 = now_ms();
+    pid_t child = fork();
+    if (child == 0) { /* the peer: one byte after 120 ms, then EOF */
+        struct timespec pause = {0, 120 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+        _exit(write(sv[1], "z", 1) == 1 ? 0 : 1);
+    }
+    CHECK(child > 0);
+    close(sv[1]);
+    CHECK_INT(sg_ioloop_run(&io), 0); /* ends after EOF and the timer */
+    int status = -1;
+    CHECK_INT(waitpid(child, &status, 0), child);
+    CHECK_INT(status, 0);
+    CHECK(log.started >= t0 + 100);
+    CHECK(log.fired >= log.started + 45); /* not early (5 ms: clock grain) */
+    CHECK(log.fired < log.started + 1000);
+    close(sv[0]);
+    sg_ioloop_close(&io);
+    CHECK_INT(uv_loop_close(&loop), 0);
+}
+
+TEST(with_nothing_to_watch_the_loop_returns_at_once)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    sg_ioloop io;
+    CHECK_INT(sg_ioloop_init(&io, &loop), 0);
+    CHECK_INT(sg_ioloop_run(&io), 0);
+    sg_ioloop_close(&io);
+    CHECK_INT(io.epfd, -1);
+    CHECK_INT(uv_loop_close(&loop), 0);
+}
+
+int main(void)
+{
+    RUN(a_watch_reads_bytes_then_eof_and_the_loop_ends);
+    RUN(a_stopped_watch_is_not_called_again);
+    RUN(a_libuv_timer_started_from_a_watch_fires_after_its_time);
+    RUN(with_nothing_to_watch_the_loop_returns_at_once);
+    return UNIT_DONE();
+}
