@@ -2,16 +2,21 @@
  * stream_io.c — writing to sockets without blocking and without unbounded
  * buffering.
  *
- * Every write first tries to go out directly (uv_try_write: no copy, no
- * allocation, the common case when the peer keeps up). Whatever the kernel
+ * Every write first tries to go out directly (one write or writev on the
+ * socket: no copy, no allocation, the common case when the peer keeps
+ * up; libuv's uv_try_write does the same behind three layers of checks
+ * that this path has already made). Whatever the kernel
  * does not take is copied into one heap block queued with uv_write, so the
  * caller may reuse or free its buffer at once. The queue length is what
  * backpressure looks at (sg_stream_queued): callers stop reading the other
  * side above SG_WRITE_HIGH, so the copies stay bounded.
  */
+#include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include "gate/gate.h"
 
@@ -60,6 +65,23 @@ static int stream_queue_copy(uv_stream_t *s, const uv_buf_t *bufs,
     return rc;
 }
 
+/* What the kernel takes of bufs now: a byte count, 0, or a negative errno.
+ * On unix a uv_buf_t is laid out as a struct iovec (libuv relies on it). */
+static ssize_t stream_try_write(uv_stream_t *s, const uv_buf_t *bufs, unsigned nbufs)
+{
+    uv_os_fd_t fd;
+    if (uv_fileno((uv_handle_t *)s, &fd) != 0)
+        return UV_EBADF;
+    ssize_t n;
+    do
+        n = nbufs == 1 ? write(fd, bufs[0].base, bufs[0].len)
+                       : writev(fd, (const struct iovec *)(const void *)bufs, (int)nbufs);
+    while (n < 0 && errno == EINTR);
+    if (n >= 0)
+        return n;
+    return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
+}
+
 int sg_stream_write(uv_stream_t *s, const uv_buf_t *bufs, unsigned nbufs,
                     sg_write_done_fn done)
 {
@@ -69,12 +91,11 @@ int sg_stream_write(uv_stream_t *s, const uv_buf_t *bufs, unsigned nbufs,
     if (total == 0)
         return 0;
     size_t sent = 0;
-    if (s->write_queue_size == 0) {
-        int n = uv_try_write(s, bufs, nbufs);
-        if (n < 0 && n != UV_EAGAIN)
-            return n;
-        if (n > 0)
-            sent = (size_t)n;
+    if (s->write_queue_size == 0) { /* else the queue's bytes go first */
+        ssize_t n = stream_try_write(s, bufs, nbufs);
+        if (n < 0)
+            return (int)n;
+        sent = (size_t)n;
     }
     if (sent == total)
         return 0;
