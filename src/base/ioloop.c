@@ -9,6 +9,8 @@
  */
 #include "base/ioloop.h"
 
+#include "base/rawio.h"
+
 #include <errno.h>
 #include <sys/epoll.h>
 #include <unistd.h>
@@ -66,7 +68,7 @@ int sg_io_watch_read(sg_ioloop *io, sg_io_watch *w, bool on)
 
 ssize_t sg_io_watch_recv(const sg_io_watch *w, char *buf, size_t len)
 {
-    ssize_t n = read(w->fd, buf, len);
+    ssize_t n = sg_raw_read(w->fd, buf, len);
     if (n > 0)
         return n;
     if (n == 0)
@@ -84,24 +86,27 @@ ssize_t sg_io_watch_recv(const sg_io_watch *w, char *buf, size_t len)
  */
 static int ioloop_timeout(sg_ioloop *io)
 {
-    if (!uv_loop_alive(io->uv))
-        return -1;
     int timeout = uv_backend_timeout(io->uv);
     if (timeout > 0) {
         uv_update_time(io->uv);
         timeout = uv_backend_timeout(io->uv);
     }
+    /* 0 also means "nothing alive": then only the watches can wake us. */
+    if (timeout == 0 && !uv_loop_alive(io->uv))
+        return -1;
     return timeout;
 }
 
 int sg_ioloop_run(sg_ioloop *io)
 {
     struct epoll_event ev[IOLOOP_BATCH];
-    while (io->n_reading > 0 || uv_loop_alive(io->uv)) {
+    for (;;) {
         int timeout = ioloop_timeout(io);
+        if (timeout < 0 && io->n_reading == 0 && !uv_loop_alive(io->uv))
+            return 0; /* nothing left on either side */
         int n = 0;
         if (timeout != 0) {
-            n = epoll_wait(io->epfd, ev, IOLOOP_BATCH, timeout);
+            n = sg_raw_epoll_wait(io->epfd, ev, IOLOOP_BATCH, timeout);
             if (n < 0 && errno != EINTR)
                 return -errno;
         }
@@ -116,5 +121,4 @@ int sg_ioloop_run(sg_ioloop *io)
         if (run_uv)
             uv_run(io->uv, UV_RUN_NOWAIT);
     }
-    return 0;
 }

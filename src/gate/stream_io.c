@@ -16,8 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
-#include <unistd.h>
 
+#include "base/rawio.h"
 #include "gate/gate.h"
 
 typedef struct {
@@ -74,8 +74,8 @@ static ssize_t stream_try_write(uv_stream_t *s, const uv_buf_t *bufs, unsigned n
         return UV_EBADF;
     ssize_t n;
     do
-        n = nbufs == 1 ? write(fd, bufs[0].base, bufs[0].len)
-                       : writev(fd, (const struct iovec *)(const void *)bufs, (int)nbufs);
+        n = nbufs == 1 ? sg_raw_write(fd, bufs[0].base, bufs[0].len)
+                       : sg_raw_writev(fd, (const struct iovec *)(const void *)bufs, (int)nbufs);
     while (n < 0 && errno == EINTR);
     if (n >= 0)
         return n;

@@ -44,6 +44,20 @@ static void pair(int sv[2])
     CHECK_INT(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
 }
 
+/* A libuv loop and the epoll set it is nested in. */
+static void loops_open(uv_loop_t *loop, sg_ioloop *io)
+{
+    uv_loop_init(loop);
+    CHECK_INT(sg_ioloop_init(io, loop), 0);
+}
+
+static void loops_close(uv_loop_t *loop, sg_ioloop *io)
+{
+    sg_ioloop_close(io);
+    CHECK_INT(io->epfd, -1);
+    CHECK_INT(uv_loop_close(loop), 0);
+}
+
 static uint64_t now_ms(void)
 {
     struct timespec ts;
@@ -54,9 +68,8 @@ static uint64_t now_ms(void)
 TEST(a_watch_reads_bytes_then_eof_and_the_loop_ends)
 {
     uv_loop_t loop;
-    uv_loop_init(&loop);
     sg_ioloop io;
-    CHECK_INT(sg_ioloop_init(&io, &loop), 0);
+    loops_open(&loop, &io);
     int sv[2];
     pair(sv);
     sg_io_watch w;
@@ -75,16 +88,14 @@ TEST(a_watch_reads_bytes_then_eof_and_the_loop_ends)
     CHECK_INT((int)io.n_reading, 0);
     close(sv[0]);
     close(sv[1]);
-    sg_ioloop_close(&io);
-    CHECK_INT(uv_loop_close(&loop), 0);
+    loops_close(&loop, &io);
 }
 
 TEST(a_stopped_watch_is_not_called_again)
 {
     uv_loop_t loop;
-    uv_loop_init(&loop);
     sg_ioloop io;
-    CHECK_INT(sg_ioloop_init(&io, &loop), 0);
+    loops_open(&loop, &io);
     int a[2], b[2];
     pair(a);
     pair(b);
@@ -105,8 +116,7 @@ TEST(a_stopped_watch_is_not_called_again)
     int fds[] = {a[0], a[1], b[0], b[1]};
     for (int i = 0; i < 4; i++)
         close(fds[i]);
-    sg_ioloop_close(&io);
-    CHECK_INT(uv_loop_close(&loop), 0);
+    loops_close(&loop, &io);
 }
 
 typedef struct {
@@ -144,9 +154,8 @@ static void on_ready_start_timer(sg_io_watch *w)
 TEST(a_libuv_timer_started_from_a_watch_fires_after_its_time)
 {
     uv_loop_t loop;
-    uv_loop_init(&loop);
     sg_ioloop io;
-    CHECK_INT(sg_ioloop_init(&io, &loop), 0);
+    loops_open(&loop, &io);
     int sv[2];
     pair(sv);
     timer_log log = {.io = &io};
@@ -172,20 +181,16 @@ TEST(a_libuv_timer_started_from_a_watch_fires_after_its_time)
     CHECK(log.fired >= log.started + 45); /* not early (5 ms: clock grain) */
     CHECK(log.fired < log.started + 1000);
     close(sv[0]);
-    sg_ioloop_close(&io);
-    CHECK_INT(uv_loop_close(&loop), 0);
+    loops_close(&loop, &io);
 }
 
 TEST(with_nothing_to_watch_the_loop_returns_at_once)
 {
     uv_loop_t loop;
-    uv_loop_init(&loop);
     sg_ioloop io;
-    CHECK_INT(sg_ioloop_init(&io, &loop), 0);
+    loops_open(&loop, &io);
     CHECK_INT(sg_ioloop_run(&io), 0);
-    sg_ioloop_close(&io);
-    CHECK_INT(io.epfd, -1);
-    CHECK_INT(uv_loop_close(&loop), 0);
+    loops_close(&loop, &io);
 }
 
 int main(void)
