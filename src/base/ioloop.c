@@ -56,7 +56,9 @@ int sg_io_watch_read(sg_ioloop *io, sg_io_watch *w, bool on)
     if (w->reading == on)
         return 0;
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = w};
-    if (epoll_ctl(io->epfd, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, w->fd, &ev) != 0)
+    /* Removing cannot fail in a way that matters: an fd the set does not
+     * hold (ENOENT) or no longer open (EBADF) is not reported either. */
+    if (epoll_ctl(io->epfd, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, w->fd, &ev) != 0 && on)
         return -errno;
     w->reading = on;
     if (on)

@@ -61,9 +61,9 @@ int sg_ioloop_run(sg_ioloop *io);
 /* Prepare a watch for fd (not yet reading). */
 void sg_io_watch_init(sg_io_watch *w, int fd, sg_io_ready_fn ready, void *data);
 
-/* Start or stop reading. Stopping removes fd from the set: a hung-up
- * socket would otherwise be reported on every wait. 0, or a negative
- * errno (the watch is unchanged). */
+/* Start or stop reading. Stopping removes fd from the set (a hung-up
+ * socket would otherwise be reported on every wait) and always succeeds.
+ * 0, or a negative errno when starting failed (the watch is unchanged). */
 int sg_io_watch_read(sg_ioloop *io, sg_io_watch *w, bool on);
 
 /*

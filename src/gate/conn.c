@@ -247,7 +247,10 @@ static bool conn_wants_client_bytes(const sg_conn *c)
 
 static void conn_set_reading(sg_conn *c, bool on)
 {
-    sg_io_watch_read(&c->srv->io, &c->watch, on);
+    /* A socket that cannot join the epoll set (out of memory, or the
+     * max_user_watches limit) would never be read again: close it. */
+    if (sg_io_watch_read(&c->srv->io, &c->watch, on) != 0)
+        sg_conn_abort(c, "cannot watch the client socket");
 }
 
 void sg_conn_update_flow(sg_conn *c)

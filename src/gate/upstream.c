@@ -104,7 +104,15 @@ void sg_upstream_set_reading(sg_upstream *up, bool on)
      * a level-triggered EOF would be reported on every wait. */
     if (on && (up->closing || up->eof || !up->connected))
         return;
-    sg_io_watch_read(&up->srv->io, &up->watch, on);
+    if (sg_io_watch_read(&up->srv->io, &up->watch, on) == 0)
+        return;
+    /* Never to be read again: the exchange on it fails, an idle one goes. */
+    if (up->conn) {
+        sg_conn_abort(up->conn, "cannot watch the engine socket");
+    } else {
+        upstream_pool_remove(up->srv, up);
+        upstream_close(up);
+    }
 }
 
 static void upstream_on_connect(uv_connect_t *req, int status)

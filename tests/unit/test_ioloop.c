@@ -3,9 +3,10 @@
  * loop nested in the epoll set. Bytes, EOF and "nothing yet" as a watch
  * reads them; a stopped watch is not called again, even later in the batch
  * it was reported in; a libuv timer started from a watch after a quiet
- * spell fires, after its full time; the loop ends when neither side has
- * anything left.
+ * spell fires, after its full time; a socket epoll refuses is reported;
+ * the loop ends when neither side has anything left.
  */
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -184,6 +185,24 @@ TEST(a_libuv_timer_started_from_a_watch_fires_after_its_time)
     loops_close(&loop, &io);
 }
 
+TEST(a_socket_that_cannot_join_the_set_is_reported)
+{
+    uv_loop_t loop;
+    sg_ioloop io;
+    loops_open(&loop, &io);
+    FILE *f = tmpfile(); /* a regular file: epoll refuses it (EPERM) */
+    CHECK(f != NULL);
+    sg_io_watch w;
+    watch_log log = {.io = &io};
+    sg_io_watch_init(&w, fileno(f), on_ready, &log);
+    CHECK(sg_io_watch_read(&io, &w, true) < 0);
+    CHECK(!w.reading);
+    CHECK_INT((int)io.n_reading, 0);
+    CHECK_INT(sg_io_watch_read(&io, &w, false), 0); /* stopping always works */
+    fclose(f);
+    loops_close(&loop, &io);
+}
+
 TEST(with_nothing_to_watch_the_loop_returns_at_once)
 {
     uv_loop_t loop;
@@ -198,6 +217,7 @@ int main(void)
     RUN(a_watch_reads_bytes_then_eof_and_the_loop_ends);
     RUN(a_stopped_watch_is_not_called_again);
     RUN(a_libuv_timer_started_from_a_watch_fires_after_its_time);
+    RUN(a_socket_that_cannot_join_the_set_is_reported);
     RUN(with_nothing_to_watch_the_loop_returns_at_once);
     return UNIT_DONE();
 }
