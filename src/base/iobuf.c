@@ -19,6 +19,23 @@ void sg_iobuf_lend(sg_iobuf *b, size_t n)
     b->borrowed = true;
 }
 
+char *sg_iobuf_read_room(sg_iobuf *b, size_t chunk, size_t limit, size_t *avail)
+{
+    if (b->len == 0) {
+        *avail = chunk < SG_IOBUF_SHARED ? chunk : SG_IOBUF_SHARED;
+        return shared;
+    }
+    return sg_iobuf_reserve(b, chunk, limit, avail);
+}
+
+void sg_iobuf_took(sg_iobuf *b, const char *p, size_t n)
+{
+    if (p == shared)
+        sg_iobuf_lend(b, n);
+    else
+        b->len += n;
+}
+
 int sg_iobuf_settle(sg_iobuf *b)
 {
     if (!b->borrowed)

@@ -43,6 +43,14 @@ void sg_iobuf_free(sg_iobuf *b);
 char *sg_iobuf_shared(void);
 /* b is empty; its next n bytes are the first n of the shared buffer. */
 void sg_iobuf_lend(sg_iobuf *b, size_t n);
+/* Where a socket read for b goes: into the shared buffer (chunk bytes at
+ * most) when b is empty, so that what is handled within the read callback
+ * is never copied; else into b's own free tail, b holding limit bytes at
+ * most. NULL (*avail 0) when b is full or out of memory. */
+char *sg_iobuf_read_room(sg_iobuf *b, size_t chunk, size_t limit, size_t *avail);
+/* n bytes were read to p, which sg_iobuf_read_room gave for b: lent when
+ * p is the shared buffer, else appended. */
+void sg_iobuf_took(sg_iobuf *b, const char *p, size_t n);
 /* Copy borrowed bytes that are still queued into b's own storage (-1 when
  * out of memory: the bytes are then dropped and b is empty). */
 int sg_iobuf_settle(sg_iobuf *b);

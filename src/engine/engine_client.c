@@ -243,12 +243,8 @@ static bool engine_retry(engine_conn *c)
 static void conn_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 {
     engine_conn *c = h->data;
-    if (c->in.len == 0) {
-        *buf = uv_buf_init(sg_iobuf_shared(), SG_IOBUF_SHARED);
-        return;
-    }
-    size_t avail;
-    char *p = sg_iobuf_reserve(&c->in, 64 * 1024, SG_ENGINE_MAX_BODY, &avail);
+    size_t chunk = c->in.len == 0 ? SG_IOBUF_SHARED : 64 * 1024, avail;
+    char *p = sg_iobuf_read_room(&c->in, chunk, SG_ENGINE_MAX_BODY, &avail);
     *buf = uv_buf_init(p, (unsigned)avail);
 }
 
@@ -271,10 +267,8 @@ static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     engine_conn *c = s->data;
     if (nread == 0)
         return;
-    if (nread > 0 && buf->base == sg_iobuf_shared())
-        sg_iobuf_lend(&c->in, (size_t)nread);
-    else if (nread > 0)
-        c->in.len += (size_t)nread;
+    if (nread > 0)
+        sg_iobuf_took(&c->in, buf->base, (size_t)nread);
     conn_handle_read(c, nread);
     /* The rest of an answer that has not all arrived leaves the shared
      * buffer before the next read can reuse it. */

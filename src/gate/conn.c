@@ -285,18 +285,6 @@ int sg_conn_write_client(sg_conn *c, const char *data, size_t len)
 
 /* ---- reading from the client ------------------------------------------- */
 
-/* Where the next read goes. An empty queue reads into the shared buffer
- * (see iobuf.h): a request that is handled within its read callback is
- * never copied. */
-static uv_buf_t conn_read_room(sg_conn *c)
-{
-    if (c->in.len == 0)
-        return sg_buf(sg_iobuf_shared(), SG_READ_CHUNK);
-    size_t avail;
-    char *p = sg_iobuf_reserve(&c->in, SG_READ_CHUNK, SG_IN_LIMIT, &avail);
-    return sg_buf(p, p ? avail : 0);
-}
-
 static void conn_on_client_eof(sg_conn *c)
 {
     bool gone = sg_stream_peer_gone((uv_stream_t *)&c->pipe);
@@ -320,13 +308,11 @@ static void conn_on_client_eof(sg_conn *c)
     c->close_after = true;
 }
 
-static void conn_on_read(sg_conn *c, ssize_t nread, const uv_buf_t *buf)
+/* nread bytes (or an error) from a read to p (sg_iobuf_read_room). */
+static void conn_on_read(sg_conn *c, ssize_t nread, const char *p)
 {
     if (nread > 0) {
-        if (buf->base == sg_iobuf_shared())
-            sg_iobuf_lend(&c->in, (size_t)nread);
-        else
-            c->in.len += (size_t)nread;
+        sg_iobuf_took(&c->in, p, (size_t)nread);
         sg_conn_process(c);
         /* Whatever is left (a partial head, pipelined requests, body bytes
          * held back by backpressure) moves out of the shared buffer. */
@@ -353,10 +339,11 @@ static void conn_on_readable(sg_io_watch *w)
         conn_linger_read(c);
         return;
     }
-    uv_buf_t room = conn_read_room(c);
-    ssize_t nread = room.len ? sg_io_watch_recv(w, room.base, room.len) : UV_ENOBUFS;
+    size_t room;
+    char *p = sg_iobuf_read_room(&c->in, SG_READ_CHUNK, SG_IN_LIMIT, &room);
+    ssize_t nread = p ? sg_io_watch_recv(w, p, room) : UV_ENOBUFS;
     if (nread != 0)
-        conn_on_read(c, nread, &room);
+        conn_on_read(c, nread, p);
 }
 
 /* Advance as far as the buffered bytes allow. Re-entrant calls (a callback

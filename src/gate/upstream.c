@@ -45,29 +45,17 @@ static void upstream_pool_remove(sg_server *srv, sg_upstream *up)
 
 static void upstream_handle_read(sg_upstream *up, ssize_t nread);
 
-/* Where the next read goes. An empty queue reads into the shared buffer
- * (see iobuf.h). */
-static uv_buf_t upstream_read_room(sg_upstream *up)
-{
-    if (up->in.len == 0)
-        return sg_buf(sg_iobuf_shared(), SG_UP_READ_CHUNK);
-    size_t avail;
-    char *p = sg_iobuf_reserve(&up->in, SG_UP_READ_CHUNK, SG_UP_IN_LIMIT, &avail);
-    return sg_buf(p, p ? avail : 0);
-}
-
 /* dockerd's socket is readable (or at EOF, or failed): one read. */
 static void upstream_on_readable(sg_io_watch *w)
 {
     sg_upstream *up = w->data;
-    uv_buf_t buf = upstream_read_room(up);
-    ssize_t nread = buf.len ? sg_io_watch_recv(w, buf.base, buf.len) : UV_ENOBUFS;
+    size_t room;
+    char *p = sg_iobuf_read_room(&up->in, SG_UP_READ_CHUNK, SG_UP_IN_LIMIT, &room);
+    ssize_t nread = p ? sg_io_watch_recv(w, p, room) : UV_ENOBUFS;
     if (nread == 0)
         return;
-    if (nread > 0 && buf.base == sg_iobuf_shared())
-        sg_iobuf_lend(&up->in, (size_t)nread);
-    else if (nread > 0)
-        up->in.len += (size_t)nread;
+    if (nread > 0)
+        sg_iobuf_took(&up->in, p, (size_t)nread);
     upstream_handle_read(up, nread);
     /* Bytes the client could not take yet move out of the shared buffer. */
     if (up->closing)
