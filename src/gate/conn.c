@@ -147,27 +147,32 @@ void sg_conn_abort(sg_conn *c, const char *why)
 
 static void conn_linger_timeout(uv_timer_t *t) { conn_close_handles(t->data); }
 
-/* Wait for more from the client: at most the idle time, and never past
- * the deadline. Called on the request path, outside libuv's iteration:
- * its clock is refreshed first (see base/ioloop.h). */
-static void conn_linger_wait(sg_conn *c)
+/* libuv's clock, refreshed: the lingering close runs on the request path,
+ * outside libuv's iteration (see base/ioloop.h). */
+static uint64_t conn_clock_ms(sg_conn *c)
 {
     uv_update_time(c->srv->loop);
-    uint64_t now = uv_now(c->srv->loop);
+    return uv_now(c->srv->loop);
+}
+
+/* Wait for more from the client: at most the idle time, and never past
+ * the deadline. */
+static void conn_linger_wait(sg_conn *c, uint64_t now)
+{
     uint64_t left = c->linger_deadline > now ? c->linger_deadline - now : 0;
     uv_timer_start(c->linger, conn_linger_timeout,
                    left < CONN_LINGER_IDLE_MS ? left : CONN_LINGER_IDLE_MS, 0);
 }
 
-/* The client's bytes while lingering: read and dropped. */
+/* The client's bytes while lingering: read into the shared buffer (free
+ * between read callbacks, see base/iobuf.h) and dropped. */
 static void conn_linger_read(sg_conn *c)
 {
-    static char sink[SG_READ_CHUNK]; /* discarded bytes: contents never read */
-    ssize_t nread = sg_io_watch_recv(&c->watch, sink, sizeof sink);
+    ssize_t nread = sg_io_watch_recv(&c->watch, sg_iobuf_shared(), SG_READ_CHUNK);
     if (nread < 0)
         conn_close_handles(c);
     else if (nread > 0)
-        conn_linger_wait(c);
+        conn_linger_wait(c, conn_clock_ms(c));
 }
 
 static void conn_linger(sg_conn *c)
@@ -175,9 +180,9 @@ static void conn_linger(sg_conn *c)
     c->linger = malloc(sizeof *c->linger);
     if (!c->client_eof && c->linger && uv_timer_init(c->srv->loop, c->linger) == 0) {
         c->linger->data = c;
-        uv_update_time(c->srv->loop);
-        c->linger_deadline = uv_now(c->srv->loop) + CONN_LINGER_MAX_MS;
-        conn_linger_wait(c);
+        uint64_t now = conn_clock_ms(c);
+        c->linger_deadline = now + CONN_LINGER_MAX_MS;
+        conn_linger_wait(c, now);
         if (sg_io_watch_read(&c->srv->io, &c->watch, true) == 0)
             return;
     } else {
