@@ -114,9 +114,8 @@ static size_t clean_path(const char *p, size_t len, char *out)
  */
 static bool may_need_cleaning(const char *p, size_t len)
 {
-    for (const char *s = memchr(p, '/', len); s && s + 1 < p + len;
-         s = memchr(s + 1, '/', (size_t)(p + len - s - 1)))
-        if (s[1] == '/' || s[1] == '.')
+    for (size_t i = 0; i + 1 < len; i++)
+        if (p[i] == '/' && (p[i + 1] == '/' || p[i + 1] == '.'))
             return true;
     return false;
 }
@@ -353,17 +352,16 @@ static void set_match(router_match *m, const route_info *r, const match_ctx *c,
 
 /*
  * What one pass over the target found: where the query starts, and whether
- * the path part holds a control byte, a '%' or a '/' followed by '/' or '.'
- * (the only places path.Clean can change a path that starts with '/').
+ * it holds a control byte, or its path part a '%'.
  */
 typedef struct {
     size_t path_len; /* up to the first '?', or the whole target */
-    bool ctl, pct, dot_or_double_slash;
+    bool ctl, pct;
 } target_scan;
 
 static target_scan scan_target(const char *target, size_t len)
 {
-    target_scan t = {len, false, false, false};
+    target_scan t = {len, false, false};
     size_t i = 0;
     for (; i < len; i++) {
         unsigned char c = (unsigned char)target[i];
@@ -371,8 +369,6 @@ static target_scan scan_target(const char *target, size_t len)
             break;
         t.ctl |= is_ctl(c);
         t.pct |= c == '%';
-        t.dot_or_double_slash |= c == '/' && i + 1 < len &&
-                                 (target[i + 1] == '/' || target[i + 1] == '.');
     }
     t.path_len = i;
     for (; i < len; i++) /* the query: only controls matter */
@@ -399,7 +395,6 @@ static router_status prepare(const char *target, size_t target_len,
         m->query_len = target_len - raw_len - 1;
     }
     router_status st;
-    bool may_clean = t.dot_or_double_slash;
     if (raw_len <= ROUTER_MAX_PATH && !t.pct) {
         /* Nothing to decode (and no control byte, checked above). */
         memcpy(m->path, target, raw_len);
@@ -407,10 +402,8 @@ static router_status prepare(const char *target, size_t target_len,
         m->path_len = raw_len;
     } else if ((st = decode_path(target, raw_len, m)) != ROUTER_MATCH) {
         return st;
-    } else {
-        may_clean = may_need_cleaning(m->path, m->path_len); /* decoded: look again */
     }
-    if (!may_clean)
+    if (!may_need_cleaning(m->path, m->path_len))
         return ROUTER_MATCH;
     size_t clen = clean_path(m->path, m->path_len, m->clean_path);
     if (clen != m->path_len || memcmp(m->clean_path, m->path, clen) != 0)
