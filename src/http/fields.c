@@ -248,7 +248,6 @@ bool http_parse_plain_head(const char *buf, size_t len, size_t *line_len, http_h
         /* OWS: the value holds field bytes only, so the bytes up to SP
          * are exactly SP and HTAB. */
         size_t ve = end;
-        vs += vs < ve && line[vs] == ' '; /* the usual single SP, then any more */
         while (vs < ve && (unsigned char)line[vs] <= ' ')
             vs++;
         while (ve > vs && (unsigned char)line[ve - 1] <= ' ')
