@@ -1,7 +1,7 @@
 /*
  * bench/loadgen.c — sockgate's own HTTP/1.1 load generator over unix sockets.
  *
- * Owns the three measurements bench/run makes:
+ * Owns the four measurements bench/run makes:
  *   rps    N keep-alive connections, one request in flight on each (no
  *          pipelining), for a fixed duration after a warm-up; prints
  *          requests/s, p50 and p99 latency (microseconds) and errors.
@@ -10,6 +10,9 @@
  *          SIGINT, or until stdin reaches EOF when --wait-stdin is given.
  *   stream one request whose body is read and discarded as fast as possible;
  *          prints body bytes and MiB/s.
+ *   pairs  two servers in alternating blocks of tens of milliseconds, the
+ *          rps measurement on each in turn; prints the median and quartiles
+ *          of the pairs' request-rate and CPU-per-request ratios.
  *
  * It is single-threaded (epoll), so that a run measures the server, not lock
  * contention in the client. Responses are framed by Content-Length, chunked
@@ -17,6 +20,7 @@
  * It is a benchmark tool, not part of sockgate: it trusts its peers to speak
  * HTTP and only validates framing well enough to find where a response ends.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -53,6 +57,10 @@ struct lg_opts {
     double timeout;
     bool wait_stdin;
     const char *cpu_pids;    /* rps: processes whose CPU time is measured */
+    const char *sock_b;      /* pairs: the second server, and its processes */
+    const char *cpu_pids_b;
+    int pairs;
+    double block_ms;
 };
 
 static _Noreturn void lg_usage(void)
@@ -60,6 +68,8 @@ static _Noreturn void lg_usage(void)
     fprintf(stderr,
         "usage: loadgen rps    --socket S [--conns N] [--duration SEC] [--warmup SEC]\n"
         "                      [--method M] [--path P] [--cpu-pid PID[,PID...]]\n"
+        "       loadgen pairs  --socket A --socket-b B [--conns N] [--pairs K] [--block-ms MS]\n"
+        "                      [--path P] [--cpu-pid PID[,...]] [--cpu-pid-b PID[,...]]\n"
         "       loadgen idle   --socket S --conns K [--wait-stdin] [--timeout SEC]\n"
         "       loadgen stream --socket S --path P [--method M] [--timeout SEC]\n");
     exit(2);
@@ -79,7 +89,8 @@ static double lg_num(const char *s, const char *what)
 static void lg_parse_opts(int argc, char **argv, struct lg_opts *o)
 {
     *o = (struct lg_opts){ .method = "GET", .path = "/_ping", .conns = 1,
-                           .duration = 5, .warmup = 1, .timeout = 60 };
+                           .duration = 5, .warmup = 1, .timeout = 60,
+                           .pairs = 100, .block_ms = 50 };
     if (argc < 2)
         lg_usage();
     o->mode = argv[1];
@@ -100,9 +111,15 @@ static void lg_parse_opts(int argc, char **argv, struct lg_opts *o)
         else if (strcmp(a, "--warmup") == 0) o->warmup = lg_num(v, a);
         else if (strcmp(a, "--timeout") == 0) o->timeout = lg_num(v, a);
         else if (strcmp(a, "--cpu-pid") == 0) o->cpu_pids = v;
+        else if (strcmp(a, "--socket-b") == 0) o->sock_b = v;
+        else if (strcmp(a, "--cpu-pid-b") == 0) o->cpu_pids_b = v;
+        else if (strcmp(a, "--pairs") == 0) o->pairs = (int)lg_num(v, a);
+        else if (strcmp(a, "--block-ms") == 0) o->block_ms = lg_num(v, a);
         else lg_usage();
     }
     if (!o->sock || o->conns < 1)
+        lg_usage();
+    if (strcmp(o->mode, "pairs") == 0 && (!o->sock_b || o->pairs < 1 || o->block_ms < 1))
         lg_usage();
 }
 
@@ -450,6 +467,7 @@ struct lg_conn {
 
 struct lg_rps {
     const struct lg_opts *o;
+    const char *sock;        /* the server this state's connections go to */
     char req[4096];
     size_t req_len;
     bool head_only;
@@ -458,6 +476,8 @@ struct lg_rps {
     uint64_t *lat;           /* latencies (ns) of requests inside the window */
     size_t nlat, caplat;
     uint64_t errors, non2xx, reconnects;
+    bool draining;           /* pairs mode: a block's time is up, send no more */
+    int inflight;            /* pairs mode: requests not yet answered        */
 };
 
 static void lg_rps_record(struct lg_rps *s, uint64_t ns)
@@ -475,7 +495,7 @@ static void lg_rps_record(struct lg_rps *s, uint64_t ns)
 
 static int lg_rps_open(struct lg_rps *s, struct lg_conn *c)
 {
-    c->fd = lg_connect(s->o->sock);
+    c->fd = lg_connect(s->sock);
     if (c->fd < 0)
         return -1;
     lg_nonblock(c->fd);
@@ -505,7 +525,7 @@ static void lg_rps_fail(struct lg_rps *s, struct lg_conn *c)
         s->errors++;
         usleep(20000);
     }
-    fprintf(stderr, "loadgen: cannot reconnect to %s: %s\n", s->o->sock, strerror(errno));
+    fprintf(stderr, "loadgen: cannot reconnect to %s: %s\n", s->sock, strerror(errno));
     exit(1);
 }
 
@@ -516,6 +536,17 @@ static void lg_rps_complete(struct lg_rps *s, struct lg_conn *c)
         lg_rps_record(s, now - c->t_start);
         if (c->resp.status / 100 != 2)
             s->non2xx++;
+    }
+    if (s->draining) {
+        /* Pairs mode: nothing more until the next block, which reopens a
+         * connection the server closed. */
+        s->inflight--;
+        if (c->resp.close_after) {
+            close(c->fd);
+            c->fd = -1;
+            s->reconnects++;
+        }
+        return;
     }
     if (c->resp.close_after) {
         /* The server ends keep-alive: reconnecting is part of the cost. */
@@ -578,7 +609,7 @@ static double lg_pct_us(const uint64_t *sorted, size_t n, double p)
 
 static int lg_mode_rps(const struct lg_opts *o)
 {
-    struct lg_rps s = { .o = o, .head_only = strcmp(o->method, "HEAD") == 0 };
+    struct lg_rps s = { .o = o, .sock = o->sock, .head_only = strcmp(o->method, "HEAD") == 0 };
     s.req_len = (size_t)lg_request_fmt(s.req, sizeof s.req, o->method, o->path);
     lg_raise_nofile((rlim_t)o->conns + 64);
     s.ep = epoll_create1(EPOLL_CLOEXEC);
@@ -644,6 +675,193 @@ static int lg_mode_rps(const struct lg_opts *o)
     free(s.lat);
     close(s.ep);
     return s.errors || s.non2xx || s.nlat == 0 ? 3 : 0;
+}
+
+/* ---- pairs mode ----------------------------------------------------------- */
+
+/*
+ * Two servers, A and B, measured in alternating short blocks: a block on A,
+ * then one on B (the next pair B first), each block its own request rate.
+ * A block lasts tens of milliseconds, so both halves of a pair meet the same
+ * host: on a shared VM the load of other tenants drifts over seconds and
+ * moves back-to-back runs of a second apart by several percent, while the
+ * ratio within a pair stays put. The result is the median of the pairs'
+ * ratios A/B with its quartiles, for the request rate and for the servers'
+ * CPU time per request (exact, from the scheduler's run-time counters).
+ *
+ * A block ends when its time is up and its last request is answered: no
+ * request crosses into the other server's block.
+ */
+
+/* Nanoseconds on a CPU of every thread of pid, from the scheduler's
+ * /proc/PID/task/TID/schedstat (first field); -1 if unreadable. */
+static long long lg_proc_cpu_ns(long pid)
+{
+    char path[96];
+    snprintf(path, sizeof path, "/proc/%ld/task", pid);
+    DIR *d = opendir(path);
+    if (!d)
+        return -1;
+    long long sum = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        char *end;
+        long tid = strtol(e->d_name, &end, 10);
+        if (end == e->d_name || *end) /* "." and ".." */
+            continue;
+        snprintf(path, sizeof path, "/proc/%ld/task/%ld/schedstat", pid, tid);
+        FILE *f = fopen(path, "r");
+        unsigned long long ns;
+        if (f && fscanf(f, "%llu", &ns) == 1)
+            sum += (long long)ns;
+        if (f)
+            fclose(f);
+    }
+    closedir(d);
+    return sum;
+}
+
+/* The summed CPU ns of a comma-separated list of PIDs; -1 if any fails. */
+static long long lg_cpu_ns(const char *pids)
+{
+    long long sum = 0;
+    for (const char *p = pids; *p;) {
+        char *end;
+        long pid = strtol(p, &end, 10);
+        long long t = end == p ? -1 : lg_proc_cpu_ns(pid);
+        if (t < 0 || (*end && *end != ','))
+            return -1;
+        sum += t;
+        p = *end == ',' ? end + 1 : end;
+    }
+    return sum;
+}
+
+struct lg_side {
+    struct lg_rps s;
+    struct lg_conn *conns;
+    const char *cpu_pids;
+    long long cpu_ns;        /* of this side's blocks, summed  */
+    uint64_t requests;       /* answered in this side's blocks */
+    double block_rps, block_cpu;
+};
+
+static int lg_side_init(struct lg_side *side, const struct lg_opts *o, const char *sock,
+                        const char *cpu_pids)
+{
+    side->s = (struct lg_rps){ .o = o, .sock = sock,
+                               .head_only = strcmp(o->method, "HEAD") == 0 };
+    side->s.req_len = (size_t)lg_request_fmt(side->s.req, sizeof side->s.req, o->method,
+                                             o->path);
+    side->cpu_pids = cpu_pids;
+    side->s.ep = epoll_create1(EPOLL_CLOEXEC);
+    side->conns = calloc((size_t)o->conns, sizeof *side->conns);
+    if (side->s.ep < 0 || !side->conns)
+        return -1;
+    for (int i = 0; i < o->conns; i++)
+        side->conns[i].fd = -1;
+    return 0;
+}
+
+/* One block on one side: sets block_rps and block_cpu (ns per request). */
+static int lg_side_block(struct lg_side *side, uint64_t block_ns, char *buf)
+{
+    struct lg_rps *s = &side->s;
+    int conns = s->o->conns;
+    long long cpu0 = side->cpu_pids ? lg_cpu_ns(side->cpu_pids) : 0;
+    size_t before = s->nlat;
+    uint64_t t0 = lg_now_ns();
+    s->t_measure = t0;
+    s->t_stop = UINT64_MAX;
+    s->draining = false;
+    for (int i = 0; i < conns; i++) {
+        struct lg_conn *c = &side->conns[i];
+        if ((c->fd < 0 && lg_rps_open(s, c) < 0) || lg_rps_send(s, c) < 0) {
+            fprintf(stderr, "loadgen: connect %s: %s\n", s->sock, strerror(errno));
+            return -1;
+        }
+    }
+    s->inflight = conns;
+    struct epoll_event evs[256];
+    while (s->inflight > 0) {
+        uint64_t now = lg_now_ns();
+        if (!s->draining && now >= t0 + block_ns)
+            s->draining = true;
+        int ms = s->draining ? 1000 : (int)((t0 + block_ns - now) / 1000000u) + 1;
+        int n = epoll_wait(s->ep, evs, 256, ms);
+        if (n < 0 && errno != EINTR) {
+            perror("loadgen: epoll_wait");
+            return -1;
+        }
+        for (int i = 0; i < n; i++)
+            lg_rps_readable(s, evs[i].data.ptr, buf);
+    }
+    uint64_t t1 = lg_now_ns();
+    long long cpu1 = side->cpu_pids ? lg_cpu_ns(side->cpu_pids) : 0;
+    uint64_t done = s->nlat - before;
+    if (cpu0 < 0 || cpu1 < 0 || done == 0) {
+        fprintf(stderr, "loadgen: a block on %s: no requests or no CPU time\n", s->sock);
+        return -1;
+    }
+    side->block_rps = (double)done * 1e9 / (double)(t1 - t0);
+    side->block_cpu = (double)(cpu1 - cpu0) / (double)done;
+    side->cpu_ns += cpu1 - cpu0;
+    side->requests += done;
+    return 0;
+}
+
+static int lg_cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Median and quartiles of v[0..n), which it sorts. */
+static void lg_quartiles(double *v, size_t n, double q[3])
+{
+    qsort(v, n, sizeof *v, lg_cmp_double);
+    q[0] = v[(n - 1) / 4];
+    q[1] = v[(n - 1) / 2];
+    q[2] = v[(3 * (n - 1)) / 4];
+}
+
+static int lg_mode_pairs(const struct lg_opts *o)
+{
+    struct lg_side a = {0}, b = {0};
+    size_t pairs = (size_t)o->pairs, warm = 2;
+    double *rps_ratio = calloc(pairs, sizeof *rps_ratio);
+    double *cpu_ratio = calloc(pairs, sizeof *cpu_ratio);
+    char *buf = malloc(LG_READ_BUF);
+    lg_raise_nofile(2 * (rlim_t)o->conns + 64);
+    if (!rps_ratio || !cpu_ratio || !buf || lg_side_init(&a, o, o->sock, o->cpu_pids) < 0 ||
+        lg_side_init(&b, o, o->sock_b, o->cpu_pids_b) < 0) {
+        perror("loadgen");
+        return 1;
+    }
+    uint64_t block_ns = lg_sec_to_ns(o->block_ms / 1000.0);
+    for (size_t i = 0; i < warm + pairs; i++) {
+        struct lg_side *first = i % 2 ? &b : &a, *second = i % 2 ? &a : &b;
+        if (lg_side_block(first, block_ns, buf) < 0 || lg_side_block(second, block_ns, buf) < 0)
+            return 1;
+        if (i < warm) { /* connections opened, code and caches warm */
+            a.cpu_ns = b.cpu_ns = 0;
+            a.requests = b.requests = 0;
+            continue;
+        }
+        rps_ratio[i - warm] = a.block_rps / b.block_rps;
+        cpu_ratio[i - warm] = a.block_cpu / b.block_cpu;
+    }
+    double rq[3], cq[3];
+    lg_quartiles(rps_ratio, pairs, rq);
+    lg_quartiles(cpu_ratio, pairs, cq);
+    uint64_t errors = a.s.errors + b.s.errors, non2xx = a.s.non2xx + b.s.non2xx;
+    printf("pairs=%zu block_ms=%.0f conns=%d rps_ratio=%.3f rps_q1=%.3f rps_q3=%.3f"
+           " cpu_ratio=%.3f cpu_q1=%.3f cpu_q3=%.3f cpu_us_a=%.2f cpu_us_b=%.2f"
+           " requests_a=%" PRIu64 " requests_b=%" PRIu64 " errors=%" PRIu64 " non2xx=%" PRIu64 "\n",
+           pairs, o->block_ms, o->conns, rq[1], rq[0], rq[2], cq[1], cq[0], cq[2],
+           (double)a.cpu_ns / 1e3 / (double)a.requests,
+           (double)b.cpu_ns / 1e3 / (double)b.requests, a.requests, b.requests, errors,
+           non2xx);
+    return errors || non2xx ? 3 : 0;
 }
 
 /* ---- idle mode ---------------------------------------------------------- */
@@ -831,6 +1049,8 @@ int main(int argc, char **argv)
         return lg_mode_rps(&o);
     if (strcmp(o.mode, "idle") == 0)
         return lg_mode_idle(&o);
+    if (strcmp(o.mode, "pairs") == 0)
+        return lg_mode_pairs(&o);
     if (strcmp(o.mode, "stream") == 0)
         return lg_mode_stream(&o);
     lg_usage();
