@@ -163,23 +163,51 @@ static long long lg_proc_ticks(long pid)
     return (long long)(ut + st);
 }
 
-/* The summed ticks of a comma-separated list of PIDs; -1 if any is unreadable. */
-static long long lg_cpu_ticks(const char *pids)
+/* Nanoseconds on a CPU of every thread of pid, from the scheduler's
+ * /proc/PID/task/TID/schedstat (first field); -1 if unreadable. */
+static long long lg_proc_cpu_ns(long pid)
+{
+    char path[96];
+    snprintf(path, sizeof path, "/proc/%ld/task", pid);
+    DIR *d = opendir(path);
+    if (!d)
+        return -1;
+    long long sum = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        char *end;
+        long tid = strtol(e->d_name, &end, 10);
+        if (end == e->d_name || *end) /* "." and ".." */
+            continue;
+        snprintf(path, sizeof path, "/proc/%ld/task/%ld/schedstat", pid, tid);
+        FILE *f = fopen(path, "r");
+        unsigned long long ns;
+        if (f && fscanf(f, "%llu", &ns) == 1)
+            sum += (long long)ns;
+        if (f)
+            fclose(f);
+    }
+    closedir(d);
+    return sum;
+}
+
+/* per_pid summed over a comma-separated list of PIDs; -1 if any fails. */
+static long long lg_sum_pids(const char *pids, long long (*per_pid)(long))
 {
     long long sum = 0;
     for (const char *p = pids; *p;) {
         char *end;
         long pid = strtol(p, &end, 10);
-        long long t = end == p ? -1 : lg_proc_ticks(pid);
-        if (t < 0)
+        long long t = end == p ? -1 : per_pid(pid);
+        if (t < 0 || (*end && *end != ','))
             return -1;
         sum += t;
         p = *end == ',' ? end + 1 : end;
-        if (*end && *end != ',')
-            return -1;
     }
     return sum;
 }
+
+static long long lg_cpu_ticks(const char *pids) { return lg_sum_pids(pids, lg_proc_ticks); }
+static long long lg_cpu_ns(const char *pids) { return lg_sum_pids(pids, lg_proc_cpu_ns); }
 
 /* ---- response framing --------------------------------------------------- */
 
@@ -693,49 +721,6 @@ static int lg_mode_rps(const struct lg_opts *o)
  * request crosses into the other server's block.
  */
 
-/* Nanoseconds on a CPU of every thread of pid, from the scheduler's
- * /proc/PID/task/TID/schedstat (first field); -1 if unreadable. */
-static long long lg_proc_cpu_ns(long pid)
-{
-    char path[96];
-    snprintf(path, sizeof path, "/proc/%ld/task", pid);
-    DIR *d = opendir(path);
-    if (!d)
-        return -1;
-    long long sum = 0;
-    for (struct dirent *e; (e = readdir(d)) != NULL;) {
-        char *end;
-        long tid = strtol(e->d_name, &end, 10);
-        if (end == e->d_name || *end) /* "." and ".." */
-            continue;
-        snprintf(path, sizeof path, "/proc/%ld/task/%ld/schedstat", pid, tid);
-        FILE *f = fopen(path, "r");
-        unsigned long long ns;
-        if (f && fscanf(f, "%llu", &ns) == 1)
-            sum += (long long)ns;
-        if (f)
-            fclose(f);
-    }
-    closedir(d);
-    return sum;
-}
-
-/* The summed CPU ns of a comma-separated list of PIDs; -1 if any fails. */
-static long long lg_cpu_ns(const char *pids)
-{
-    long long sum = 0;
-    for (const char *p = pids; *p;) {
-        char *end;
-        long pid = strtol(p, &end, 10);
-        long long t = end == p ? -1 : lg_proc_cpu_ns(pid);
-        if (t < 0 || (*end && *end != ','))
-            return -1;
-        sum += t;
-        p = *end == ',' ? end + 1 : end;
-    }
-    return sum;
-}
-
 struct lg_side {
     struct lg_rps s;
     struct lg_conn *conns;
@@ -854,13 +839,16 @@ static int lg_mode_pairs(const struct lg_opts *o)
     lg_quartiles(rps_ratio, pairs, rq);
     lg_quartiles(cpu_ratio, pairs, cq);
     uint64_t errors = a.s.errors + b.s.errors, non2xx = a.s.non2xx + b.s.non2xx;
-    printf("pairs=%zu block_ms=%.0f conns=%d rps_ratio=%.3f rps_q1=%.3f rps_q3=%.3f"
-           " cpu_ratio=%.3f cpu_q1=%.3f cpu_q3=%.3f cpu_us_a=%.2f cpu_us_b=%.2f"
-           " requests_a=%" PRIu64 " requests_b=%" PRIu64 " errors=%" PRIu64 " non2xx=%" PRIu64 "\n",
-           pairs, o->block_ms, o->conns, rq[1], rq[0], rq[2], cq[1], cq[0], cq[2],
-           (double)a.cpu_ns / 1e3 / (double)a.requests,
-           (double)b.cpu_ns / 1e3 / (double)b.requests, a.requests, b.requests, errors,
-           non2xx);
+    printf("pairs=%zu block_ms=%.0f conns=%d rps_ratio=%.3f rps_q1=%.3f rps_q3=%.3f", pairs,
+           o->block_ms, o->conns, rq[1], rq[0], rq[2]);
+    if (o->cpu_pids && o->cpu_pids_b)
+        printf(" cpu_ratio=%.3f cpu_q1=%.3f cpu_q3=%.3f cpu_us_a=%.2f cpu_us_b=%.2f", cq[1], cq[0],
+               cq[2], (double)a.cpu_ns / 1e3 / (double)a.requests,
+               (double)b.cpu_ns / 1e3 / (double)b.requests);
+    else
+        printf(" cpu_ratio=- cpu_q1=- cpu_q3=-"); /* no --cpu-pid and --cpu-pid-b: no CPU */
+    printf(" requests_a=%" PRIu64 " requests_b=%" PRIu64 " errors=%" PRIu64 " non2xx=%" PRIu64 "\n",
+           a.requests, b.requests, errors, non2xx);
     return errors || non2xx ? 3 : 0;
 }
 
