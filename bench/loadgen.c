@@ -710,10 +710,10 @@ static int lg_mode_rps(const struct lg_opts *o)
 /*
  * Two servers, A and B, measured in alternating short blocks: a block on A,
  * then one on B (the next pair B first), each block its own request rate.
- * A block lasts tens of milliseconds, so both halves of a pair meet the same
- * host: on a shared VM the load of other tenants drifts over seconds and
- * moves back-to-back runs of a second apart by several percent, while the
- * ratio within a pair stays put. The result is the median of the pairs'
+ * A block lasts tens of milliseconds, so both halves of a pair meet nearly
+ * the same host: on a shared VM other tenants' load moves back-to-back runs
+ * of a second each by several percent, and a second apart is already too far.
+ * Single pairs still scatter; the result is the median of hundreds of pairs'
  * ratios A/B with its quartiles, for the request rate and for the servers'
  * CPU time per request (exact, from the scheduler's run-time counters).
  *
