@@ -20,10 +20,16 @@
 #include "decide/rules.h"
 #include "policy/image_ref.h"
 
-/* Up to n of what m exposes, e[0..n), recorded for m. */
+/* Findings asked of one check: a directory can hold several sockets. */
+#define MOUNT_EXPOSURES 4
+
+/* What m exposes, recorded for m: e holds the first MOUNT_EXPOSURES of the
+ * n findings a check counted (it counts past what it writes). */
 static void add_exposures(sg_socket_exposures *x, sg_mount *m, bool from_request,
                           const sg_exposure *e, size_t n)
 {
+    if (n > MOUNT_EXPOSURES)
+        n = MOUNT_EXPOSURES;
     for (size_t i = 0; i < n && x->n < SG_MAX_EXPOSURES; i++)
         x->items[x->n++] = (sg_socket_exposure){.mount = m, .from_request = from_request,
                                                 .e = e[i]};
@@ -32,9 +38,9 @@ static void add_exposures(sg_socket_exposures *x, sg_mount *m, bool from_request
 static void found(sg_socket_exposures *x, const sg_rule_ctx *rc, sg_mount *m, const char *path,
                   bool from_request)
 {
-    sg_exposure e[4];
-    size_t n = sg_exposure_check(&rc->env->protected, path, e, 4, NULL);
-    add_exposures(x, m, from_request, e, n < 4 ? n : 4);
+    sg_exposure e[MOUNT_EXPOSURES];
+    size_t n = sg_exposure_check(&rc->env->protected, path, e, MOUNT_EXPOSURES, NULL);
+    add_exposures(x, m, from_request, e, n);
 }
 
 static void unknown(sg_socket_exposures *x, const char *kind, const char *name)
@@ -62,9 +68,9 @@ static void found_volume(sg_socket_exposures *x, const sg_rule_ctx *rc, sg_mount
     }
     if (!sg_host_path_resolve_device(device, real))
         return; /* the mount fails: nothing to bind */
-    sg_exposure e[4];
-    size_t n = sg_exposure_check_resolved(&rc->env->protected, real, e, 4);
-    add_exposures(x, m, from_request, e, n < 4 ? n : 4);
+    sg_exposure e[MOUNT_EXPOSURES];
+    size_t n = sg_exposure_check_resolved(&rc->env->protected, real, e, MOUNT_EXPOSURES);
+    add_exposures(x, m, from_request, e, n);
 }
 
 /* A named volume: the host path its local driver mounts. */
