@@ -635,15 +635,29 @@ static double lg_pct_us(const uint64_t *sorted, size_t n, double p)
     return (double)sorted[i] / 1000.0;
 }
 
+/* State for o->conns connections to sock, none open yet; -1 when out of
+ * memory or descriptors. */
+static int lg_rps_init(struct lg_rps *s, const struct lg_opts *o, const char *sock,
+                       struct lg_conn **conns)
+{
+    *s = (struct lg_rps){ .o = o, .sock = sock, .head_only = strcmp(o->method, "HEAD") == 0 };
+    s->req_len = (size_t)lg_request_fmt(s->req, sizeof s->req, o->method, o->path);
+    s->ep = epoll_create1(EPOLL_CLOEXEC);
+    *conns = calloc((size_t)o->conns, sizeof **conns);
+    if (s->ep < 0 || !*conns)
+        return -1;
+    for (int i = 0; i < o->conns; i++)
+        (*conns)[i].fd = -1;
+    return 0;
+}
+
 static int lg_mode_rps(const struct lg_opts *o)
 {
-    struct lg_rps s = { .o = o, .sock = o->sock, .head_only = strcmp(o->method, "HEAD") == 0 };
-    s.req_len = (size_t)lg_request_fmt(s.req, sizeof s.req, o->method, o->path);
+    struct lg_rps s;
+    struct lg_conn *conns;
     lg_raise_nofile((rlim_t)o->conns + 64);
-    s.ep = epoll_create1(EPOLL_CLOEXEC);
-    struct lg_conn *conns = calloc((size_t)o->conns, sizeof *conns);
     char *buf = malloc(LG_READ_BUF);
-    if (s.ep < 0 || !conns || !buf) {
+    if (lg_rps_init(&s, o, o->sock, &conns) < 0 || !buf) {
         perror("loadgen");
         return 1;
     }
@@ -733,18 +747,8 @@ struct lg_side {
 static int lg_side_init(struct lg_side *side, const struct lg_opts *o, const char *sock,
                         const char *cpu_pids)
 {
-    side->s = (struct lg_rps){ .o = o, .sock = sock,
-                               .head_only = strcmp(o->method, "HEAD") == 0 };
-    side->s.req_len = (size_t)lg_request_fmt(side->s.req, sizeof side->s.req, o->method,
-                                             o->path);
     side->cpu_pids = cpu_pids;
-    side->s.ep = epoll_create1(EPOLL_CLOEXEC);
-    side->conns = calloc((size_t)o->conns, sizeof *side->conns);
-    if (side->s.ep < 0 || !side->conns)
-        return -1;
-    for (int i = 0; i < o->conns; i++)
-        side->conns[i].fd = -1;
-    return 0;
+    return lg_rps_init(&side->s, o, sock, &side->conns);
 }
 
 /* One block on one side: sets block_rps and block_cpu (ns per request). */
