@@ -276,16 +276,53 @@ int sg_mounts_of_inspect(json_t *inspect, sg_mount_list *out)
     return 0;
 }
 
-/* Does the comma-separated option list o hold the word w? */
-static bool option_has(const char *o, const char *w)
+/*
+ * Does the option list o set MS_BIND? moby/sys/mount's parseOptions splits o
+ * on "," and looks each word up, exactly and case-sensitively, in its flag
+ * table: "bind" and "rbind" (MS_BIND|MS_REC) set it, no word clears it
+ * (v20.10.24 and v28.5.2: vendor/github.com/moby/sys/mount/flags_unix.go).
+ * The kernel's mount(2) then binds the device whatever the type says
+ * (fs/namespace.c, path_mount: MS_BIND is tested before a new mount).
+ */
+static bool options_bind(const char *o)
 {
-    size_t wn = strlen(w);
     for (const char *p = o; p && *p;) {
         size_t n = strcspn(p, ",");
-        if (n == wn && strncmp(p, w, n) == 0)
+        if ((n == 4 && strncmp(p, "bind", 4) == 0) || (n == 5 && strncmp(p, "rbind", 5) == 0))
             return true;
         p += n + (p[n] == ',');
     }
+    return false;
+}
+
+/* The keys the local driver knows (volume/local/local_unix.go, validOpts);
+ * dockerd refuses any other, and so does the gate for anything it could
+ * not tell the meaning of. */
+static bool options_known(const json_t *options)
+{
+    static const char *const keys[] = {"type", "o", "device", "size"};
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)options, k, v)
+    {
+        bool known = false;
+        for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+            known |= strcmp(k, keys[i]) == 0;
+        if (!known || !json_is_string(v))
+            return false;
+    }
+    return true;
+}
+
+/* File systems whose device names something on the network, never a host
+ * path or a superblock of the host's: their inodes are not the host's, so
+ * no host socket can be reached through them. */
+static bool type_is_network(const char *type)
+{
+    static const char *const types[] = {"nfs", "nfs4", "cifs", "smb3"};
+    for (size_t i = 0; i < sizeof types / sizeof *types; i++)
+        if (strcmp(type, types[i]) == 0)
+            return true;
     return false;
 }
 
@@ -295,14 +332,19 @@ sg_localvol sg_mounts_local_volume(const json_t *options, const char **device)
     const char *o = json_string_value(json_object_get(options, "o"));
     const char *dev = json_string_value(json_object_get(options, "device"));
     *device = dev && dev[0] ? dev : NULL;
+    if (!options_known(options))
+        return SG_LOCALVOL_OTHER;
     bool no_type = !type || !type[0];
-    if (no_type && (!o || !o[0]) && !*device)
-        return SG_LOCALVOL_PLAIN;
+    /* needsMount(): nothing is mounted without a type or a device. */
+    if (no_type && !*device)
+        return o && o[0] ? SG_LOCALVOL_OTHER : SG_LOCALVOL_PLAIN;
+    /* First, whatever the type: the kernel binds when MS_BIND is set. */
+    if (options_bind(o)) /* without a device dockerd refuses to mount */
+        return *device ? SG_LOCALVOL_BIND : SG_LOCALVOL_OTHER;
     if (type && strcmp(type, "tmpfs") == 0)
         return SG_LOCALVOL_TMPFS;
-    if ((no_type || strcmp(type, "none") == 0) && o && *device &&
-        (option_has(o, "bind") || option_has(o, "rbind")))
-        return SG_LOCALVOL_BIND;
+    if (type && type_is_network(type))
+        return SG_LOCALVOL_NETWORK;
     return SG_LOCALVOL_OTHER;
 }
 

@@ -66,16 +66,23 @@ int sg_mounts_of_inspect(json_t *inspect, sg_mount_list *out);
  * What a local-driver volume mounts. The local driver calls
  * mount(device, dir, type, o) with the options as given: no cleaning, a
  * relative device resolved from dockerd's working directory, any file
- * system type (volume/local/local_unix.go). Only three kinds keep the host
- * out of reach, or within what can be checked:
+ * system type (volume/local/local_unix.go), and moby/sys/mount turns the
+ * words of o it knows into mount flags. The table, with sources, is in
+ * docs/HOSTCONFIG.md ("Local volumes").
  */
 typedef enum {
-    SG_LOCALVOL_PLAIN, /* no type, o or device: a directory of dockerd's   */
-    SG_LOCALVOL_TMPFS, /* type tmpfs                                        */
-    SG_LOCALVOL_BIND,  /* type none (or unset) with o bind or rbind: device
-                          is a host path, resolved the kernel's way         */
-    SG_LOCALVOL_OTHER, /* anything else: proc, sysfs, a block device, NFS,
-                          overlay with host paths in o …                    */
+    SG_LOCALVOL_PLAIN,   /* no type and no device: a directory of dockerd's  */
+    SG_LOCALVOL_TMPFS,   /* type tmpfs, no bind flag: fresh memory           */
+    SG_LOCALVOL_BIND,    /* "bind" or "rbind" among the words of o, whatever
+                            the type: device is a host path, resolved the
+                            kernel's way                                     */
+    SG_LOCALVOL_NETWORK, /* nfs, nfs4, cifs, smb3 without a bind flag: dockerd
+                            connects out from the host's network namespace;
+                            no host inode is reachable                       */
+    SG_LOCALVOL_OTHER,   /* anything else: proc, sysfs, a block device,
+                            overlay with host paths in o, an option key the
+                            driver does not know … the gate cannot tell what
+                            it shows, so it may show a protected socket      */
 } sg_localvol;
 
 /* Classify a local volume's options (an object of strings, or NULL);

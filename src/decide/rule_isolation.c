@@ -424,11 +424,20 @@ static void check_local_volume(const sg_rule_ctx *rc, const sg_mount *m, const j
     case SG_LOCALVOL_PLAIN:
     case SG_LOCALVOL_TMPFS:
         return;
+    case SG_LOCALVOL_NETWORK: {
+        const char *type = json_string_value(json_object_get(options, "type"));
+        ISOLATION_403(out, rc, "host paths",
+                      "local volumes of type \"%.32s\" are not allowed (%s): dockerd would "
+                      "connect to their server from the host's network, which an isolated "
+                      "container cannot reach",
+                      type ? type : "", m->where);
+        return;
+    }
     case SG_LOCALVOL_OTHER: {
         const char *type = json_string_value(json_object_get(options, "type"));
         ISOLATION_403(out, rc, "host paths",
                       "local volumes of type \"%.32s\" with these options are not allowed (%s): "
-                      "only plain, tmpfs and bind (type none, o bind) volumes can be checked",
+                      "only plain, tmpfs and bind (o bind or rbind) volumes can be checked",
                       type ? type : "", m->where);
         return;
     }

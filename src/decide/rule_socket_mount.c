@@ -11,6 +11,7 @@
  * over the sockets inside it) and the image is pinned to what was
  * verified. Every look-up that failed counts as a possible exposure.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -43,27 +44,52 @@ static void found(sg_socket_exposures *x, const sg_rule_ctx *rc, sg_mount *m, co
     add_exposures(x, m, from_request, e, n);
 }
 
-static void unknown(sg_socket_exposures *x, const char *kind, const char *name)
+/* A possible exposure the gate cannot rule out: the request is refused
+ * with why (the first one found is the one reported). */
+__attribute__((format(printf, 2, 3)))
+static void unknown(sg_socket_exposures *x, const char *fmt, ...)
 {
     if (x->unknown)
         return;
     x->unknown = true;
-    snprintf(x->unknown_why, sizeof x->unknown_why,
-             "cannot check %s \"%.100s\" with the Docker Engine; try again", kind, name);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(x->unknown_why, sizeof x->unknown_why, fmt, ap);
+    va_end(ap);
 }
 
-/* A local volume that binds a host path: the kernel resolves its device as
- * written. A relative device is resolved from dockerd's working
- * directory, which sockgate cannot vouch for. */
+static void unknown_lookup(sg_socket_exposures *x, const char *kind, const char *name)
+{
+    unknown(x, "cannot check %s \"%.100s\" with the Docker Engine; try again", kind, name);
+}
+
+/* A local volume: what the kernel will mount (see sg_localvol). A bind's
+ * device is resolved as written; a relative one from dockerd's working
+ * directory, which sockgate cannot vouch for. A mount whose kind the gate
+ * cannot tell may show a protected socket (a second mount of the host's
+ * block device holds the same socket inode), so it counts as one. */
 static void found_volume(sg_socket_exposures *x, const sg_rule_ctx *rc, sg_mount *m,
                          const json_t *options, bool from_request)
 {
     const char *device = NULL;
-    if (sg_mounts_local_volume(options, &device) != SG_LOCALVOL_BIND)
+    sg_localvol kind = sg_mounts_local_volume(options, &device);
+    if (kind == SG_LOCALVOL_OTHER) {
+        const char *type = json_string_value(json_object_get(options, "type"));
+        unknown(x,
+                "the local volume (%s) mounts a file system of type \"%.32s\" with options "
+                "sockgate cannot check, which could show the Docker socket; use a plain, "
+                "tmpfs, network or bind volume",
+                m->where, type ? type : "");
+        return;
+    }
+    if (kind != SG_LOCALVOL_BIND)
         return;
     char real[PATH_MAX];
-    if (device[0] != '/') {
-        unknown(x, "the relative volume device", device);
+    if (!device || device[0] != '/') {
+        unknown(x,
+                "the local volume (%s) binds the relative path \"%.100s\", which sockgate "
+                "cannot resolve as dockerd will; use an absolute device path",
+                m->where, device ? device : "");
         return;
     }
     if (!sg_host_path_resolve_device(device, real))
@@ -81,7 +107,7 @@ static void find_volume(const sg_rule_ctx *rc, sg_mount *m, bool from_request,
     if (f && f->status == 404)
         return; /* created by dockerd at create time: plain, binds nothing */
     if (!f || f->status != 200) {
-        unknown(x, "volume", m->source);
+        unknown_lookup(x, "volume", m->source);
         return;
     }
     json_t *options = sg_mounts_volume_options(f->json);
@@ -110,7 +136,7 @@ static void find_in(const sg_rule_ctx *rc, const sg_spec *spec, bool from_reques
             if (f && f->status == 404)
                 break; /* dockerd refuses the create */
             if (!f || f->status != 200 || depth > 3)
-                unknown(x, "container", m->source);
+                unknown_lookup(x, "container", m->source);
             else
                 find_in(rc, &f->spec, false, depth + 1, x);
             break;

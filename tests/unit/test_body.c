@@ -179,10 +179,15 @@ TEST(mounts_of_every_kind)
     json_decref(b);
 }
 
+/* The device is copied out: the options it points into are freed here. */
 static sg_localvol kind_of(const char *opts, const char **device)
 {
+    static char copy[256];
     json_t *o = parse(opts);
-    sg_localvol k = sg_mounts_local_volume(o, device);
+    const char *dev = NULL;
+    sg_localvol k = sg_mounts_local_volume(o, &dev);
+    snprintf(copy, sizeof copy, "%s", dev ? dev : "");
+    *device = dev ? copy : NULL;
     json_decref(o);
     return k;
 }
@@ -193,16 +198,50 @@ TEST(local_volume_options_the_way_the_driver_mounts_them)
     CHECK_INT(kind_of("{}", &d), SG_LOCALVOL_PLAIN);
     CHECK_INT(kind_of("{\"size\":\"10G\"}", &d), SG_LOCALVOL_PLAIN);
     CHECK_INT(kind_of("{\"type\":\"tmpfs\",\"device\":\"tmpfs\"}", &d), SG_LOCALVOL_TMPFS);
+    CHECK_INT(kind_of("{\"type\":\"tmpfs\",\"o\":\"size=1m,uid=1\",\"device\":\"x\"}", &d),
+              SG_LOCALVOL_TMPFS);
     CHECK_INT(kind_of("{\"type\":\"none\",\"o\":\"bind\",\"device\":\"/srv\"}", &d),
               SG_LOCALVOL_BIND);
+    CHECK_STR(d, "/srv");
     CHECK_INT(kind_of("{\"o\":\"ro,rbind\",\"device\":\"/srv\"}", &d), SG_LOCALVOL_BIND);
     CHECK_INT(kind_of("{\"type\":\"proc\",\"device\":\"proc\"}", &d), SG_LOCALVOL_OTHER);
     CHECK_INT(kind_of("{\"type\":\"nfs\",\"o\":\"addr=10.0.0.1\",\"device\":\":/x\"}", &d),
-              SG_LOCALVOL_OTHER);
+              SG_LOCALVOL_NETWORK);
     CHECK_INT(kind_of("{\"type\":\"none\",\"o\":\"bindx\",\"device\":\"/srv\"}", &d),
               SG_LOCALVOL_OTHER);
     CHECK_INT(kind_of("{\"type\":\"none\",\"device\":\"/srv\"}", &d), SG_LOCALVOL_OTHER);
     CHECK_INT(kind_of("{\"o\":\"lowerdir=/etc\"}", &d), SG_LOCALVOL_OTHER);
+    CHECK_INT(kind_of("{\"type\":\"ext4\",\"device\":\"/dev/sda1\"}", &d), SG_LOCALVOL_OTHER);
+}
+
+/* Issue 17: the kernel binds whenever MS_BIND is set, whatever the type;
+ * moby/sys/mount matches option words exactly, and no word clears it. */
+TEST(local_volume_bind_flag_wins_over_the_type)
+{
+    const char *d;
+    static const char *const binds[] = {
+        "{\"type\":\"tmpfs\",\"o\":\"bind\",\"device\":\"/etc\"}",
+        "{\"type\":\"ext4\",\"o\":\"rbind\",\"device\":\"/etc\"}",
+        "{\"type\":\"xfs\",\"o\":\"bind,ro\",\"device\":\"/run\"}",
+        "{\"type\":\"nfs\",\"o\":\"addr=1.2.3.4,rbind\",\"device\":\"/run\"}",
+        "{\"type\":\"tmpfs\",\"o\":\"size=1m,,bind\",\"device\":\"/run\"}",
+        "{\"type\":\"overlay\",\"o\":\"rw,bind,remount\",\"device\":\"/run\"}",
+    };
+    for (size_t i = 0; i < sizeof binds / sizeof *binds; i++) {
+        CHECK_INT(kind_of(binds[i], &d), SG_LOCALVOL_BIND);
+        CHECK(d && d[0] == '/');
+    }
+    /* Go's map lookup is exact: these are data for the file system, not flags. */
+    CHECK_INT(kind_of("{\"type\":\"tmpfs\",\"o\":\"BIND\",\"device\":\"/etc\"}", &d),
+              SG_LOCALVOL_TMPFS);
+    CHECK_INT(kind_of("{\"type\":\"tmpfs\",\"o\":\" bind\",\"device\":\"/etc\"}", &d),
+              SG_LOCALVOL_TMPFS);
+    /* A bind with no device is refused by dockerd, and by the gate. */
+    CHECK_INT(kind_of("{\"type\":\"tmpfs\",\"o\":\"bind\"}", &d), SG_LOCALVOL_OTHER);
+    /* A key the local driver does not know: the gate cannot tell. */
+    CHECK_INT(kind_of("{\"type\":\"tmpfs\",\"device\":\"x\",\"mode\":\"1\"}", &d),
+              SG_LOCALVOL_OTHER);
+    CHECK_INT(kind_of("{\"type\":\"tmpfs\",\"device\":\"x\",\"o\":7}", &d), SG_LOCALVOL_OTHER);
 }
 
 TEST(service_spec)
@@ -274,6 +313,7 @@ int main(void)
     RUN(spec_refuses_what_dockerd_or_c_would_misread);
     RUN(mounts_of_every_kind);
     RUN(local_volume_options_the_way_the_driver_mounts_them);
+    RUN(local_volume_bind_flag_wins_over_the_type);
     RUN(service_spec);
     RUN(inspect_spec_sees_unmasked_paths);
     RUN(jsonx_types);
