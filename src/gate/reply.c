@@ -42,21 +42,34 @@ static void reply_on_written(uv_stream_t *s, int status)
         sg_conn_update_flow(c);
 }
 
+/*
+ * The head is built to its size: extra_headers (a redirect's Location) can
+ * be as long as a request target, and a head written into a fixed buffer
+ * and sent with the length snprintf would have written sends whatever lies
+ * past the buffer.
+ */
 static void reply_send(sg_conn *c, int status, const char *extra_headers,
                        const char *body, bool close)
 {
     bool head_only = c->ex && c->ex->method == HTTP_METHOD_HEAD;
     size_t body_len = strlen(body);
-    char head[1024];
-    int n = snprintf(head, sizeof head,
+    char *head = NULL;
+    int n = asprintf(&head,
                      "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
                      "Content-Length: %zu\r\n%s%s\r\n",
                      status, reply_reason(status), body_len, extra_headers,
                      close ? "Connection: close\r\n" : "");
+    if (n < 0) {
+        sg_conn_abort(c, "out of memory");
+        return;
+    }
     uv_buf_t bufs[2] = {uv_buf_init(head, (unsigned)n),
                         uv_buf_init((char *)body, (unsigned)body_len)};
-    if (sg_stream_write((uv_stream_t *)&c->pipe, bufs, head_only ? 1 : 2,
-                        reply_on_written) < 0) {
+    /* sg_stream_write copies what it leaves queued: head is ours to free. */
+    int rc = sg_stream_write((uv_stream_t *)&c->pipe, bufs, head_only ? 1 : 2,
+                             reply_on_written);
+    free(head);
+    if (rc < 0) {
         sg_conn_abort(c, "client write failed");
         return;
     }
@@ -83,13 +96,11 @@ void sg_reply_error(sg_conn *c, int status, bool close, const char *fmt, ...)
 void sg_reply_redirect(sg_conn *c, const char *location, bool close)
 {
     /* Location is a path we cleaned ourselves: no CR/LF can be in it. */
-    size_t n = strlen(location) + 32;
-    char *hdr = malloc(n);
-    if (!hdr) {
+    char *hdr = NULL;
+    if (asprintf(&hdr, "Location: %s\r\n", location) < 0) {
         sg_conn_abort(c, "out of memory");
         return;
     }
-    snprintf(hdr, n, "Location: %s\r\n", location);
     reply_send(c, 301, hdr, "{\"message\":\"moved permanently\"}", close);
     free(hdr);
 }

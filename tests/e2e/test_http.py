@@ -201,6 +201,32 @@ def test_unclean_path_answered_like_engine(path):
     assert raw_request(ENV["SOCKGATE_SOCK"], b"GET /_ping HTTP/1.1\r\nHost: d\r\n\r\n")[2] == b"OK"
 
 
+def test_long_redirect_is_exactly_its_head_and_body():
+    # Issue 17: a Location longer than the head's old fixed buffer sent the
+    # bytes past it (stack, old log lines). The answer must be one head with
+    # that Location, then exactly Content-Length bytes, and nothing more.
+    path = "//" + "%41" * 3000
+    req = b"GET " + path.encode() + b" HTTP/1.1\r\nHost: d\r\nConnection: close\r\n\r\n"
+    e_status, e_headers, _ = raw_request(ENV["ENGINE_SOCK"], req)
+    with connect(ENV["SOCKGATE_SOCK"], timeout=10) as s:
+        s.sendall(req)
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    head, sep, body = data.partition(b"\r\n\r\n")
+    assert sep, data[:200]
+    lines = head.split(b"\r\n")
+    assert lines[0].startswith(b"HTTP/1.1 301 "), lines[0]
+    fields = dict(l.split(b": ", 1) for l in lines[1:])
+    assert fields[b"Location"].decode() == e_headers.get("location"), fields[b"Location"][:80]
+    assert e_status == 301
+    assert len(body) == int(fields[b"Content-Length"]), (len(body), fields)
+    assert json.loads(body)["message"]
+
+
 def _tar_of(size):
     import io
     import tarfile
