@@ -39,13 +39,40 @@ static bool command_list_blocks(const sg_settings *policy, const sg_request_ctx 
     return true;
 }
 
+static void deny(sg_verdict *v, int status, const char *rule, const char *message)
+{
+    v->kind = SG_VERDICT_DENY;
+    v->status = status;
+    v->log = true;
+    snprintf(v->message, sizeof v->message, "%s", message);
+    snprintf(v->rule, sizeof v->rule, "%s", rule);
+}
+
+/* The query, parsed once for every rule that reads it. The router let only
+ * valid queries through, so anything but OK here (out of memory, or a
+ * caller that did not route first) refuses. */
+static bool query_unreadable(const sg_request_ctx *ctx, http_query *q, sg_verdict *v)
+{
+    switch (http_query_parse(ctx->match->query, ctx->match->query_len, q)) {
+    case HTTP_QUERY_OK:
+        return false;
+    case HTTP_QUERY_MALFORMED:
+        deny(v, 400, "malformed query", "sockgate: malformed query string");
+        return true;
+    case HTTP_QUERY_NOMEM:
+        break;
+    }
+    deny(v, 503, "out of memory", "sockgate: out of memory reading the query; try again");
+    return true;
+}
+
 static bool request_rules_refuse(const sg_settings *policy, const sg_request_ctx *ctx,
-                                 sg_verdict *v)
+                                 const http_query *q, sg_verdict *v)
 {
     route_id route = ctx->route_status == ROUTER_MATCH ? ctx->match->route : ROUTE_NONE;
     sg_request_refusal r;
-    if (!sg_requests_refuse(policy, ctx->caller.socket, v->isolated, route, ctx->match->query,
-                            ctx->match->query_len, ctx->content_type, &r))
+    if (!sg_requests_refuse(policy, ctx->caller.socket, v->isolated, route, q,
+                            ctx->content_type, &r))
         return false;
     v->kind = SG_VERDICT_DENY;
     v->status = r.status;
@@ -85,8 +112,28 @@ static void subject_from_path(const router_match *m, sg_verdict *v)
     v->subject_at = (size_t)(s->start - m->path);
 }
 
+/* commit's ?container=: the subject, whole or refused, never truncated
+ * (dockerd would commit the whole name). */
+static void subject_from_query(const http_query *q, sg_verdict *v)
+{
+    const char *c = http_query_first(q, "container");
+    v->subject_in_query = true;
+    if (!c || !c[0]) {
+        v->subject[0] = '\0';
+        plan(v, SG_VERDICT_ALLOW, SG_PLAN_NONE, "commit without a container");
+        return; /* dockerd answers that itself */
+    }
+    if (strlen(c) >= sizeof v->subject) {
+        deny(v, 400, "commit: container name too long",
+             "sockgate: the container name in ?container= is too long");
+        return;
+    }
+    memcpy(v->subject, c, strlen(c) + 1);
+}
+
 /* Which requests are looked at further, and how. */
-static void choose_plan(const sg_settings *policy, const sg_request_ctx *ctx, sg_verdict *v)
+static void choose_plan(const sg_settings *policy, const sg_request_ctx *ctx,
+                        const http_query *q, sg_verdict *v)
 {
     if (ctx->route_status != ROUTER_MATCH)
         return;
@@ -113,12 +160,7 @@ static void choose_plan(const sg_settings *policy, const sg_request_ctx *ctx, sg
     } else if (action && route == ROUTE_COMMIT) {
         plan(v, SG_VERDICT_CHECK_TARGET, SG_PLAN_EXISTING, "existing container");
         v->action = action;
-        if (http_query_get(ctx->match->query, ctx->match->query_len, "container", v->subject,
-                           sizeof v->subject) != HTTP_QUERY_FOUND)
-            v->subject[0] = '\0'; /* dockerd answers that itself */
-        v->subject_in_query = true;
-        if (!v->subject[0])
-            plan(v, SG_VERDICT_ALLOW, SG_PLAN_NONE, "commit without a container");
+        subject_from_query(q, v);
     } else if (action) {
         plan(v, SG_VERDICT_CHECK_TARGET, SG_PLAN_EXISTING, "existing container");
         v->action = action;
@@ -153,11 +195,17 @@ void sg_decide_request(const sg_settings *policy, const sg_request_ctx *ctx,
     verdict->subject[0] = verdict->pin[0] = '\0';
     verdict->message[0] = verdict->rule[0] = verdict->image[0] = '\0';
     verdict->isolated = sg_caller_isolated(policy, &ctx->caller);
-    if (command_list_blocks(policy, ctx, verdict) || request_rules_refuse(policy, ctx, verdict))
+    if (command_list_blocks(policy, ctx, verdict))
         return;
-    if (policy->eci_enabled)
-        memcpy(verdict->rule, "no rule applies", sizeof "no rule applies");
-    else
-        memcpy(verdict->rule, "policy off", sizeof "policy off");
-    choose_plan(policy, ctx, verdict);
+    http_query q;
+    if (query_unreadable(ctx, &q, verdict))
+        return;
+    if (!request_rules_refuse(policy, ctx, &q, verdict)) {
+        if (policy->eci_enabled)
+            memcpy(verdict->rule, "no rule applies", sizeof "no rule applies");
+        else
+            memcpy(verdict->rule, "policy off", sizeof "policy off");
+        choose_plan(policy, ctx, &q, verdict);
+    }
+    http_query_free(&q);
 }

@@ -13,7 +13,11 @@
  *                   still serves some the swagger dropped, such as the
  *                   pre-1.24 /containers/{id}/copy); builds outside the
  *                   default networks or under a cgroup parent; a service
- *                   update that rolls back to a spec sockgate never checked.
+ *                   update that rolls back to a spec sockgate never checked;
+ *                   URLs dockerd would fetch for them (import, remote build
+ *                   context) unless sockgate.allowUrlFetches.
+ * The query was validated by the router and parsed once by decide.c: a
+ * parameter here is either its first value or absent.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -79,22 +83,18 @@ static const char *engine_wide(route_id route)
 /* Builds: only the networks a container of the caller's could use itself,
  * no cgroup parent. Values come from the query alone: form bodies are
  * refused before this. */
-static bool refuse_build(const char *query, size_t len, sg_request_refusal *out,
-                         const char *tail)
+static bool refuse_build(const http_query *q, sg_request_refusal *out, const char *tail)
 {
-    char v[512];
-    http_query_status st = http_query_get(query, len, "networkmode", v, sizeof v);
-    if (st == HTTP_QUERY_MALFORMED)
-        return refuse(out, 400, "build: malformed query",
-                      "sockgate: malformed query string (dockerd refuses it too)");
-    if (st == HTTP_QUERY_FOUND && v[0] && strcmp(v, "default") != 0 &&
-        strcmp(v, "bridge") != 0 && strcmp(v, "none") != 0)
+    const char *v = http_query_first(q, "networkmode");
+    if (v && v[0] && strcmp(v, "default") != 0 && strcmp(v, "bridge") != 0 &&
+        strcmp(v, "none") != 0)
         return refuse(out, 403, "isolation: build network",
                       SG_ECI_PREFIX "builds with networkmode=%.100s are not allowed: only "
                                     "default, bridge and none keep the build off the host's "
                                     "network%s",
                       v, tail);
-    if (http_query_get(query, len, "cgroupparent", v, sizeof v) == HTTP_QUERY_FOUND && v[0])
+    v = http_query_first(q, "cgroupparent");
+    if (v && v[0])
         return refuse(out, 403, "isolation: build cgroup parent",
                       SG_ECI_PREFIX "builds under a cgroup parent are not allowed "
                                     "(cgroupparent=%.100s)%s",
@@ -102,17 +102,43 @@ static bool refuse_build(const char *query, size_t len, sg_request_refusal *out,
     return false;
 }
 
+/*
+ * URLs dockerd fetches for the caller, from the host's network namespace,
+ * where services bound to the host's loopback answer and no isolated
+ * container could reach them; the caller reads the answer back (the
+ * imported image, an error quoting it). Names resolve again at fetch time,
+ * so no check of the address could be trusted: the fetch itself is what is
+ * refused, unless sockgate.allowUrlFetches says otherwise.
+ *   import:  POST /images/create without fromImage, fromSrc other than "-"
+ *            (v28.5.2:daemon/images/image_import.go, a URL without a
+ *            scheme becomes http://SRC; fromImage wins when both are set,
+ *            api/server/router/image/image_routes.go)
+ *   build:   POST /build with remote other than "" or "client-session": a
+ *            git or http(s) context fetched by dockerd
+ *            (v28.5.2:builder/remotecontext/detect.go; BuildKit's
+ *            builder-next/builder.go takes the same parameter)
+ */
+static const char *url_fetch(route_id route, const http_query *q)
+{
+    const char *image = http_query_first(q, "fromImage");
+    const char *src = http_query_first(q, "fromSrc");
+    if (route == ROUTE_IMAGE_CREATE && (!image || !image[0]) && src && strcmp(src, "-") != 0)
+        return src;
+    const char *remote = http_query_first(q, "remote");
+    if (route == ROUTE_BUILD && remote && remote[0] && strcmp(remote, "client-session") != 0)
+        return remote;
+    return NULL;
+}
+
 bool sg_requests_refuse(const sg_settings *policy, sg_socket_kind socket, bool isolated,
-                        route_id route, const char *query, size_t query_len,
-                        const char *content_type, sg_request_refusal *out)
+                        route_id route, const http_query *query, const char *content_type,
+                        sg_request_refusal *out)
 {
     if (policy->block_load && route == ROUTE_IMAGE_LOAD)
         return refuse(out, 403, "blockDockerLoad",
                       SG_ECI_PREFIX "docker load is blocked (blockDockerLoad in "
                                     "admin-settings.json); pull images from a registry instead");
-    char src[16];
-    if (policy->block_load && route == ROUTE_IMAGE_CREATE &&
-        http_query_get(query, query_len, "fromSrc", src, sizeof src) != HTTP_QUERY_ABSENT)
+    if (policy->block_load && route == ROUTE_IMAGE_CREATE && http_query_first(query, "fromSrc"))
         return refuse(out, 403, "blockDockerLoad",
                       SG_ECI_PREFIX "docker import is blocked like docker load (blockDockerLoad "
                                     "in admin-settings.json); pull images from a registry "
@@ -137,11 +163,17 @@ bool sg_requests_refuse(const sg_settings *policy, sg_socket_kind socket, bool i
                       SG_ECI_PREFIX "this request is not allowed: sockgate does not know the "
                                     "route, so it cannot check what it does%s",
                       tail);
-    if (route == ROUTE_BUILD && refuse_build(query, query_len, out, tail))
+    const char *url = policy->allow_url_fetches ? NULL : url_fetch(route, query);
+    if (url)
+        return refuse(out, 403, "isolation: URL fetch",
+                      SG_ECI_PREFIX "making the Docker Engine fetch \"%.200s\" is not allowed: "
+                                    "it would fetch it from the host's network, which an "
+                                    "isolated container cannot reach; to allow it, set "
+                                    "sockgate.allowUrlFetches to true in admin-settings.json%s",
+                      url, tail);
+    if (route == ROUTE_BUILD && refuse_build(query, out, tail))
         return true;
-    char v[64];
-    if (route == ROUTE_SERVICE_UPDATE &&
-        http_query_get(query, query_len, "rollback", v, sizeof v) != HTTP_QUERY_ABSENT)
+    if (route == ROUTE_SERVICE_UPDATE && http_query_first(query, "rollback"))
         return refuse(out, 403, "isolation: service rollback",
                       SG_ECI_PREFIX "rolling a service back is not allowed: the previous spec "
                                     "was not checked for you; update it with the spec you "

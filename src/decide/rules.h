@@ -33,6 +33,7 @@
 #include "decide/host_paths.h"
 #include "decide/policy_env.h"
 #include "decide/verdict.h"
+#include "http/query.h"
 #include "policy/settings.h"
 #include "route/route_table.h"
 
@@ -133,7 +134,7 @@ typedef struct {
 } sg_request_refusal;
 
 bool sg_requests_refuse(const sg_settings *policy, sg_socket_kind socket, bool isolated,
-                        route_id route, const char *query, size_t query_len,
-                        const char *content_type, sg_request_refusal *out);
+                        route_id route, const http_query *query, const char *content_type,
+                        sg_request_refusal *out);
 
 #endif

@@ -436,10 +436,16 @@ static bool settings_sockgate(const settings_reader *r, json_t *root, sg_setting
     json_t *v;
     json_object_foreach(sg, key, v)
     {
-        if (strcmp(key, "exemptFromIsolation") != 0)
-            return settings_fail(r, "sockgate", "unknown key \"%s\" (known: exemptFromIsolation)",
+        if (strcmp(key, "exemptFromIsolation") != 0 && strcmp(key, "allowUrlFetches") != 0)
+            return settings_fail(r, "sockgate",
+                                 "unknown key \"%s\" (known: exemptFromIsolation, "
+                                 "allowUrlFetches)",
                                  key);
     }
+    json_t *fetches = json_object_get(sg, "allowUrlFetches");
+    if (fetches && !json_is_boolean(fetches))
+        return settings_fail(r, "sockgate.allowUrlFetches", "must be true or false");
+    s->allow_url_fetches = json_is_true(fetches);
     json_t *ex;
     if (!settings_object(r, sg, "exemptFromIsolation", "sockgate.exemptFromIsolation", &ex))
         return false;
@@ -541,7 +547,7 @@ json_t *sg_settings_describe(const sg_settings *p)
     if (!p->shares_set)
         json_array_append_new(shares, json_string("$HOME"));
     json_t *exempt = p->exempt_written ? json_deep_copy(p->exempt_written) : json_object();
-    return json_pack("{s:s,s:b,s:b,s:o,s:b,s:s,s:o,s:o,s:o,s:s,s:b}", "source",
+    return json_pack("{s:s,s:b,s:b,s:o,s:b,s:s,s:o,s:o,s:o,s:b,s:s,s:b}", "source",
                      p->source ? p->source : "(none: no policy)", "eci", p->eci_enabled,
                      "locked", p->locked, "images", images, "allowDerivedImages",
                      p->allow_derived, "commandList",
@@ -549,6 +555,7 @@ json_t *sg_settings_describe(const sg_settings *p)
                      : p->commands_type == SG_COMMANDS_ALLOW ? "allow"
                                                              : "deny",
                      "commands", commands, "filesharingAllowedDirectories", shares,
-                     "exemptFromIsolation", exempt, "portBindingBehavior",
+                     "exemptFromIsolation", exempt, "allowUrlFetches", p->allow_url_fetches,
+                     "portBindingBehavior",
                      sg_port_behavior_name(p->ports), "blockDockerLoad", p->block_load);
 }

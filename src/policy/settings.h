@@ -70,6 +70,9 @@ typedef struct sg_settings {
     gid_t exempt_gids[SG_MAX_EXEMPT]; /* sockgate.exemptFromIsolation.groups */
     size_t n_exempt_gids;
     json_t *exempt_written;    /* the exemption as written, for describe     */
+    bool allow_url_fetches;    /* sockgate.allowUrlFetches: isolated callers
+                                  may make dockerd fetch a URL (import from
+                                  a URL, build from a remote context)        */
     /* Docker Desktop settings the Engine API can enforce, for everyone. */
     sg_port_behavior ports;    /* portBindingBehavior                        */
     bool block_load;           /* blockDockerLoad                            */

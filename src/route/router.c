@@ -15,10 +15,12 @@
  *      "/v{version:[0-9.]+}" + pattern and then bare; the first route whose
  *      method and (anchored) pattern match wins.
  */
-#include "base/hex.h"
 #include "route/router.h"
 
 #include <string.h>
+
+#include "base/hex.h"
+#include "http/query.h"
 
 /* ---- percent-decoding ---------------------------------------------------- */
 
@@ -420,6 +422,14 @@ static router_status route_prepare(const char *target, size_t target_len, router
     router_status st = prepare(target, target_len, m);
     if (st != ROUTER_MATCH)
         return st;
+    /* The query is validated once, here: whatever reads it later (the
+     * decision code) sees only queries with one meaning. A redirect is
+     * answered before, as dockerd answers it without reading the query. */
+    if (m->query && !http_query_valid(m->query, m->query_len, m->error_buf,
+                                      sizeof m->error_buf)) {
+        m->error = m->error_buf;
+        return ROUTER_BAD;
+    }
     *vlen = version_prefix_len(m->path, m->path_len);
     if (*vlen) {
         if (*vlen - 2 >= sizeof m->version) {

@@ -28,7 +28,8 @@ typedef enum {
     ROUTER_UNKNOWN,   /* well-formed path no route matches (dockerd: 404)    */
     ROUTER_REDIRECT,  /* dockerd would answer 301 to m->clean_path           */
     ROUTER_BAD,       /* malformed: bad %-escape, NUL/control after decode,
-                         path too long, not origin-form                      */
+                         path too long, not origin-form, a query Go's
+                         url.ParseQuery refuses (http/query.h)               */
 } router_status;
 
 typedef struct {
@@ -49,7 +50,9 @@ typedef struct {
                                        the caller's target; NULL if none    */
     size_t query_len;
     char clean_path[ROUTER_MAX_PATH + 1]; /* ROUTER_REDIRECT: cleaned path  */
-    const char *error;              /* ROUTER_BAD: static reason            */
+    const char *error;              /* ROUTER_BAD: the reason (static, or
+                                       error_buf)                           */
+    char error_buf[192];            /* a reason that names a parameter      */
 } router_match;
 
 router_status router_route(http_method method, const char *target,

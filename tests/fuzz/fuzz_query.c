@@ -1,8 +1,9 @@
 /*
- * fuzz_query.c — the query string reader (http/query.c) on arbitrary bytes:
- * the first byte picks the key. Invariants: no crash; a FOUND value is
- * NUL-terminated within the buffer and holds no NUL before its end; any
- * ";" in the query is MALFORMED whatever the key.
+ * fuzz_query.c — the query reader (http/query.c) on arbitrary bytes.
+ * Invariants: no crash; validation and parsing agree (a query is valid
+ * exactly when it parses); any ";" is invalid; every parsed key and value
+ * is NUL-terminated, NUL-free, and no longer than the raw query; the first
+ * value of the first key is found again by look-up.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -13,19 +14,24 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const char *const keys[] = {"container", "networkmode", "cgroupparent", "rollback",
-                                       "", "a"};
-    if (size == 0)
+    const char *q = (const char *)data;
+    char why[256];
+    bool valid = http_query_valid(q, size, why, sizeof why);
+    http_query p;
+    http_query_status st = http_query_parse(q, size, &p);
+    if (st == HTTP_QUERY_NOMEM)
         return 0;
-    const char *key = keys[data[0] % (sizeof keys / sizeof *keys)];
-    const char *q = (const char *)data + 1;
-    size_t len = size - 1;
-    char out[64];
-    memset(out, 'X', sizeof out);
-    http_query_status st = http_query_get(q, len, key, out, sizeof out);
-    if (memchr(q, ';', len) && st != HTTP_QUERY_MALFORMED)
+    if (valid != (st == HTTP_QUERY_OK))
         abort();
-    if (st == HTTP_QUERY_FOUND && !memchr(out, '\0', sizeof out))
+    if (memchr(q, ';', size) && valid)
         abort();
+    if (st != HTTP_QUERY_OK)
+        return 0;
+    for (size_t i = 0; i < p.n; i++)
+        if (strlen(p.params[i].key) > size || strlen(p.params[i].value) > size)
+            abort();
+    if (p.n > 0 && http_query_first(&p, p.params[0].key) != p.params[0].value)
+        abort();
+    http_query_free(&p);
     return 0;
 }

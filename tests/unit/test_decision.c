@@ -811,6 +811,133 @@ TEST(socket_mounts_for_an_unlisted_image)
     CHECK(denied(decide(USER, "POST", CREATE, b, img, N(img)), 403, "docker socket mount denied"));
 }
 
+/* Issue 17: a local volume binds its device whenever "bind" or "rbind" is
+ * among its options, whatever its type says: for isolated callers that is a
+ * host path, for everyone a possible socket exposure. */
+TEST(local_volume_bind_whatever_the_type)
+{
+    static const char *const types[] = {"tmpfs", "ext4", "xfs", "none", "nfs"};
+    static const char *const opts[] = {"bind", "rbind", "bind,ro", "ro,rbind"};
+    char b[900];
+    for (size_t t = 0; t < N(types); t++)
+        for (size_t o = 0; o < N(opts); o++) {
+            snprintf(b, sizeof b,
+                     "{\"Name\":\"v\",\"DriverOpts\":{\"type\":\"%s\",\"o\":\"%s\","
+                     "\"device\":\"/etc\"}}",
+                     types[t], opts[o]);
+            CHECK(denied(decide(USER, "POST", "/volumes/create", b, NULL, 0), 403,
+                         "host path \"/etc\""));
+            snprintf(b, sizeof b,
+                     "{\"Image\":\"bb\",\"HostConfig\":{\"Mounts\":[{\"Type\":\"volume\","
+                     "\"Target\":\"/d\",\"VolumeOptions\":{\"DriverConfig\":{\"Options\":"
+                     "{\"type\":\"%s\",\"o\":\"%s\",\"device\":\"/etc\"}}}}]}}",
+                     types[t], opts[o]);
+            CHECK(denied(decide(USER, "POST", CREATE, b, NULL, 0), 403, "host path \"/etc\""));
+        }
+    /* created earlier, straight on dockerd's socket, then mounted by name */
+    const fake_answer etc[] = {{"/volumes/v1", 200,
+                                "{\"Name\":\"v1\",\"Driver\":\"local\",\"Options\":{\"type\":"
+                                "\"tmpfs\",\"o\":\"bind\",\"device\":\"/etc\"}}"}};
+    CHECK(denied(decide(USER, "POST", CREATE,
+                        "{\"Image\":\"bb\",\"HostConfig\":{\"Binds\":[\"v1:/d\"]}}", etc,
+                        N(etc)),
+                 403, "host path \"/etc\""));
+}
+
+/* The same shape aimed at the directory that holds a protected socket:
+ * refused for root on the public socket too, and for images not listed. */
+TEST(local_volume_bind_of_the_socket_directory_for_everyone)
+{
+    const fake_answer img[] = {{"/images/bb/json", 200,
+                                "{\"Id\":\"sha256:aa\",\"RepoDigests\":[],\"RootFS\":{\"Layers\":[]}}"},
+                               {"/images/json", 200, "[]"}};
+    char b[900];
+    snprintf(b, sizeof b,
+             "{\"Image\":\"bb\",\"HostConfig\":{\"Mounts\":[{\"Type\":\"volume\",\"Target\":"
+             "\"/d\",\"VolumeOptions\":{\"DriverConfig\":{\"Options\":{\"type\":\"tmpfs\","
+             "\"o\":\"rbind\",\"device\":\"%s\"}}}}]}}",
+             scratch);
+    CHECK(denied(decide(ROOT, "POST", CREATE, b, img, N(img)), 403, "docker socket mount denied"));
+    /* root may create such a volume (it exposes nothing by itself); the
+     * container that mounts it by name is what is checked, below */
+    char vol[400];
+    snprintf(vol, sizeof vol,
+             "{\"Name\":\"v1\",\"Driver\":\"local\",\"Options\":{\"type\":\"xfs\",\"o\":"
+             "\"bind,ro\",\"device\":\"%s\"}}",
+             scratch);
+    const fake_answer named[] = {{"/volumes/v1", 200, vol}, img[0], img[1]};
+    CHECK(denied(decide(ROOT, "POST", CREATE,
+                        "{\"Image\":\"bb\",\"HostConfig\":{\"Binds\":[\"v1:/d\"]}}", named,
+                        N(named)),
+                 403, "docker socket mount denied"));
+    /* a file system the gate cannot tell about may hold the socket's inode */
+    CHECK(denied(decide(ROOT, "POST", CREATE,
+                        "{\"Image\":\"bb\",\"HostConfig\":{\"Mounts\":[{\"Type\":\"volume\","
+                        "\"Target\":\"/d\",\"VolumeOptions\":{\"DriverConfig\":{\"Options\":{"
+                        "\"type\":\"ext4\",\"device\":\"/dev/sda1\"}}}}]}}",
+                        img, N(img)),
+                 403, "could show the Docker socket"));
+    /* network file systems and tmpfs cannot: root keeps them */
+    CHECK(allowed(decide(ROOT, "POST", CREATE,
+                         "{\"Image\":\"bb\",\"HostConfig\":{\"Mounts\":[{\"Type\":\"volume\","
+                         "\"Target\":\"/d\",\"VolumeOptions\":{\"DriverConfig\":{\"Options\":{"
+                         "\"type\":\"nfs\",\"o\":\"addr=10.0.0.1\",\"device\":\":/x\"}}}}]}}",
+                         img, N(img))));
+    CHECK(denied(decide(USER, "POST", "/volumes/create",
+                        "{\"Name\":\"v\",\"DriverOpts\":{\"type\":\"nfs\",\"o\":\"addr=10.0.0.1\","
+                        "\"device\":\":/x\"}}",
+                        NULL, 0),
+                 403, "host's network"));
+}
+
+/* Issue 17: the query is validated where the request is routed and parsed
+ * once: no rule can read a malformed or long one as "absent". */
+TEST(malformed_or_long_queries_never_reach_a_rule)
+{
+    const fake_answer a[] = {{"/containers/victim/json", 200, INSPECT("", "")}};
+    CHECK(denied(decide(USER, "POST", "/v1.43/commit?container=victim&x=%00", NULL, a, N(a)), 400,
+                 "malformed"));
+    char t[2000] = "/v1.43/commit?";
+    memset(t + strlen(t), 'k', 300);
+    strcat(t, "=1&container=victim");
+    result r = decide(USER, "POST", t, NULL, a, N(a));
+    CHECK(r.v.kind != SG_VERDICT_ALLOW || strcmp(r.v.subject, "victim") == 0);
+    CHECK(strcmp(r.v.rule, "commit without a container") != 0);
+    free(r.body);
+    char b[1000] = "/build?cgroupparent=";
+    memset(b + strlen(b), 'c', 600);
+    CHECK(denied(decide(USER, "POST", b, NULL, NULL, 0), 403, "cgroup parent"));
+    char big[1200] = "/v1.43/commit?container=";
+    memset(big + strlen(big), 'n', 600);
+    CHECK(denied(decide(USER, "POST", big, NULL, a, N(a)), 400, "too long"));
+}
+
+/* Issue 17: dockerd fetches URLs from the host's network namespace. */
+TEST(url_fetches_refused_for_isolated_callers)
+{
+    CHECK(denied(decide(USER, "POST", "/images/create?fromSrc=http%3A%2F%2F127.0.0.1%3A9%2Fx.tar",
+                        NULL, NULL, 0),
+                 403, "sockgate.allowUrlFetches"));
+    CHECK(denied(decide(USER, "POST", "/images/create?fromSrc=127.0.0.1:9/x.tar&repo=x", NULL,
+                        NULL, 0),
+                 403, "fetch"));
+    CHECK(denied(decide(RESTRICTED, "POST", "/build?remote=http://127.0.0.1:9/Dockerfile", NULL,
+                        NULL, 0),
+                 403, "fetch"));
+    CHECK(denied(decide(USER, "POST", "/build?remote=git%40127.0.0.1:x.git", NULL, NULL, 0), 403,
+                 "fetch"));
+    CHECK(allowed(decide(USER, "POST", "/images/create?fromSrc=-&repo=x", NULL, NULL, 0)));
+    CHECK(allowed(decide(USER, "POST", "/images/create?fromImage=bb&fromSrc=http://x/", NULL,
+                         NULL, 0)));
+    CHECK(allowed(decide(USER, "POST", "/build?remote=client-session&t=x", NULL, NULL, 0)));
+    CHECK(allowed(decide(USER, "POST", "/build?remote=&t=x", NULL, NULL, 0)));
+    CHECK(allowed(decide(ROOT, "POST", "/build?remote=http://127.0.0.1:9/", NULL, NULL, 0)));
+    const char *p = "{\"enhancedContainerIsolation\":{\"value\":true},"
+                    "\"sockgate\":{\"allowUrlFetches\":true}}";
+    CHECK(allowed(decide_with(p, USER, "POST", "/build?remote=http://127.0.0.1:9/", NULL, false,
+                              NULL, 0)));
+}
+
 TEST(too_many_lookups)
 {
     char b[8192] = "{\"Image\":\"bb\",\"HostConfig\":{\"Binds\":[";
@@ -879,6 +1006,10 @@ int main(void)
     RUN(ports_local_only);
     RUN(socket_mounts_for_an_unlisted_image);
     RUN(too_many_lookups);
+    RUN(local_volume_bind_whatever_the_type);
+    RUN(local_volume_bind_of_the_socket_directory_for_everyone);
+    RUN(malformed_or_long_queries_never_reach_a_rule);
+    RUN(url_fetches_refused_for_isolated_callers);
     close(fd1);
     close(fd2);
     unlink(pub_sock);
