@@ -44,6 +44,8 @@ struct sg_image_check {
     /* derived images */
     json_t *candidates;
     size_t cand_i;
+    json_t *cand_inspect;   /* the candidate base whose digests are tried */
+    size_t cand_rd;         /* its next RepoDigest                        */
     sg_engine_req *engine;
     sg_image_check *sub;
 };
@@ -63,6 +65,7 @@ static void check_unref(sg_image_check *k)
     free(k->digests);
     json_decref(k->layers);
     json_decref(k->candidates);
+    json_decref(k->cand_inspect);
     free(k);
 }
 
@@ -140,9 +143,9 @@ static bool check_entry_matches(const sg_image_check *k, const sg_image_entry *e
     if (e->everyone)
         return false;
     if (k->requested_is_name)
-        return sg_image_ref_same_repo(&e->ref, &k->requested);
+        return sg_image_ref_covers(&e->ref, &k->requested);
     for (size_t i = 0; i < k->n_digests; i++)
-        if (sg_image_ref_same_repo(&e->ref, &k->digests[i].ref))
+        if (sg_image_ref_covers(&e->ref, &k->digests[i].ref))
             return true;
     return false;
 }
@@ -216,7 +219,7 @@ static void check_wildcard_next(sg_image_check *k)
     const sg_image_entry *e = &k->s->images[k->entry_i];
     for (; k->digest_j < k->n_digests; k->digest_j++) {
         const sg_image_ref *r = &k->digests[k->digest_j].ref;
-        if (!sg_image_ref_same_repo(r, &e->ref))
+        if (!sg_image_ref_covers(&e->ref, r))
             continue;
         k->refs++;
         sg_digest_cache_lookup(k->env->digests, r->domain, r->path, r->digest,
@@ -245,7 +248,7 @@ static void check_try_entry(sg_image_check *k, const sg_image_entry *e)
         k->digest_j = 0;
         size_t same_repo = 0;
         for (size_t j = 0; j < k->n_digests; j++)
-            same_repo += sg_image_ref_same_repo(&k->digests[j].ref, &e->ref);
+            same_repo += sg_image_ref_covers(&e->ref, &k->digests[j].ref);
         char repo[SG_REF_MAX];
         sg_image_ref_repository(&e->ref, repo, sizeof repo);
         if (k->n_digests == 0)
@@ -291,10 +294,13 @@ static void check_next_entry(sg_image_check *k)
 
 /* ---- derived images ---------------------------------------------------- */
 
+/* Derived: our layer chain equals or extends the base's. Equal layers are
+ * a base whose configuration only was changed (LABEL, ENV, ENTRYPOINT):
+ * the same file system under another image ID. */
 static bool layers_extend(json_t *ours, json_t *base)
 {
     size_t nb = json_array_size(base);
-    if (nb == 0 || json_array_size(ours) <= nb)
+    if (nb == 0 || json_array_size(ours) < nb)
         return false;
     for (size_t i = 0; i < nb; i++)
         if (!json_equal(json_array_get(ours, i), json_array_get(base, i)))
@@ -303,6 +309,7 @@ static bool layers_extend(json_t *ours, json_t *base)
 }
 
 static void check_next_candidate(sg_image_check *k);
+static void check_candidate_digest(sg_image_check *k);
 
 static void check_on_sub_verdict(void *arg, const sg_image_verdict *v)
 {
@@ -315,11 +322,33 @@ static void check_on_sub_verdict(void *arg, const sg_image_verdict *v)
                      v->rule);
             check_allow(k, k->image_id, rule);
         } else {
-            k->cand_i++;
-            check_next_candidate(k);
+            k->cand_rd++;
+            check_candidate_digest(k);
         }
     }
     check_unref(k);
+}
+
+/* The base may carry several RepoDigests (pushed to a mirror, or to a
+ * second repository): each is proven on its own, until one is allowed. */
+static void check_candidate_digest(sg_image_check *k)
+{
+    json_t *digests = json_object_get(k->cand_inspect, "RepoDigests");
+    json_t *rd = json_array_get(digests, k->cand_rd);
+    if (!json_is_string(rd)) {
+        json_decref(k->cand_inspect);
+        k->cand_inspect = NULL;
+        k->cand_i++;
+        check_next_candidate(k);
+        return;
+    }
+    k->refs++;
+    /* A sub-check decided at once has called back already, and may have
+     * started the next one: only a pending one is ours to remember. */
+    sg_image_check *sub = image_verify_start(k->env, k->s, json_string_value(rd),
+                                             k->cand_inspect, false, check_on_sub_verdict, k);
+    if (sub)
+        k->sub = sub;
 }
 
 static void check_on_candidate(void *arg, int status, json_t *inspect)
@@ -328,11 +357,10 @@ static void check_on_candidate(void *arg, int status, json_t *inspect)
     k->engine = NULL;
     if (!k->cancelled && !k->done) {
         json_t *layers = json_object_get(json_object_get(inspect, "RootFS"), "Layers");
-        json_t *rd = json_array_get(json_object_get(inspect, "RepoDigests"), 0);
-        if (status == 200 && json_is_string(rd) && layers_extend(k->layers, layers)) {
-            k->refs++;
-            k->sub = image_verify_start(k->env, k->s, json_string_value(rd), inspect, false,
-                                        check_on_sub_verdict, k);
+        if (status == 200 && layers_extend(k->layers, layers)) {
+            k->cand_inspect = json_incref(inspect);
+            k->cand_rd = 0;
+            check_candidate_digest(k);
         } else {
             k->cand_i++;
             check_next_candidate(k);
@@ -416,8 +444,13 @@ static sg_image_check *image_verify_start(sg_policy_env *env, const sg_settings 
                                           void *arg)
 {
     sg_image_check *k = calloc(1, sizeof *k);
-    if (!k)
+    if (!k) { /* a check that cannot start denies, like every other failure */
+        sg_image_verdict v = {.allowed = false};
+        snprintf(v.reason, sizeof v.reason, "out of memory");
+        snprintf(v.rule, sizeof v.rule, "imageList: out of memory");
+        cb(arg, &v);
         return NULL;
+    }
     k->env = env;
     k->s = sg_settings_ref((sg_settings *)s);
     k->cb = cb;

@@ -58,10 +58,12 @@ static const command_group groups[] = {
      {"/system/", "/events", "/info", "/version", NULL}},
 };
 
-/* Names Docker Desktop documents as not supported in a command list. */
+/* Names Docker Desktop documents as not supported in a command list: the
+ * seed page says "plugins", the current one "plugin" (subcommands such as
+ * "plugin ls" are real commands and are found in the table first). */
 static const char *const unsupported[] = {
     "compose", "dev", "extension", "feedback", "init", "manifest",
-    "plugins", "sbom", "scan", "scout", "trust",
+    "plugin", "plugins", "sbom", "scan", "scout", "trust",
 };
 
 static const command_group *group_named(const char *name)

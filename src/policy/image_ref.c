@@ -344,6 +344,45 @@ static const char *ref_parse_span(ref_span s, sg_image_ref *out)
     return NULL;
 }
 
+/*
+ * A star as the last path component, "testcontainers/<star>:<star>" or
+ * "your-registry.com/ci-tools/<star>:<star>" (Docker's current ECI
+ * examples): every repository directly under a path. The name is
+ * normalised with a stand-in for the last component, so that it is
+ * docker.io/testcontainers/… (not library/) exactly as "testcontainers/x"
+ * would be, and the stand-in is then dropped. Only
+ * with the tag wildcard: each repository is still proven by its own
+ * digests, which a fixed tag or digest across repositories cannot say.
+ */
+static const char REF_NOT_A_REPO_WILDCARD[] = "not a repository wildcard";
+
+static const char *ref_parse_repo_wildcard(ref_span in, bool tag_wildcard, int flags,
+                                           sg_image_ref *out)
+{
+    const char *star = memchr(in.p, '*', in.n);
+    if (!(flags & SG_REF_ALLOW_WILDCARD) || !star)
+        return REF_NOT_A_REPO_WILDCARD;
+    if (star != in.p + in.n - 1 || in.n < 3 || in.p[in.n - 2] != '/')
+        return "\"*\" may only be a whole entry, the tag (name:*) or the last path "
+               "component (name/*:*)";
+    if (!tag_wildcard)
+        return "a repository wildcard (name/*) needs the tag wildcard: name/*:*";
+    char stand_in[SG_REF_MAX];
+    if (in.n >= sizeof stand_in)
+        return "reference longer than SG_REF_MAX";
+    memcpy(stand_in, in.p, in.n - 1);
+    stand_in[in.n - 1] = 'x';
+    const char *why = ref_parse_span((ref_span){stand_in, in.n}, out);
+    if (why)
+        return why;
+    char *last = strrchr(out->path, '/');
+    if (!last)
+        return "a repository wildcard needs a path before \"/*\"";
+    *last = '\0';
+    out->path_is_wildcard = true;
+    return NULL;
+}
+
 static int ref_fail(sg_image_ref *out, const char **why, const char *reason)
 {
     memset(out, 0, sizeof(*out));
@@ -369,7 +408,9 @@ int sg_image_ref_parse(const char *s, int flags, sg_image_ref *out, const char *
                     in.p[in.n - 2] == ':' && in.p[in.n - 1] == '*';
     if (wildcard)
         in.n -= 2;
-    const char *reason = ref_parse_span(in, out);
+    const char *reason = ref_parse_repo_wildcard(in, wildcard, flags, out);
+    if (reason == REF_NOT_A_REPO_WILDCARD)
+        reason = ref_parse_span(in, out);
     if (reason)
         return ref_fail(out, why, reason);
     if (wildcard) {
@@ -402,8 +443,9 @@ static void ref_print(char *out, size_t outsz, const char *name_domain,
         return;
     bool has_tag = with_suffix && r->tag[0];
     bool has_digest = with_suffix && r->digest[0];
-    int n = snprintf(out, outsz, "%s%s%s%s%s%s%s", name_domain,
-                     name_domain[0] ? "/" : "", path, has_tag ? ":" : "",
+    int n = snprintf(out, outsz, "%s%s%s%s%s%s%s%s", name_domain,
+                     name_domain[0] ? "/" : "", path, r->path_is_wildcard ? "/*" : "",
+                     has_tag ? ":" : "",
                      has_tag ? r->tag : "", has_digest ? "@" : "",
                      has_digest ? r->digest : "");
     if (n < 0 || (size_t)n >= outsz)
@@ -447,7 +489,17 @@ void sg_image_ref_familiar(const sg_image_ref *r, char *out, size_t outsz)
 
 bool sg_image_ref_same_repo(const sg_image_ref *a, const sg_image_ref *b)
 {
-    return strcmp(a->domain, b->domain) == 0 && strcmp(a->path, b->path) == 0;
+    return strcmp(a->domain, b->domain) == 0 && strcmp(a->path, b->path) == 0 &&
+           a->path_is_wildcard == b->path_is_wildcard;
+}
+
+bool sg_image_ref_covers(const sg_image_ref *entry, const sg_image_ref *repo)
+{
+    if (!entry->path_is_wildcard || repo->path_is_wildcard)
+        return sg_image_ref_same_repo(entry, repo);
+    size_t n = strlen(entry->path);
+    return strcmp(entry->domain, repo->domain) == 0 && strncmp(repo->path, entry->path, n) == 0 &&
+           repo->path[n] == '/' && repo->path[n + 1] && !strchr(repo->path + n + 1, '/');
 }
 
 bool sg_image_ref_is_id(const char *s)

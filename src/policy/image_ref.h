@@ -31,11 +31,15 @@ typedef struct {
     char tag[129];      /* "" if none                                          */
     char digest[80];    /* "sha256:<64 hex>" or "" if none                      */
     bool tag_is_wildcard; /* policy entries only: "name:*"                      */
+    bool path_is_wildcard; /* policy entries only: "name/<star>:<star>", every
+                              repository directly under path (which is stored
+                              without its last component)                     */
 } sg_image_ref;
 
 /* Flags for sg_image_ref_parse. */
 #define SG_REF_DEFAULT_TAG 0x1   /* no tag and no digest → tag "latest"       */
-#define SG_REF_ALLOW_WILDCARD 0x2 /* accept ":*" as tag (imageList entries)   */
+#define SG_REF_ALLOW_WILDCARD 0x2 /* accept ":*" as tag, and a star as the last
+                                     path component (imageList entries)        */
 
 /* Returns 0, or -1 with a static reason in *why. */
 int sg_image_ref_parse(const char *s, int flags, sg_image_ref *out, const char **why);
@@ -49,6 +53,9 @@ void sg_image_ref_string(const sg_image_ref *r, char *out, size_t outsz);
 void sg_image_ref_familiar(const sg_image_ref *r, char *out, size_t outsz);
 /* Same repository (domain and path)? */
 bool sg_image_ref_same_repo(const sg_image_ref *a, const sg_image_ref *b);
+/* Does imageList entry name repo's repository: the same one, or, for a
+ * repository wildcard, one directly under its path? */
+bool sg_image_ref_covers(const sg_image_ref *entry, const sg_image_ref *repo);
 
 /* Is s an image ID ("sha256:" and 64 hex digits, or the 64 digits alone)
  * rather than a name? dockerd looks such a string up as an ID first. */

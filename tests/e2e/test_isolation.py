@@ -117,9 +117,14 @@ def targets(gate):
     engine_cli("volume", "rm", "sg-iso-etcvol", check=False)
     engine_cli("volume", "create", "--opt", "type=none", "--opt", "o=bind", "--opt",
                "device=/etc", "sg-iso-etcvol")
+    # made straight on dockerd's socket: a tmpfs by its type, a bind by its o
+    engine_cli("volume", "rm", "sg-iso-tmpfsbind", check=False)
+    engine_cli("volume", "create", "--opt", "type=tmpfs", "--opt", "o=bind", "--opt",
+               "device=/etc", "sg-iso-tmpfsbind")
     yield names
     engine_cli("rm", "-f", *names.values(), check=False)
     engine_cli("volume", "rm", "sg-iso-etcvol", check=False)
+    engine_cli("volume", "rm", "sg-iso-tmpfsbind", check=False)
 
 
 class Caller:
@@ -251,6 +256,14 @@ RUN_SHAPES = [
       "volume-opt=o=bind,volume-opt=device=../../../../etc"], "host path"),
     (["--mount", "type=volume,target=/x,volume-driver=local,volume-opt=type=proc,"
       "volume-opt=device=proc"], "local volumes of type \"proc\""),
+    # Issue 17: the kernel binds whenever o holds bind or rbind, whatever the type
+    (["--mount", "type=volume,target=/x,volume-driver=local,volume-opt=type=tmpfs,"
+      "volume-opt=o=bind,volume-opt=device=/etc"], "host path \"/etc\""),
+    (["--mount", "type=volume,target=/x,volume-driver=local,volume-opt=type=ext4,"
+      "\"volume-opt=o=bind,ro\",volume-opt=device=/etc"], "host path \"/etc\""),
+    (["--mount", "type=volume,target=/x,volume-driver=local,volume-opt=type=xfs,"
+      "volume-opt=o=rbind,volume-opt=device=/etc"], "host path \"/etc\""),
+    (["-v", "sg-iso-tmpfsbind:/x"], "host path \"/etc\""),
     (["--network", "container:sg-iso-priv"], "joining the network namespace"),
     (["--pid", "container:sg-iso-priv"], "joining the PID namespace"),
     (["--ipc", "container:sg-iso-priv"], "joining the IPC namespace"),
@@ -309,6 +322,15 @@ ENGINE_SHAPES = [
      "host path \"//root\""),
     (["volume", "create", "-o", "type=sysfs", "-o", "device=sysfs", "sg-iso-v3"],
      "local volumes of type \"sysfs\""),
+    (["volume", "create", "-o", "type=tmpfs", "-o", "o=bind", "-o", "device=/etc", "sg-iso-v4"],
+     "host path \"/etc\""),
+    (["volume", "create", "-o", "type=ext4", "-o", "o=rbind", "-o", "device=/etc", "sg-iso-v5"],
+     "host path \"/etc\""),
+    (["volume", "create", "-o", "type=nfs", "-o", "o=addr=127.0.0.1", "-o", "device=:/x",
+      "sg-iso-v6"], "host's network"),
+    # Issue 17: dockerd would fetch these from the host's network namespace
+    (["import", "http://127.0.0.1:9/x.tar", "sg-iso-imported"], "sockgate.allowUrlFetches"),
+    (["build", "-q", "http://127.0.0.1:9/Dockerfile"], "sockgate.allowUrlFetches"),
     (["network", "create", "-d", "macvlan", "sg-iso-mac"], "\"macvlan\" driver"),
     (["network", "create", "-d", "ipvlan", "sg-iso-ipv"], "\"ipvlan\" driver"),
     (["network", "create", "-o", "com.docker.network.bridge.name=eth0", "sg-iso-br"],
@@ -363,6 +385,17 @@ RAW_SHAPES = [
     ("POST", "/v1.41/containers/sg-iso-priv/attach?stream=1&stdout=1", None, 403,
      "attach to container \"sg-iso-priv\""),
     ("POST", "/v1.41/plugins/create?name=sg-none", b"", 403, "plugins"),
+    # Issue 17: a malformed query is refused where it is read, never taken as absent
+    ("POST", "/v1.41/commit?container=sg-iso-priv&x=%00", None, 400, "malformed query"),
+    ("POST", "/v1.41/commit?" + "k" * 300 + "=1&container=sg-iso-priv", None, 403,
+     "commit container \"sg-iso-priv\""),
+    ("POST", "/v1.41/build?cgroupparent=" + "c" * 600, b"", 403, "cgroup parent"),
+    ("POST", "/v1.41/images/create?fromSrc=http%3A%2F%2F127.0.0.1%3A9%2Fx.tar&repo=sg-x", b"",
+     403, "allowUrlFetches"),
+    ("POST", "/v1.41/build?remote=http%3A%2F%2F127.0.0.1%3A9%2FDockerfile", b"", 403,
+     "allowUrlFetches"),
+    ("POST", "/v1.41/volumes/create", {"Name": "sg-iso-raw", "DriverOpts": {
+        "type": "tmpfs", "o": "bind,ro", "device": "/etc"}}, 403, "host path \"/etc\""),
 ]
 
 

@@ -244,6 +244,17 @@ def shapes(gate, links):
             {"Type": "volume", "Source": "sginline", "Target": "/r", "VolumeOptions": {
                 "DriverConfig": {"Name": "local", "Options": {
                     "type": "none", "o": "bind", "device": run_dir}}}}]}}),
+        # Issue 17: a bind flag in o binds the device whatever the type says
+        ("mounts inline tmpfs bind", {"Image": "bb", "HostConfig": {"Mounts": [
+            {"Type": "volume", "Target": "/r", "VolumeOptions": {
+                "DriverConfig": {"Name": "local", "Options": {
+                    "type": "tmpfs", "o": "bind", "device": run_dir}}}}]}}),
+        ("mounts inline ext4 rbind ro", {"Image": "bb", "HostConfig": {"Mounts": [
+            {"Type": "volume", "Target": "/r", "VolumeOptions": {
+                "DriverConfig": {"Options": {
+                    "type": "ext4", "o": "rbind,ro", "device": run_dir}}}}]}}),
+        ("named tmpfs-bind volume created earlier", {"Image": "bb", "HostConfig": {
+            "Binds": ["%s:/r" % links["tmpfs_volume"]]}}),
         ("named volume created earlier", {"Image": "bb", "HostConfig": {"Binds": ["%s:/r" % vol]}}),
         ("named volume in mounts", {"Image": "bb", "HostConfig": {"Mounts": [
             {"Type": "volume", "Source": vol, "Target": "/r"}]}}),
@@ -268,10 +279,14 @@ def links(gate):
     os.link(gate.pub, hard)
     engine_cli("volume", "create", "--driver", "local", "--opt", "type=none", "--opt", "o=bind",
                "--opt", "device=%s" % os.path.dirname(gate.pub), "sgrunvol")
+    engine_cli("volume", "create", "--driver", "local", "--opt", "type=tmpfs", "--opt", "o=bind",
+               "--opt", "device=%s" % os.path.dirname(gate.pub), "sgruntmpfsvol")
     holder = out(engine_cli("create", "-v", "%s:/s" % gate.pub, "bb", "true"))
-    yield {"sym": sym, "hard": hard, "volume": "sgrunvol", "holder": holder}
+    yield {"sym": sym, "hard": hard, "volume": "sgrunvol", "holder": holder,
+           "tmpfs_volume": "sgruntmpfsvol"}
     engine_cli("rm", "-f", holder, check=False)
     engine_cli("volume", "rm", "sgrunvol", check=False)
+    engine_cli("volume", "rm", "sgruntmpfsvol", check=False)
 
 
 PATHS = ["/v1.41/containers/create", "/containers/create", "/v1.41./containers/create",

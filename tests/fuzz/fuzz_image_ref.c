@@ -10,7 +10,8 @@
  *     (normalisation is idempotent), the familiar form parses back to the
  *     same struct too (so the same repository), the repository string is
  *     the normalised string without tag and digest;
- *   - the wildcard marks exactly the ":*" tag and needs its flag;
+ *   - the wildcard marks exactly the ":*" tag and needs its flag; a
+ *     repository wildcard comes only with the tag wildcard;
  *   - SG_REF_DEFAULT_TAG changes nothing but the empty tag of an
  *     undigested reference.
  *
@@ -69,6 +70,7 @@ static void check_success(const sg_image_ref *r, int flags)
     require(r->tag_is_wildcard == (strcmp(r->tag, "*") == 0));
     require(!r->tag_is_wildcard || (flags & SG_REF_ALLOW_WILDCARD));
     require(!r->tag_is_wildcard || r->digest[0] == '\0');
+    require(!r->path_is_wildcard || r->tag_is_wildcard);
     require(!(flags & SG_REF_DEFAULT_TAG) || r->tag[0] || r->digest[0]);
     require(sg_image_ref_same_repo(r, r));
     check_reparse(r, flags);

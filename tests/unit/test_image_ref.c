@@ -463,6 +463,53 @@ TEST(image_ids_are_not_names)
     CHECK(!sg_image_ref_is_id(id));
 }
 
+/* Issue 17: Docker's current ECI examples name every repository directly
+ * under a path (a star as the last component, with the tag wildcard). */
+TEST(repository_wildcards)
+{
+    expect("testcontainers/*:*", SG_REF_ALLOW_WILDCARD, "docker.io", "testcontainers", "*", "");
+    CHECK(r.path_is_wildcard && r.tag_is_wildcard);
+    CHECK_STR(full(), "docker.io/testcontainers/*:*");
+    CHECK_STR(repository(), "docker.io/testcontainers/*");
+    sg_image_ref entry = r;
+    expect("your-registry.com/ci-tools/*:*", SG_REF_ALLOW_WILDCARD, "your-registry.com",
+           "ci-tools", "*", "");
+    CHECK(r.path_is_wildcard);
+    sg_image_ref ci = r;
+    /* covers: one component directly under the path, same registry */
+    static const struct {
+        const char *name;
+        bool covered;
+    } cases[] = {{"testcontainers/ryuk", true},
+                 {"docker.io/testcontainers/sshd:1.2", true},
+                 {"testcontainers", false},
+                 {"testcontainers/a/b", false},
+                 {"library/testcontainers", false},
+                 {"testcontainersx/ryuk", false},
+                 {"ghcr.io/testcontainers/ryuk", false}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        CHECK_INT(parse(cases[i].name, 0), 0);
+        CHECK_INT(sg_image_ref_covers(&entry, &r), cases[i].covered);
+    }
+    CHECK_INT(parse("your-registry.com/ci-tools/lint", 0), 0);
+    CHECK(sg_image_ref_covers(&ci, &r));
+    CHECK(!sg_image_ref_covers(&entry, &r));
+    /* an exact entry covers only itself */
+    CHECK_INT(parse("testcontainers/ryuk:*", SG_REF_ALLOW_WILDCARD), 0);
+    sg_image_ref exact = r;
+    CHECK_INT(parse("testcontainers/ryuk", 0), 0);
+    CHECK(sg_image_ref_covers(&exact, &r));
+    /* only the last component, only with the tag wildcard, only in entries */
+    expect_error("testcontainers/*", SG_REF_ALLOW_WILDCARD);
+    expect_error("testcontainers/*:1.0", SG_REF_ALLOW_WILDCARD);
+    expect_error("testcontainers/*@sha256:" "0000000000000000000000000000000000000000000000000000000000000000",
+                 SG_REF_ALLOW_WILDCARD);
+    expect_error("*/ryuk:*", SG_REF_ALLOW_WILDCARD);
+    expect_error("test*/ryuk:*", SG_REF_ALLOW_WILDCARD);
+    expect_error("testcontainers/*:*", 0);
+    expect_error("*:*", SG_REF_ALLOW_WILDCARD);
+}
+
 int main(void)
 {
     RUN(official_with_tag);
@@ -499,5 +546,6 @@ int main(void)
     RUN(string_form_reparses_identically);
     RUN(null_arguments);
     RUN(image_ids_are_not_names);
+    RUN(repository_wildcards);
     return UNIT_DONE();
 }

@@ -171,6 +171,46 @@ TEST(exemptions)
     CHECK(!parse("{\"sockgate\": {\"exemptFromIsolation\": {\"groups\": [true]}}}"));
 }
 
+/* Issue 17: the example of Docker's current ECI configuration page loads. */
+TEST(dockers_current_example)
+{
+    sg_settings *s = parse(
+        "{\"configurationFileVersion\": 2,\n"
+        " \"enhancedContainerIsolation\": {\"locked\": true, \"value\": true,\n"
+        "  \"dockerSocketMount\": {\n"
+        "   \"imageList\": {\"images\": [\"docker.io/localstack/localstack:*\",\n"
+        "      \"testcontainers/*:*\", \"your-registry.com/ci-tools/*:*\", \"docker:cli\"],\n"
+        "     \"allowDerivedImages\": true},\n"
+        "   \"commandList\": {\"type\": \"deny\", \"commands\": [\"push\", \"plugin\","
+        " \"plugins\"]}}}}\n");
+    CHECK(s != NULL);
+    if (!s) {
+        fprintf(stderr, "  %s\n", err);
+        return;
+    }
+    CHECK_INT(s->n_images, 4);
+    CHECK(s->images[1].ref.path_is_wildcard);
+    CHECK_STR(s->images[1].ref.path, "testcontainers");
+    CHECK_STR(s->images[2].ref.domain, "your-registry.com");
+    CHECK(strstr(s->warnings, "plugin") != NULL);
+    sg_settings_unref(s);
+    CHECK(parse("{\"enhancedContainerIsolation\":{\"value\":true,\"dockerSocketMount\":"
+                "{\"imageList\":{\"images\":[\"testcontainers/*\"]}}}}") == NULL);
+    CHECK(strstr(err, "name/*:*") != NULL);
+}
+
+TEST(allow_url_fetches)
+{
+    sg_settings *s = parse("{\"sockgate\":{\"allowUrlFetches\":true}}");
+    CHECK(s && s->allow_url_fetches);
+    sg_settings_unref(s);
+    s = parse("{}");
+    CHECK(s && !s->allow_url_fetches);
+    sg_settings_unref(s);
+    CHECK(parse("{\"sockgate\":{\"allowUrlFetches\":\"yes\"}}") == NULL);
+    CHECK(strstr(err, "sockgate.allowUrlFetches") != NULL);
+}
+
 int main(void)
 {
     RUN(design_example);
@@ -184,5 +224,7 @@ int main(void)
     RUN(docker_desktop_settings_beside_eci);
     RUN(docker_desktop_settings_errors);
     RUN(exemptions);
+    RUN(dockers_current_example);
+    RUN(allow_url_fetches);
     return UNIT_DONE();
 }
