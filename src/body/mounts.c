@@ -247,9 +247,20 @@ int sg_mounts_of_container_spec(json_t *cs, sg_mount_list *out, sg_jx *r)
 
 /* ---- existing containers and volumes ------------------------------------- */
 
-int sg_mounts_of_inspect(json_t *inspect, sg_mount_list *out)
+/* Mount types that give a container nothing of the host's: a fresh tmpfs,
+ * a Windows pipe, an image's content read-only (api/types/mount). */
+static bool inspect_type_harmless(const char *t)
+{
+    return strcmp(t, "tmpfs") == 0 || strcmp(t, "npipe") == 0 || strcmp(t, "image") == 0;
+}
+
+int sg_mounts_of_inspect(json_t *inspect, sg_mount_list *out, sg_jx *r)
 {
     json_t *mounts = json_object_get(inspect, "Mounts");
+    if (mounts && !json_is_array(mounts) && !json_is_null(mounts)) {
+        sg_jx_fail(r, "the container's Mounts is not a list");
+        return 0;
+    }
     size_t i;
     json_t *m;
     json_array_foreach(mounts, i, m)
@@ -267,6 +278,8 @@ int sg_mounts_of_inspect(json_t *inspect, sg_mount_list *out)
             rc = mounts_push(out, SG_MOUNT_VOLUME, json_string_value(name), target, "Mounts");
         else if (strcmp(t, "bind") == 0 && json_is_string(src))
             rc = mounts_push(out, SG_MOUNT_BIND, json_string_value(src), target, "Mounts");
+        else if (!inspect_type_harmless(t))
+            sg_jx_fail(r, "the container has a mount sockgate cannot read (type \"%.32s\")", t);
         if (rc == 0 && out->n > before && json_is_string(prop))
             rc = mounts_set_propagation(&out->items[out->n - 1], json_string_value(prop),
                                         strlen(json_string_value(prop)));

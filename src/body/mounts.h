@@ -59,8 +59,10 @@ typedef struct {
 int sg_mounts_of_hostconfig(json_t *hc, sg_mount_list *out, sg_jx *r);
 /* A service's TaskTemplate.ContainerSpec (Mounts only). */
 int sg_mounts_of_container_spec(json_t *cs, sg_mount_list *out, sg_jx *r);
-/* GET /containers/{id}/json of an existing container: its actual mounts. */
-int sg_mounts_of_inspect(json_t *inspect, sg_mount_list *out);
+/* GET /containers/{id}/json of an existing container: its actual mounts. A
+ * mount the gate cannot read (a type it does not know, a bind without a
+ * source) goes into r: the container then cannot be vouched for. */
+int sg_mounts_of_inspect(json_t *inspect, sg_mount_list *out, sg_jx *r);
 
 /*
  * What a local-driver volume mounts. The local driver calls

@@ -196,7 +196,7 @@ int sg_spec_from_inspect(json_t *inspect, sg_spec *out, sg_jx *r)
     memset(out, 0, sizeof *out);
     out->source = SG_SPEC_INSPECT;
     json_t *hc = json_object_get(inspect, "HostConfig");
-    if (spec_hostconfig(hc, out, r) != 0 || sg_mounts_of_inspect(inspect, &out->mounts) != 0)
+    if (spec_hostconfig(hc, out, r) != 0 || sg_mounts_of_inspect(inspect, &out->mounts, r) != 0)
         return -1;
     json_t *settings = json_object_get(inspect, "NetworkSettings");
     if (items_of_keys(&out->networks, r, settings, "NetworkSettings", "Networks",

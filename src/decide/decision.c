@@ -117,10 +117,14 @@ static void decision_end(sg_decision *d, char *body, size_t len)
     decision_unref(d); /* the owner's reference: the gate is done with us */
 }
 
-/* Refuse with the first finding. */
+/* Refuse with the first finding; when none could be recorded (out of
+ * memory), refuse all the same, with a message of sockgate's own. */
 static void decision_refuse(sg_decision *d)
 {
-    const sg_finding *f = &d->findings.items[0];
+    static const sg_finding lost = {
+        .status = 500, .rule = "findings lost",
+        .message = "sockgate: out of memory while deciding; the request is refused", .raw = true};
+    const sg_finding *f = d->findings.n > 0 ? &d->findings.items[0] : &lost;
     d->v.kind = SG_VERDICT_DENY;
     d->v.status = f->status;
     d->v.log = f->status != 404; /* dockerd's own "no such …" answers */
@@ -162,6 +166,10 @@ static void decision_pin_subject(sg_decision *d)
 
 static void decision_allow(sg_decision *d)
 {
+    if (d->edits.failed) { /* an edit the request must carry could not be made */
+        decision_fail(d, 500, "sockgate: out of memory while deciding; the request is refused");
+        return;
+    }
     d->v.kind = SG_VERDICT_ALLOW;
     decision_pin_subject(d);
     if ((d->plan == SG_PLAN_CREATE || d->plan == SG_PLAN_SERVICE) &&
@@ -190,7 +198,7 @@ static void decision_allow(sg_decision *d)
 
 static void decision_finish(sg_decision *d)
 {
-    if (d->findings.n > 0 || d->findings.dropped > 0)
+    if (sg_findings_refuse(&d->findings))
         decision_refuse(d);
     else
         decision_allow(d);
@@ -296,7 +304,7 @@ static bool decision_socket(sg_decision *d, const sg_rule_ctx *rc, const sg_spec
     }
     if (d->exposures.n == 0)
         return false;
-    if (d->findings.n > 0) { /* refused anyway: no need to ask the registry */
+    if (sg_findings_refuse(&d->findings)) { /* refused anyway: no need to ask the registry */
         decision_refuse(d);
         return true;
     }
@@ -362,7 +370,7 @@ static void decision_rules(sg_decision *d)
         if (d->isolated || !f || f->status != 200)
             sg_isolation_check_existing(&rc, d->subject, d->action ? d->action : "start", out);
         decision_start_image(d);
-        if (f && f->has_spec && out->n == 0 && decision_socket(d, &rc, &f->spec))
+        if (f && f->has_spec && !sg_findings_refuse(out) && decision_socket(d, &rc, &f->spec))
             return;
         break;
     }

@@ -51,10 +51,12 @@ static void facts_on_answer(void *arg, int status, json_t *body)
     }
     if (f->kind == SG_FACT_CONTAINER && f->status == 200) {
         sg_jx r = {0};
-        if (sg_spec_from_inspect(f->json, &f->spec, &r) == 0)
-            f->has_spec = true;
-        else
+        if (sg_spec_from_inspect(f->json, &f->spec, &r) != 0)
             fs->oom = true;
+        else if (r.failed)
+            f->status = SG_FACT_UNREADABLE;
+        else
+            f->has_spec = true;
     }
     json_decref(body);
     fs->pending--;

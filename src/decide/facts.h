@@ -38,14 +38,21 @@ typedef struct sg_facts sg_facts;
 struct sg_fact {
     sg_fact_kind kind;
     char *name;
-    int status;          /* HTTP status; negative: no answer; 0: pending  */
-    json_t *json;        /* the answer when status is 200                  */
+    int status;          /* HTTP status; negative: no answer, or
+                            SG_FACT_UNREADABLE; 0: pending                 */
+    json_t *json;        /* the answer when status is 200 (kept, for the
+                            log, when UNREADABLE)                          */
     bool has_spec;       /* CONTAINER answered 200: spec is its spec       */
     sg_spec spec;
     sg_engine_req *req;  /* while pending                                  */
     sg_facts *owner;
     sg_fact *next;
 };
+
+/* A container answered 200 with something the gate cannot fully read (a
+ * field of the wrong type, a mount of a type it does not know): it counts
+ * as "cannot tell", like no answer at all, never as "nothing there". */
+#define SG_FACT_UNREADABLE (-2)
 
 /* A fact arrived (f->status set); the callee may want more facts. */
 typedef void (*sg_fact_arrived_fn)(void *arg, sg_fact *f);

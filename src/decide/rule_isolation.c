@@ -43,14 +43,6 @@ const char *sg_isolation_tail(const sg_rule_ctx *rc)
     return sg_isolation_tail_for(rc->caller->socket);
 }
 
-/* A finding's message without the prefix, to quote it in another (dockerd's
- * own messages, such as "network x not found", have none). */
-static const char *finding_text(const sg_finding *f)
-{
-    size_t n = strlen(SG_ECI_PREFIX);
-    return strncmp(f->message, SG_ECI_PREFIX, n) == 0 ? f->message + n : f->message;
-}
-
 #define ISOLATION_403(out, rc, rule, fmt, ...)                                                 \
     sg_findings_add(out, 403, "isolation: " rule, fmt "%s", __VA_ARGS__, sg_isolation_tail(rc))
 
@@ -188,12 +180,12 @@ static void check_shared_container(const sg_rule_ctx *rc, const sg_spec *spec, c
     }
     sg_findings inner = {0};
     check_spec(rc, &f->spec, depth + 1, &inner);
-    if (inner.n > 0)
+    if (sg_findings_refuse(&inner))
         sg_findings_add(out, 403, "isolation: namespaces",
                         "%s container \"%.100s\" is not allowed (%s.%s): that container is not "
                         "isolated: %.900s",
                         doing, name, spec->where, field,
-                        finding_text(&inner.items[0]));
+                        inner.n ? sg_finding_text(&inner.items[0]) : "(out of memory)");
     sg_findings_free(&inner);
 }
 
@@ -646,11 +638,12 @@ void sg_isolation_check_existing(const sg_rule_ctx *rc, const char *container,
     if (inner.n > 0 && inner.items[0].status != 403)
         sg_findings_add_raw(out, inner.items[0].status, inner.items[0].rule,
                             inner.items[0].message);
-    else if (inner.n > 0)
+    else if (sg_findings_refuse(&inner))
         sg_findings_add(out, 403, "isolation: existing container",
                         "%s container \"%.100s\" is not allowed: the container is not isolated: "
                         "%.900s",
-                        action, container, finding_text(&inner.items[0]));
+                        action, container,
+                        inner.n ? sg_finding_text(&inner.items[0]) : "(out of memory)");
     sg_findings_free(&inner);
 }
 

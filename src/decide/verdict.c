@@ -12,20 +12,20 @@
 
 #include "body/gojson.h"
 
-static void findings_push(sg_findings *f, int status, const char *rule, char *message)
+static void findings_push(sg_findings *f, sg_finding x)
 {
-    if (f->n == SG_MAX_FINDINGS || !message) {
-        f->dropped++;
-        free(message);
+    if (!x.message || !(x.rule = strdup(x.rule))) {
+        f->lost = true; /* sticky: the request is refused all the same */
+        free(x.message);
         return;
     }
-    char *r = strdup(rule);
-    if (!r) {
+    if (f->n == SG_MAX_FINDINGS) {
         f->dropped++;
-        free(message);
+        free(x.rule);
+        free(x.message);
         return;
     }
-    f->items[f->n++] = (sg_finding){.status = status, .rule = r, .message = message};
+    f->items[f->n++] = x;
 }
 
 void sg_findings_add(sg_findings *f, int status, const char *rule, const char *fmt, ...)
@@ -35,16 +35,27 @@ void sg_findings_add(sg_findings *f, int status, const char *rule, const char *f
     va_start(ap, fmt);
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
-    size_t n = strlen(SG_ECI_PREFIX) + strlen(f->context) + strlen(text) + 1;
-    char *m = malloc(n);
-    if (m)
-        snprintf(m, n, "%s%s%s", SG_ECI_PREFIX, f->context, text);
-    findings_push(f, status, rule, m);
+    char *m = NULL;
+    if (asprintf(&m, "%s%s%s", SG_ECI_PREFIX, f->context, text) < 0)
+        m = NULL;
+    findings_push(f, (sg_finding){.status = status, .rule = (char *)rule, .message = m,
+                                  .text_at = strlen(SG_ECI_PREFIX) + strlen(f->context)});
 }
 
 void sg_findings_add_raw(sg_findings *f, int status, const char *rule, const char *message)
 {
-    findings_push(f, status, rule, strdup(message));
+    findings_push(f, (sg_finding){.status = status, .rule = (char *)rule,
+                                  .message = strdup(message), .raw = true});
+}
+
+bool sg_findings_refuse(const sg_findings *f)
+{
+    return f->n > 0 || f->dropped > 0 || f->lost;
+}
+
+const char *sg_finding_text(const sg_finding *f)
+{
+    return f->message + f->text_at;
 }
 
 void sg_findings_free(sg_findings *f)
@@ -55,6 +66,7 @@ void sg_findings_free(sg_findings *f)
     }
     f->n = 0;
     f->dropped = 0;
+    f->lost = false;
 }
 
 /* ---- edits ------------------------------------------------------------- */
@@ -96,8 +108,10 @@ int sg_edits_add(sg_edits *e, sg_edit_kind kind, json_t *obj, const char *key,
                  const char *value, const char *target, const char *why)
 {
     sg_edit *x = edits_new(e);
-    if (!x)
+    if (!x) {
+        e->failed = true;
         return -1;
+    }
     bool failed = false;
     x->kind = kind;
     x->obj = obj;
@@ -107,6 +121,7 @@ int sg_edits_add(sg_edits *e, sg_edit_kind kind, json_t *obj, const char *key,
     x->why = dup_or_null(why, &failed);
     if (failed) {
         edit_free(x);
+        e->failed = true;
         return -1;
     }
     e->n++;
@@ -170,7 +185,10 @@ static int edit_ports_local(json_t *bindings)
             unsigned char a[16];
             const char *addr = json_is_string(ip) ? json_string_value(ip) : "";
             if (inet_pton(AF_INET, addr, a) == 1 || inet_pton(AF_INET6, addr, a) == 1) {
-                json_array_append(out, b);
+                if (json_array_append(out, b) != 0) {
+                    json_decref(out);
+                    return -1;
+                }
                 continue;
             }
             if (json_array_append_new(out, port_binding("127.0.0.1", host_port)) != 0 ||
@@ -179,9 +197,11 @@ static int edit_ports_local(json_t *bindings)
                 return -1;
             }
         }
-        if (json_array_size(list) == 0) {
-            json_array_append_new(out, port_binding("127.0.0.1", ""));
-            json_array_append_new(out, port_binding("::1", ""));
+        if (json_array_size(list) == 0 &&
+            (json_array_append_new(out, port_binding("127.0.0.1", "")) != 0 ||
+             json_array_append_new(out, port_binding("::1", "")) != 0)) {
+            json_decref(out);
+            return -1;
         }
         if (json_object_set_new(bindings, port, out) != 0)
             return -1;
@@ -224,6 +244,8 @@ static int edit_apply(const sg_edit *x, json_t *body)
 
 int sg_edits_apply(const sg_edits *e, json_t *body)
 {
+    if (e->failed)
+        return -1;
     for (size_t i = 0; i < e->n; i++)
         if (edit_apply(&e->items[i], body) != 0)
             return -1;

@@ -28,15 +28,29 @@ typedef struct {
     int status;    /* HTTP status of the answer (403, 400, 404)          */
     char *rule;    /* for the log: "isolation: privileged"               */
     char *message; /* for the client, complete                           */
+    bool raw;      /* a message of dockerd's own, not one of the policy   */
+    size_t text_at; /* where the message says what was refused: after
+                       SG_ECI_PREFIX and the context (0 when raw)         */
 } sg_finding;
 
+/*
+ * Findings fail closed: a finding that could not be recorded (out of
+ * memory) still refuses, because `lost` is sticky and sg_findings_refuse()
+ * counts it. Nobody reads n alone to decide.
+ */
 typedef struct {
     sg_finding items[SG_MAX_FINDINGS];
     size_t n;
     size_t dropped;       /* findings beyond SG_MAX_FINDINGS                */
+    bool lost;            /* a finding could not be recorded               */
     char context[320];    /* inserted after the prefix, e.g. `exec into
                              container "web" is not allowed: `; "" if none   */
 } sg_findings;
+
+/* Does anything refuse: a finding recorded, dropped or lost? */
+bool sg_findings_refuse(const sg_findings *f);
+/* What the first finding says was refused, for quoting in another. */
+const char *sg_finding_text(const sg_finding *f);
 
 /*
  * Add a finding. The message is SG_ECI_PREFIX + context + the formatted
@@ -70,9 +84,12 @@ typedef struct {
     char *why;        /* for explain and the log                            */
 } sg_edit;
 
+/* Edits fail closed too: an edit that could not be recorded sets `failed`,
+ * and sg_edits_apply() then refuses to produce a body. */
 typedef struct {
     sg_edit *items;
     size_t n, cap;
+    bool failed;
 } sg_edits;
 
 int sg_edits_add(sg_edits *e, sg_edit_kind kind, json_t *obj, const char *key,
@@ -80,7 +97,8 @@ int sg_edits_add(sg_edits *e, sg_edit_kind kind, json_t *obj, const char *key,
 int sg_edits_add_array_string(sg_edits *e, json_t *array, size_t index, const char *value,
                                const char *why);
 int sg_edits_add_mount_source(sg_edits *e, sg_mount *m, const char *path, const char *why);
-/* Apply every edit to body (the create or service body). -1 on failure. */
+/* Apply every edit to body (the create or service body). -1 on failure,
+ * and when an edit could not be recorded. */
 int sg_edits_apply(const sg_edits *e, json_t *body);
 void sg_edits_free(sg_edits *e);
 

@@ -174,6 +174,73 @@ def test_derived_images(gate, scratch):
         gate.reload(settings(images=["docker.io/localstack/localstack:*"]))
 
 
+def test_derived_by_configuration_only(gate, scratch):
+    # Issue 17: LABEL, ENV, ENTRYPOINT on top of an allowed image change no
+    # layer: the same file system under another image ID is derived too.
+    with open(os.path.join(scratch, "Dockerfile"), "w") as f:
+        f.write("FROM docker:cli\nLABEL sockgate.test=derived\nENV SG_DERIVED=1\n")
+    engine_cli("build", "-q", "-t", "sgderived:label", scratch,
+               env={"DOCKER_BUILDKIT": "0"}, timeout=300)
+    try:
+        gate.reload(settings(images=["docker:cli"]))
+        run(gate, "run", "--rm", "-v", sock_mount(gate), "sgderived:label", "true", check=True)
+        assert any("allowDerivedImages" in d.get("rule", "") for d in gate.decisions()[-3:]), \
+            gate.decisions()[-3:]
+        gate.reload(settings(images=["docker:cli"], derived=False))
+        p = run(gate, "run", "--rm", "-v", sock_mount(gate), "sgderived:label", "true")
+        assert p.returncode != 0 and "not in the allowed list" in err(p), err(p)
+    finally:
+        engine_cli("rmi", "-f", "sgderived:label", check=False)
+        gate.reload(settings(images=["docker.io/localstack/localstack:*"]))
+
+
+def test_derived_from_a_base_with_several_repo_digests(gate, scratch):
+    # Issue 17: a base pushed to a second repository (a mirror, CI's own
+    # registry) has two RepoDigests; the one that sorts first is not the
+    # listed one. Every RepoDigest is tried.
+    mirror = "%s/aaa-mirror/docker:cli" % ENV["REGISTRY_ADDR"]
+    engine_cli("tag", "docker:cli", mirror)
+    engine_cli("push", mirror)
+    digests = json.loads(out(engine_cli("image", "inspect", "--format",
+                                        "{{json .RepoDigests}}", "docker:cli")))
+    assert len(digests) >= 2 and digests[0].startswith(ENV["REGISTRY_ADDR"]), digests
+    with open(os.path.join(scratch, "Dockerfile"), "w") as f:
+        f.write("FROM docker:cli\nRUN echo derived > /derived\n")
+    engine_cli("build", "-q", "-t", "sgderived:mirrored", scratch,
+               env={"DOCKER_BUILDKIT": "0"}, timeout=300)
+    try:
+        gate.reload(settings(images=["docker:cli"]))
+        run(gate, "run", "--rm", "-v", sock_mount(gate), "sgderived:mirrored", "cat",
+            "/derived", check=True)
+        assert any("allowDerivedImages" in d.get("rule", "") for d in gate.decisions()[-3:]), \
+            gate.decisions()[-3:]
+    finally:
+        engine_cli("rmi", "-f", "sgderived:mirrored", check=False)
+        engine_cli("rmi", mirror, check=False)
+        for d in digests:
+            if d.startswith(ENV["REGISTRY_ADDR"] + "/aaa-mirror/"):
+                engine_cli("rmi", d, check=False)
+        gate.reload(settings(images=["docker.io/localstack/localstack:*"]))
+
+
+def test_repository_wildcard_entry(gate):
+    # Issue 17: "library/*:*" (a star as the last path component) covers
+    # docker.io/library/docker, still proven by the registry's digests.
+    gate.reload(settings(images=["library/*:*"]))
+    try:
+        run(gate, "run", "--rm", "-v", sock_mount(gate), "docker:cli", "true", check=True)
+        assert any(d.get("rule", "").startswith("imageList: library/*:*")
+                   for d in gate.decisions()[-3:]), gate.decisions()[-3:]
+        engine_cli("tag", "bb", "docker.io/library/sgnotpulled:1")
+        try:
+            p = run(gate, "run", "--rm", "-v", sock_mount(gate), "sgnotpulled:1", "true")
+            assert p.returncode != 0 and PREFIX in err(p), err(p)
+        finally:
+            engine_cli("rmi", "docker.io/library/sgnotpulled:1", check=False)
+    finally:
+        gate.reload(settings(images=["docker.io/localstack/localstack:*"]))
+
+
 def test_missing_image_gets_dockers_404_so_the_cli_pulls(gate):
     gate.reload(settings(images=["sgpull:v1"]))
     push_image("sgpull:v1", "pull me")

@@ -938,6 +938,59 @@ TEST(url_fetches_refused_for_isolated_callers)
                               NULL, 0)));
 }
 
+/* Issue 17: a container the gate cannot fully read counts as "cannot tell". */
+TEST(unreadable_containers_refuse)
+{
+    const fake_answer cluster[] = {
+        {"/containers/web/json", 200,
+         INSPECT("", "{\"Type\":\"cluster\",\"Source\":\"csi\",\"Destination\":\"/x\"}")}};
+    CHECK(denied(decide(USER, "POST", "/containers/web/exec", "{\"Cmd\":[\"id\"]}", cluster,
+                        N(cluster)),
+                 403, "cannot check container \"web\""));
+    const fake_answer typed[] = {
+        {"/containers/web/json", 200, INSPECT(",\"Privileged\":\"yes\"", "")}};
+    CHECK(denied(decide(USER, "POST", "/containers/web/exec", "{\"Cmd\":[\"id\"]}", typed,
+                        N(typed)),
+                 403, "cannot check container \"web\""));
+    const fake_answer fine[] = {
+        {"/containers/web/json", 200,
+         INSPECT("", "{\"Type\":\"tmpfs\",\"Destination\":\"/t\"}")}};
+    CHECK(allowed(decide(USER, "POST", "/containers/web/exec", "{\"Cmd\":[\"id\"]}", fine,
+                         N(fine))));
+    /* volumes-from an unreadable container, for a socket check as root */
+    CHECK(denied(decide(ROOT, "POST", CREATE,
+                        "{\"Image\":\"bb\",\"HostConfig\":{\"VolumesFrom\":[\"web\"]}}", cluster,
+                        N(cluster)),
+                 403, "cannot check container \"web\""));
+}
+
+/* Issue 17: a finding or an edit that could not be recorded refuses. */
+TEST(lost_findings_and_failed_edits_refuse)
+{
+    sg_findings f = {0};
+    CHECK(!sg_findings_refuse(&f));
+    f.lost = true;
+    CHECK(sg_findings_refuse(&f));
+    sg_findings_free(&f);
+    CHECK(!sg_findings_refuse(&f));
+    sg_edits e = {0};
+    json_t *body = json_object();
+    CHECK_INT(sg_edits_apply(&e, body), 0);
+    e.failed = true;
+    CHECK_INT(sg_edits_apply(&e, body), -1);
+    sg_edits_free(&e);
+    json_decref(body);
+    /* the prefix is a field, not a guess from the text */
+    sg_findings g = {0};
+    snprintf(g.context, sizeof g.context, "exec into container \"x\" is not allowed: ");
+    sg_findings_add(&g, 403, "r", "privileged");
+    sg_findings_add_raw(&g, 404, "r", SG_ECI_PREFIX "looks like ours");
+    CHECK_STR(sg_finding_text(&g.items[0]), "privileged");
+    CHECK(g.items[1].raw);
+    CHECK_STR(sg_finding_text(&g.items[1]), SG_ECI_PREFIX "looks like ours");
+    sg_findings_free(&g);
+}
+
 TEST(too_many_lookups)
 {
     char b[8192] = "{\"Image\":\"bb\",\"HostConfig\":{\"Binds\":[";
@@ -1010,6 +1063,8 @@ int main(void)
     RUN(local_volume_bind_of_the_socket_directory_for_everyone);
     RUN(malformed_or_long_queries_never_reach_a_rule);
     RUN(url_fetches_refused_for_isolated_callers);
+    RUN(unreadable_containers_refuse);
+    RUN(lost_findings_and_failed_edits_refuse);
     close(fd1);
     close(fd2);
     unlink(pub_sock);
