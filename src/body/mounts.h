@@ -2,7 +2,7 @@
  * mounts.h — every way a request body (or an existing container) can put a
  * host path into a container, found in dockerd's own terms.
  *
- * Sources of mounts, per DESIGN.md section 2:
+ * Sources of mounts, per docs/DESIGN.md section 2:
  *   HostConfig.Binds         "SRC:DST[:opts]" (SRC absolute: a bind, else a
  *                            named volume), split like dockerd's Linux parser
  *   HostConfig.Mounts[]      Type "bind" (Source), Type "volume" (Source is a

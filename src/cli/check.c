@@ -47,7 +47,7 @@ static void check_commands(const sg_settings *s)
 
 static void check_isolation(const sg_settings *s)
 {
-    printf("isolation rules (DESIGN section 7): everyone on the restricted socket; on the "
+    printf("isolation rules (docs/DESIGN.md section 7): everyone on the restricted socket; on the "
            "public socket everyone but root");
     if (s->n_exempt_uids || s->n_exempt_gids) {
         printf(" and (sockgate.exemptFromIsolation)");

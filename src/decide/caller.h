@@ -3,7 +3,7 @@
  *
  * The kernel tells who is on the other end of a unix socket (SO_PEERCRED,
  * SO_PEERGROUPS, read once when the connection is accepted); nothing the
- * client sends can change it. DESIGN.md section 7: with the policy on,
+ * client sends can change it. docs/DESIGN.md section 7: with the policy on,
  * every caller is isolated except root on the public socket (root can open
  * the engine socket anyway) and the users and groups the administrator
  * lists in sockgate.exemptFromIsolation. Nobody on the restricted socket is

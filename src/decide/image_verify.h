@@ -2,7 +2,7 @@
  * image_verify.h — is the image a socket-mounting container will run allowed
  * by the imageList, proven by digest?
  *
- * A name match is never enough (retagging attack). Per DESIGN.md section 3:
+ * A name match is never enough (retagging attack). Per docs/DESIGN.md section 3:
  *   name:tag    the registry's current digest for the tag must be among the
  *               local image's RepoDigests for that repository;
  *   name:*      one of the local RepoDigests of that repository must exist in

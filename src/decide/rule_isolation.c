@@ -1,5 +1,5 @@
 /*
- * rule_isolation.c — enhanced container isolation on Linux (DESIGN.md
+ * rule_isolation.c — enhanced container isolation on Linux (docs/DESIGN.md
  * section 7): what an isolated caller's containers may get from the host.
  *
  * Docker Desktop contains every container in a VM and Sysbox; a Linux host

@@ -1,5 +1,5 @@
 /*
- * rule_socket_mount.c — Docker socket mount permissions (DESIGN.md sections
+ * rule_socket_mount.c — Docker socket mount permissions (docs/DESIGN.md sections
  * 2 and 3): which mounts give a container a protected socket, and the
  * rewrite an allowed container gets.
  *

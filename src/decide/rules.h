@@ -1,7 +1,7 @@
 /*
  * rules.h — the rule modules behind the decision framework.
  *
- *   rule_isolation.c     DESIGN.md section 7: what an isolated caller's
+ *   rule_isolation.c     docs/DESIGN.md section 7: what an isolated caller's
  *                        containers may get from the host (privileges,
  *                        namespaces, capabilities, devices, confinement,
  *                        host paths), and which existing containers they may

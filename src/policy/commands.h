@@ -1,7 +1,7 @@
 /*
  * commands.h — the commandList: which Engine API routes each docker CLI
  * command uses, and what an allow or deny list of commands lets through on
- * the restricted socket (DESIGN.md section 4).
+ * the restricted socket (docs/DESIGN.md section 4).
  *
  * The command → route table is data (command_table.def), generated from
  * spec/cli-api-map.tsv by tools/gen-command-table and checked by make test.

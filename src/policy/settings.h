@@ -61,7 +61,7 @@ typedef struct sg_settings {
     char **commands;           /* commandList.commands, as written          */
     size_t n_commands;
     sg_command_policy command_policy; /* the list compiled to routes         */
-    /* Isolation (DESIGN.md section 7), with the policy on. */
+    /* Isolation (docs/DESIGN.md section 7), with the policy on. */
     sg_share_entry *shares;    /* filesharingAllowedDirectories              */
     size_t n_shares;
     bool shares_set;           /* false: the key is absent, "$HOME" applies  */

@@ -1,5 +1,5 @@
 """Enhanced container isolation for every container sockgate lets through
-(issue 9, DESIGN.md section 7), against the real engine.
+(issue 9, docs/DESIGN.md section 7), against the real engine.
 
 Two isolated callers drive the same refusals with the real docker CLI:
   * a container allowed to mount the socket (docker:cli), whose docker CLI
