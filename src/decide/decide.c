@@ -104,11 +104,17 @@ static void plan(sg_verdict *v, sg_verdict_kind kind, sg_plan p, const char *rul
     snprintf(v->rule, sizeof v->rule, "%s", rule);
 }
 
-/* The name in the route's first variable ({name}, {id}). */
+/* The name in the route's first variable ({name}, {id}): whole, or the
+ * request is refused. A cut name would be looked up as another one. */
 static void subject_from_path(const router_match *m, sg_verdict *v)
 {
     const router_span *s = &m->vars[0];
-    snprintf(v->subject, sizeof v->subject, "%.*s", (int)s->len, s->start);
+    if (s->len >= sizeof v->subject) {
+        deny(v, 400, "name too long", "sockgate: the name in the request path is too long");
+        return;
+    }
+    memcpy(v->subject, s->start, s->len);
+    v->subject[s->len] = '\0';
     v->subject_at = (size_t)(s->start - m->path);
 }
 

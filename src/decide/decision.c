@@ -448,6 +448,10 @@ static void decision_take_image(sg_decision *d, json_t *holder, const char *wher
 {
     d->image_holder = holder;
     const char *image = sg_jx_str(r, holder, where, "Image");
+    if (image && strlen(image) >= sizeof d->image) { /* never looked up cut short */
+        sg_jx_fail(r, "%s.Image is too long to be an image reference", where);
+        return;
+    }
     snprintf(d->image, sizeof d->image, "%s", image ? image : "");
 }
 

@@ -11,6 +11,7 @@
  * over the sockets inside it) and the image is pinned to what was
  * verified. Every look-up that failed counts as a possible exposure.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -36,14 +37,6 @@ static void add_exposures(sg_socket_exposures *x, sg_mount *m, bool from_request
                                                 .e = e[i]};
 }
 
-static void found(sg_socket_exposures *x, const sg_rule_ctx *rc, sg_mount *m, const char *path,
-                  bool from_request)
-{
-    sg_exposure e[MOUNT_EXPOSURES];
-    size_t n = sg_exposure_check(&rc->env->protected, path, e, MOUNT_EXPOSURES, NULL);
-    add_exposures(x, m, from_request, e, n);
-}
-
 /* A possible exposure the gate cannot rule out: the request is refused
  * with why (the first one found is the one reported). */
 __attribute__((format(printf, 2, 3)))
@@ -61,6 +54,27 @@ static void unknown(sg_socket_exposures *x, const char *fmt, ...)
 static void unknown_lookup(sg_socket_exposures *x, const char *kind, const char *name)
 {
     unknown(x, "cannot check %s \"%.100s\" with the Docker Engine; try again", kind, name);
+}
+
+/* A bind: dockerd cleans its source, the kernel resolves it. A source the
+ * gate cannot resolve (longer than PATH_MAX before cleaning, "/./" …
+ * repeated) could still clean to a socket's path: it is refused, never
+ * taken for nothing. A relative one dockerd refuses itself. */
+static void found(sg_socket_exposures *x, const sg_rule_ctx *rc, sg_mount *m, const char *path,
+                  bool from_request)
+{
+    char real[PATH_MAX];
+    if (!sg_host_path_resolve(path, real)) {
+        if (path[0] == '/')
+            unknown(x,
+                    "the host path (%s) is too long for sockgate to resolve as dockerd "
+                    "will; write it without \"/./\", \"//\" or \"..\"",
+                    m->where);
+        return;
+    }
+    sg_exposure e[MOUNT_EXPOSURES];
+    size_t n = sg_exposure_check_resolved(&rc->env->protected, real, e, MOUNT_EXPOSURES);
+    add_exposures(x, m, from_request, e, n);
 }
 
 /* A local volume: what the kernel will mount (see sg_localvol). A bind's
@@ -92,8 +106,15 @@ static void found_volume(sg_socket_exposures *x, const sg_rule_ctx *rc, sg_mount
                 m->where, device ? device : "");
         return;
     }
-    if (!sg_host_path_resolve_device(device, real))
-        return; /* the mount fails: nothing to bind */
+    if (!sg_host_path_resolve_device(device, real)) {
+        /* Missing: the mount fails, nothing is bound. Anything else (too
+         * long, a loop, no permission) is not something to vouch for. */
+        if (errno != ENOENT && errno != ENOTDIR)
+            unknown(x, "the local volume (%s) binds \"%.100s\", which sockgate cannot "
+                       "resolve (%s)",
+                    m->where, device, strerror(errno));
+        return;
+    }
     sg_exposure e[MOUNT_EXPOSURES];
     size_t n = sg_exposure_check_resolved(&rc->env->protected, real, e, MOUNT_EXPOSURES);
     add_exposures(x, m, from_request, e, n);

@@ -301,6 +301,9 @@ def shapes(gate, links):
         ("binds grandparent", {"Image": "bb", "HostConfig": {"Binds": [
             "%s:/r" % os.path.dirname(run_dir)]}}),
         ("binds root", {"Image": "bb", "HostConfig": {"Binds": ["/:/host"]}}),
+        # Issue 17: longer than PATH_MAX until dockerd cleans it
+        ("binds long unclean", {"Image": "bb", "HostConfig": {"Binds": [
+            "/" + "./" * 2100 + pub[1:] + ":/s"]}}),
         ("binds engine socket", {"Image": "bb", "HostConfig": {"Binds": ["%s:/s" % ENV["ENGINE_SOCK"]]}}),
         ("binds restricted socket", {"Image": "bb", "HostConfig": {"Binds": ["%s:/s" % gate.res]}}),
         ("mounts bind", {"Image": "bb", "HostConfig": {"Mounts": [

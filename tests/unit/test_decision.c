@@ -991,6 +991,41 @@ TEST(lost_findings_and_failed_edits_refuse)
     sg_findings_free(&g);
 }
 
+/* Issue 17: a bind source too long to resolve (dockerd cleans it to the
+ * socket's path) is refused for everyone, never taken for nothing. */
+TEST(unresolvable_bind_source_is_a_possible_exposure)
+{
+    static char b[12000];
+    char src[9000] = "/";
+    for (int i = 0; i < 2100; i++)
+        strcat(src, "./");
+    strcat(src, pub_sock + 1);
+    snprintf(b, sizeof b, "{\"Image\":\"bb\",\"HostConfig\":{\"Binds\":[\"%s:/s\"]}}", src);
+    const fake_answer img[] = {{"/images/bb/json", 200,
+                                "{\"Id\":\"sha256:aa\",\"RepoDigests\":[],\"RootFS\":{\"Layers\":[]}}"},
+                               {"/images/json", 200, "[]"}};
+    CHECK(denied(decide(ROOT, "POST", CREATE, b, img, N(img)), 403, "too long"));
+    snprintf(b, sizeof b,
+             "{\"Image\":\"bb\",\"HostConfig\":{\"Mounts\":[{\"Type\":\"bind\",\"Source\":\"%s\","
+             "\"Target\":\"/s\"}]}}",
+             src);
+    CHECK(denied(decide(ROOT, "POST", CREATE, b, img, N(img)), 403, "too long"));
+}
+
+/* Issue 17: names are refused at the boundary, never cut short and looked
+ * up as another name. */
+TEST(over_long_names_refused_not_truncated)
+{
+    char t[1200] = "/containers/";
+    memset(t + strlen(t), 'n', 700);
+    strcat(t, "/exec");
+    CHECK(denied(decide(USER, "POST", t, "{\"Cmd\":[\"id\"]}", NULL, 0), 400, "too long"));
+    char b[1200] = "{\"Image\":\"";
+    memset(b + strlen(b), 'i', 700);
+    strcat(b, "\",\"HostConfig\":{\"Binds\":[\"/run/docker.sock:/s\"]}}");
+    CHECK(denied(decide(ROOT, "POST", CREATE, b, NULL, 0), 400, "too long"));
+}
+
 TEST(too_many_lookups)
 {
     char b[8192] = "{\"Image\":\"bb\",\"HostConfig\":{\"Binds\":[";
@@ -1065,6 +1100,8 @@ int main(void)
     RUN(url_fetches_refused_for_isolated_callers);
     RUN(unreadable_containers_refuse);
     RUN(lost_findings_and_failed_edits_refuse);
+    RUN(unresolvable_bind_source_is_a_possible_exposure);
+    RUN(over_long_names_refused_not_truncated);
     close(fd1);
     close(fd2);
     unlink(pub_sock);
