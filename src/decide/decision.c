@@ -6,10 +6,12 @@
  *   read    parse the body like dockerd (gojson; ambiguous bodies refused),
  *           find the host configuration dockerd will use (hostconfig.c) and
  *           read it into an sg_spec (spec.c);
- *   facts   look up in the engine, all at once, every fact the rules will
- *           read (rules.c, facts.c), following what the answers name;
- *   rules   run the rule modules (isolation, ports, socket mount) on the
- *           spec and the facts: findings and edits (verdict.h);
+ *   facts   look up in the engine, all at once, every fact the rules of the
+ *           rule table (rules.c) that apply will read, and what the
+ *           answers lead to (facts.c);
+ *   rules   run their checks, in table order, on the spec and the facts:
+ *           findings and edits (verdict.h). This file knows no rule by
+ *           name: a new rule is an entry of the table;
  *   image   only when a protected socket would be mounted: prove the image
  *           against the registry (image_verify.c), then rewrite;
  *   finish  a finding refuses the request; otherwise the edits are applied
@@ -290,29 +292,15 @@ static void decision_prove_image(sg_decision *d)
 
 /* ---- the rules -------------------------------------------------------------- */
 
-/* Socket mounts of the spec: none (go on), unknown (refuse), or some (the
- * image must be proven). Returns true when the decision moved on. */
-static bool decision_socket(sg_decision *d, const sg_rule_ctx *rc, const sg_spec *spec)
+/* What every rule is given (rules.h). */
+static sg_rule_input decision_input(const sg_decision *d, const sg_rule_ctx *rc)
 {
-    if (!d->s->eci_enabled)
-        return false;
-    sg_socket_find(rc, spec, &d->exposures);
-    if (d->exposures.unknown) {
-        sg_socket_deny(&d->findings, d->image, d->exposures.unknown_why);
-        decision_refuse(d);
-        return true;
-    }
-    if (d->exposures.n == 0)
-        return false;
-    if (sg_findings_refuse(&d->findings)) { /* refused anyway: no need to ask the registry */
-        decision_refuse(d);
-        return true;
-    }
-    decision_prove_image(d);
-    return true;
+    return (sg_rule_input){.rc = rc, .plan = d->plan, .spec = &d->spec, .body = d->body,
+                           .subject = d->subject, .action = d->action, .image = d->image,
+                           .exec_privileged = d->exec_privileged};
 }
 
-/* The target of a start: its image is what the socket rule proves. */
+/* The image of a start is its container's: what the socket rule proves. */
 static void decision_start_image(sg_decision *d)
 {
     const sg_fact *f = sg_facts_find(&d->facts, SG_FACT_CONTAINER, d->subject);
@@ -320,29 +308,9 @@ static void decision_start_image(sg_decision *d)
     snprintf(d->image, sizeof d->image, "%s", json_is_string(img) ? json_string_value(img) : "");
 }
 
-static void decision_rules_exec_start(sg_decision *d, const sg_rule_ctx *rc)
-{
-    const sg_fact *f = sg_facts_find(&d->facts, SG_FACT_EXEC, d->subject);
-    if (f && f->status == 404) {
-        char msg[700];
-        snprintf(msg, sizeof msg, "No such exec instance: %.600s", d->subject);
-        sg_findings_add_raw(&d->findings, 404, "isolation: no such exec instance", msg);
-        return;
-    }
-    if (!f || f->status != 200) {
-        sg_findings_add(&d->findings, 403, "isolation: exec start",
-                        "cannot check exec instance \"%.100s\" with the Docker Engine%s",
-                        d->subject, sg_isolation_tail(rc));
-        return;
-    }
-    json_t *pc = json_object_get(f->json, "ProcessConfig");
-    sg_isolation_check_exec(rc, json_is_true(json_object_get(pc, "privileged")),
-                            "the exec instance is privileged", &d->findings);
-    json_t *cid = json_object_get(f->json, "ContainerID");
-    sg_isolation_check_existing(rc, json_is_string(cid) ? json_string_value(cid) : "",
-                                "exec into", &d->findings);
-}
-
+/* Every check of the rule table that applies, in its order; then the
+ * first finding refuses, exposures of a protected socket send the image to
+ * the registry, or the request is allowed. */
 static void decision_rules(sg_decision *d)
 {
     if (d->facts.overflow || d->facts.oom) {
@@ -351,65 +319,34 @@ static void decision_rules(sg_decision *d)
         decision_refuse(d);
         return;
     }
-    sg_rule_ctx rc = decision_rule_ctx(d);
-    sg_findings *out = &d->findings;
-    const sg_fact *image = d->image[0] ? sg_facts_find(&d->facts, SG_FACT_IMAGE, d->image)
-                                       : NULL;
-    switch (d->plan) {
-    case SG_PLAN_CREATE:
-    case SG_PLAN_SERVICE:
-        if (d->isolated)
-            sg_isolation_check(&rc, &d->spec, out, &d->edits);
-        sg_ports_check(&rc, &d->spec, d->plan == SG_PLAN_CREATE ? d->body : NULL, image, out,
-                       &d->edits);
-        if (decision_socket(d, &rc, &d->spec))
-            return;
-        break;
-    case SG_PLAN_START: {
-        const sg_fact *f = sg_facts_find(&d->facts, SG_FACT_CONTAINER, d->subject);
-        if (d->isolated || !f || f->status != 200)
-            sg_isolation_check_existing(&rc, d->subject, d->action ? d->action : "start", out);
+    if (d->plan == SG_PLAN_START)
         decision_start_image(d);
-        if (f && f->has_spec && !sg_findings_refuse(out) && decision_socket(d, &rc, &f->spec))
-            return;
-        break;
-    }
-    case SG_PLAN_EXISTING:
-        sg_isolation_check_existing(&rc, d->subject, d->action, out);
-        break;
-    case SG_PLAN_EXEC_CREATE:
-        sg_isolation_check_exec(&rc, d->exec_privileged, "ExecConfig.Privileged", out);
-        sg_isolation_check_existing(&rc, d->subject, "exec into", out);
-        break;
-    case SG_PLAN_EXEC_START:
-        decision_rules_exec_start(d, &rc);
-        break;
-    case SG_PLAN_UPDATE:
-    case SG_PLAN_VOLUME_CREATE:
-        sg_isolation_check(&rc, &d->spec, out, NULL);
-        break;
-    case SG_PLAN_NETWORK_CONNECT:
-        sg_isolation_check_network(&rc, d->subject, "POST /networks/{id}/connect", out);
-        break;
-    case SG_PLAN_NETWORK_CREATE:
-    case SG_PLAN_NONE:
-        break; /* decided while reading the body */
-    }
-    decision_finish(d);
+    sg_rule_ctx rc = decision_rule_ctx(d);
+    sg_rule_input in = decision_input(d, &rc);
+    sg_rule_output out = {.findings = &d->findings, .edits = &d->edits,
+                          .exposures = &d->exposures};
+    for (size_t i = 0; i < sg_rule_count; i++)
+        if (sg_rule_applies(&sg_rule_table[i], &in))
+            sg_rule_table[i].check(&in, &out);
+    if (sg_findings_refuse(&d->findings))
+        decision_refuse(d);
+    else if (d->exposures.n > 0)
+        decision_prove_image(d);
+    else
+        decision_finish(d);
 }
 
 /* ---- facts ------------------------------------------------------------------ */
 
+/* A fact arrived: each rule that applies may want what it leads to. */
 static void decision_on_fact(void *arg, sg_fact *f)
 {
     sg_decision *d = arg;
-    if (f->kind == SG_FACT_CONTAINER && f->has_spec)
-        sg_rules_want(&f->spec, &d->facts, d->isolated);
-    if (f->kind == SG_FACT_EXEC && f->status == 200) {
-        json_t *cid = json_object_get(f->json, "ContainerID");
-        if (json_is_string(cid))
-            sg_facts_want(&d->facts, SG_FACT_CONTAINER, json_string_value(cid));
-    }
+    sg_rule_ctx rc = decision_rule_ctx(d);
+    sg_rule_input in = decision_input(d, &rc);
+    for (size_t i = 0; i < sg_rule_count; i++)
+        if (sg_rule_table[i].arrived && sg_rule_applies(&sg_rule_table[i], &in))
+            sg_rule_table[i].arrived(&in, f, &d->facts);
 }
 
 static void decision_on_facts_done(void *arg)
@@ -526,12 +463,7 @@ static bool decision_read_body(sg_decision *d, const char *body, size_t len)
         if (sg_spec_from_volume_create(d->body, &d->spec, &r) != 0)
             sg_jx_fail(&r, "out of memory");
         break;
-    case SG_PLAN_NETWORK_CREATE: {
-        sg_rule_ctx rc = decision_rule_ctx(d);
-        sg_isolation_check_network_create(&rc, d->body, &d->findings, &r);
-        break;
-    }
-    default: break;
+    default: break; /* network create: read by its rule */
     }
     if (r.failed) {
         decision_fail(d, 400, "sockgate: %s", r.err);
@@ -540,35 +472,14 @@ static bool decision_read_body(sg_decision *d, const char *body, size_t len)
     return true;
 }
 
-/* Every fact the plan's rules read. */
+/* Every fact the rules that apply will read. */
 static void decision_want(sg_decision *d)
 {
-    sg_facts *fs = &d->facts;
-    switch (d->plan) {
-    case SG_PLAN_CREATE:
-    case SG_PLAN_SERVICE:
-        if (d->s->eci_enabled)
-            sg_rules_want(&d->spec, fs, d->isolated);
-        {
-            sg_rule_ctx rc = decision_rule_ctx(d);
-            if (sg_ports_need_image(&rc, &d->spec))
-                sg_facts_want(fs, SG_FACT_IMAGE, d->image);
-        }
-        break;
-    case SG_PLAN_START:
-    case SG_PLAN_EXISTING:
-    case SG_PLAN_EXEC_CREATE:
-        sg_facts_want(fs, SG_FACT_CONTAINER, d->subject);
-        break;
-    case SG_PLAN_EXEC_START:
-        sg_facts_want(fs, SG_FACT_EXEC, d->subject);
-        break;
-    case SG_PLAN_NETWORK_CONNECT:
-        sg_isolation_want_network(d->subject, fs);
-        break;
-    default:
-        break;
-    }
+    sg_rule_ctx rc = decision_rule_ctx(d);
+    sg_rule_input in = decision_input(d, &rc);
+    for (size_t i = 0; i < sg_rule_count; i++)
+        if (sg_rule_table[i].want && sg_rule_applies(&sg_rule_table[i], &in))
+            sg_rule_table[i].want(&in, &d->facts);
 }
 
 /* ---- entry points ------------------------------------------------------------ */

@@ -16,8 +16,8 @@
  * Every rule is synchronous and pure: it reads the request (an sg_spec), the
  * caller, the policy and facts the framework has already looked up, and
  * writes findings and edits (verdict.h). What a rule will read must be
- * asked for first: sg_rules_want() names every fact the checks of a spec
- * read. The socket-mount rule alone has an asynchronous second step, the
+ * asked for first: its entry of the rule table (below) names the facts.
+ * The socket-mount rule alone has an asynchronous second step, the
  * registry proof of the image, which the framework runs.
  */
 #ifndef SG_RULES_H
@@ -28,6 +28,7 @@
 #include "body/jsonx.h"
 #include "body/spec.h"
 #include "decide/caller.h"
+#include "decide/decide.h"
 #include "decide/exposure.h"
 #include "decide/facts.h"
 #include "decide/host_paths.h"
@@ -46,10 +47,6 @@ typedef struct {
     const sg_facts *facts;
 } sg_rule_ctx;
 
-/* Every fact the checks of spec will read: the volumes and volumes-from
- * containers of its mounts (socket mounts and host paths), and with
- * `isolation` the containers it joins and the networks it names. */
-void sg_rules_want(const sg_spec *spec, sg_facts *facts, bool isolation);
 /* The network a container is connected to (network connect). */
 void sg_isolation_want_network(const char *network, sg_facts *facts);
 
@@ -119,6 +116,67 @@ const char *sg_socket_check_existing(const sg_rule_ctx *rc, const sg_spec *spec,
                                      const sg_socket_exposures *x);
 /* The standard denial: prefix, image (normalised, without its tag), reason. */
 void sg_socket_deny(sg_findings *out, const char *image, const char *reason);
+
+/* ---- the rule table (rules.c) ----
+ *
+ * A rule is one entry: its name, the plans it applies to, who it binds,
+ * the facts it needs, and its check. The decision framework (decision.c)
+ * asks every entry that applies for its facts, lets it want more as they
+ * arrive, and runs the checks in table order; nothing else knows which
+ * rules exist. A plan (which requests are looked at, and how their body
+ * is read) is decide.c's and decision.c's; a new rule for an existing plan
+ * is a new entry here and nothing else.
+ */
+
+/* What a rule is given: the request as the decision read it. */
+typedef struct {
+    const sg_rule_ctx *rc;
+    sg_plan plan;
+    const sg_spec *spec;        /* the body's (create, service, update,
+                                   volume create); empty otherwise           */
+    json_t *body;               /* the parsed body, or NULL                  */
+    const char *subject;        /* the container, exec or network named      */
+    const char *action;         /* what the caller tries on an existing
+                                   container ("attach to", "start" …)        */
+    const char *image;          /* the image the request (or a start's
+                                   container) names                          */
+    bool exec_privileged;       /* an exec create asks for privileges        */
+} sg_rule_input;
+
+/* What a rule may write: refusals, edits, and — the socket rule — the
+ * exposures whose image the framework then proves against the registry. */
+typedef struct {
+    sg_findings *findings;
+    sg_edits *edits;
+    sg_socket_exposures *exposures;
+} sg_rule_output;
+
+typedef enum {
+    SG_RULE_POLICY_ON, /* everyone, while enhancedContainerIsolation is on   */
+    SG_RULE_ISOLATED,  /* isolated callers only                               */
+    SG_RULE_ALWAYS,    /* everyone, policy on or off (the settings the Engine
+                          API can enforce for all: ports)                    */
+} sg_rule_who;
+
+typedef struct {
+    const char *name;
+    unsigned plans;    /* SG_RULE_PLAN(p) | …                                */
+    sg_rule_who who;
+    /* The facts the check reads about the request itself; NULL: none. */
+    void (*want)(const sg_rule_input *in, sg_facts *facts);
+    /* A fact arrived: the facts it leads to (a volumes-from container's own
+     * mounts, an exec instance's container); NULL: none. */
+    void (*arrived)(const sg_rule_input *in, const sg_fact *f, sg_facts *facts);
+    void (*check)(const sg_rule_input *in, sg_rule_output *out);
+} sg_rule;
+
+#define SG_RULE_PLAN(p) (1u << (p))
+
+extern const sg_rule sg_rule_table[];
+extern const size_t sg_rule_count;
+
+/* Does rule r bind this request? */
+bool sg_rule_applies(const sg_rule *r, const sg_rule_input *in);
 
 /* ---- rule_requests.c ---- */
 
