@@ -27,6 +27,7 @@
 #include <stdio.h>
 
 #include "decide/caller.h"
+#include "decide/plan.h"
 #include "decide/policy_env.h"
 #include "decide/verdict.h"
 #include "http/http.h"
@@ -40,20 +41,6 @@ typedef enum {
     SG_VERDICT_CHECK_TARGET, /* sg_decision_start() first; the body streams    */
 } sg_verdict_kind;
 
-/* What the asynchronous decision looks at (decision.c). */
-typedef enum {
-    SG_PLAN_NONE,
-    SG_PLAN_CREATE,           /* container create body                       */
-    SG_PLAN_START,            /* container start: its container; no body     */
-    SG_PLAN_EXISTING,         /* an existing container must be isolated      */
-    SG_PLAN_EXEC_CREATE,      /* exec config body, and its container         */
-    SG_PLAN_EXEC_START,       /* the exec instance, and its container        */
-    SG_PLAN_UPDATE,           /* container update body                       */
-    SG_PLAN_SERVICE,          /* service create/update body                  */
-    SG_PLAN_NETWORK_CREATE,   /* network create body (driver)                */
-    SG_PLAN_NETWORK_CONNECT,  /* the network a container joins               */
-    SG_PLAN_VOLUME_CREATE,    /* volume create body (a local device)         */
-} sg_plan;
 
 /* Largest body buffered for inspection; larger ones are refused (413). */
 #define SG_MAX_INSPECT_BODY (4 * 1024 * 1024)

@@ -156,41 +156,31 @@ def test_everyone_allows_a_local_only_image(gate):
         gate.reload(settings(images=["docker.io/localstack/localstack:*"]))
 
 
-def test_derived_images(gate, scratch):
-    with open(os.path.join(scratch, "Dockerfile"), "w") as f:
-        f.write("FROM docker:cli\nRUN echo derived > /derived\n")
-    engine_cli("build", "-q", "-t", "sgderived:1", scratch,
-               env={"DOCKER_BUILDKIT": "0"}, timeout=300)
-    try:
-        gate.reload(settings(images=["docker:cli"]))
-        run(gate, "run", "--rm", "-v", sock_mount(gate), "sgderived:1", "cat", "/derived",
-            check=True)
-        assert "allowDerivedImages" in gate.decisions()[-2]["rule"] + gate.decisions()[-1]["rule"]
-        gate.reload(settings(images=["docker:cli"], derived=False))
-        p = run(gate, "run", "--rm", "-v", sock_mount(gate), "sgderived:1", "true")
-        assert p.returncode != 0 and "not in the allowed list" in err(p), err(p)
-    finally:
-        engine_cli("rmi", "-f", "sgderived:1", check=False)
-        gate.reload(settings(images=["docker.io/localstack/localstack:*"]))
+# Built on docker:cli, and (issue 17) only relabelled: LABEL and ENV change no
+# layer, so the same file system under another image ID is derived too.
+DERIVED = {
+    "built": ("RUN echo derived > /derived\n", ["cat", "/derived"]),
+    "relabelled": ("LABEL sockgate.test=derived\nENV SG_DERIVED=1\n", ["true"]),
+}
 
 
-def test_derived_by_configuration_only(gate, scratch):
-    # Issue 17: LABEL, ENV, ENTRYPOINT on top of an allowed image change no
-    # layer: the same file system under another image ID is derived too.
+@pytest.mark.parametrize("kind", sorted(DERIVED))
+def test_derived_images(gate, scratch, kind):
+    step, cmd = DERIVED[kind]
+    tag = "sgderived:" + kind
     with open(os.path.join(scratch, "Dockerfile"), "w") as f:
-        f.write("FROM docker:cli\nLABEL sockgate.test=derived\nENV SG_DERIVED=1\n")
-    engine_cli("build", "-q", "-t", "sgderived:label", scratch,
-               env={"DOCKER_BUILDKIT": "0"}, timeout=300)
+        f.write("FROM docker:cli\n" + step)
+    engine_cli("build", "-q", "-t", tag, scratch, env={"DOCKER_BUILDKIT": "0"}, timeout=300)
     try:
         gate.reload(settings(images=["docker:cli"]))
-        run(gate, "run", "--rm", "-v", sock_mount(gate), "sgderived:label", "true", check=True)
+        run(gate, "run", "--rm", "-v", sock_mount(gate), tag, *cmd, check=True)
         assert any("allowDerivedImages" in d.get("rule", "") for d in gate.decisions()[-3:]), \
             gate.decisions()[-3:]
         gate.reload(settings(images=["docker:cli"], derived=False))
-        p = run(gate, "run", "--rm", "-v", sock_mount(gate), "sgderived:label", "true")
+        p = run(gate, "run", "--rm", "-v", sock_mount(gate), tag, "true")
         assert p.returncode != 0 and "not in the allowed list" in err(p), err(p)
     finally:
-        engine_cli("rmi", "-f", "sgderived:label", check=False)
+        engine_cli("rmi", "-f", tag, check=False)
         gate.reload(settings(images=["docker.io/localstack/localstack:*"]))
 
 
