@@ -834,6 +834,14 @@ TEST(local_volume_bind_whatever_the_type)
                      types[t], opts[o]);
             CHECK(denied(decide(USER, "POST", CREATE, b, NULL, 0), 403, "host path \"/etc\""));
         }
+    /* a service's task mounts are read the same way */
+    CHECK(denied(decide(USER, "POST", "/services/create",
+                        "{\"Name\":\"s\",\"TaskTemplate\":{\"ContainerSpec\":{\"Image\":\"bb\","
+                        "\"Mounts\":[{\"Type\":\"volume\",\"Target\":\"/d\",\"VolumeOptions\":"
+                        "{\"DriverConfig\":{\"Options\":{\"type\":\"tmpfs\",\"o\":\"bind\","
+                        "\"device\":\"/etc\"}}}}]}}}",
+                        NULL, 0),
+                 403, "host path \"/etc\""));
     /* created earlier, straight on dockerd's socket, then mounted by name */
     const fake_answer etc[] = {{"/volumes/v1", 200,
                                 "{\"Name\":\"v1\",\"Driver\":\"local\",\"Options\":{\"type\":"
