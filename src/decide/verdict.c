@@ -163,10 +163,40 @@ static json_t *port_binding(const char *ip, const char *port)
     return json_pack("{s:s,s:s}", "HostIp", ip, "HostPort", port ? port : "");
 }
 
+/* A binding's host address and port, as dockerd reads them. */
+static void binding_of(json_t *b, const char **ip, const char **port)
+{
+    json_t *i = sg_gojson_get(b, "HostIp", NULL);
+    json_t *p = sg_gojson_get(b, "HostPort", NULL);
+    *ip = json_is_string(i) ? json_string_value(i) : "";
+    *port = json_is_string(p) ? json_string_value(p) : "";
+}
+
+/* Append b to out unless out binds the same address and port already:
+ * "-p 127.0.0.1::80 -p 80" would otherwise ask for 127.0.0.1 twice, which
+ * Docker 28 refuses (it gives every binding of a port the same host port). */
+static int append_binding(json_t *out, json_t *b)
+{
+    if (!b)
+        return -1;
+    const char *ip, *port;
+    binding_of(b, &ip, &port);
+    for (size_t i = 0; i < json_array_size(out); i++) {
+        const char *oip, *oport;
+        binding_of(json_array_get(out, i), &oip, &oport);
+        if (strcmp(ip, oip) == 0 && strcmp(port, oport) == 0) {
+            json_decref(b);
+            return 0;
+        }
+    }
+    return json_array_append_new(out, b);
+}
+
 /*
  * Every binding without a host IP in a PortBindings map becomes two, on
  * 127.0.0.1 and ::1, with the same host port: Docker's "no host IP" means
- * every address, which is what the setting is there to prevent.
+ * every address, which is what the setting is there to prevent. A binding
+ * that is there already is not added twice.
  */
 static int edit_ports_local(json_t *bindings)
 {
@@ -177,34 +207,26 @@ static int edit_ports_local(json_t *bindings)
         json_t *out = json_array();
         if (!out)
             return -1;
-        for (size_t i = 0; i < json_array_size(list); i++) {
+        int rc = 0;
+        for (size_t i = 0; rc == 0 && i < json_array_size(list); i++) {
             json_t *b = json_array_get(list, i);
-            json_t *ip = sg_gojson_get(b, "HostIp", NULL);
-            json_t *hp = sg_gojson_get(b, "HostPort", NULL);
-            const char *host_port = json_is_string(hp) ? json_string_value(hp) : "";
+            const char *addr, *host_port;
+            binding_of(b, &addr, &host_port);
             unsigned char a[16];
-            const char *addr = json_is_string(ip) ? json_string_value(ip) : "";
-            if (inet_pton(AF_INET, addr, a) == 1 || inet_pton(AF_INET6, addr, a) == 1) {
-                if (json_array_append(out, b) != 0) {
-                    json_decref(out);
-                    return -1;
-                }
-                continue;
-            }
-            if (json_array_append_new(out, port_binding("127.0.0.1", host_port)) != 0 ||
-                json_array_append_new(out, port_binding("::1", host_port)) != 0) {
+            if (inet_pton(AF_INET, addr, a) == 1 || inet_pton(AF_INET6, addr, a) == 1)
+                rc = append_binding(out, json_incref(b));
+            else
+                rc = append_binding(out, port_binding("127.0.0.1", host_port)) ||
+                     append_binding(out, port_binding("::1", host_port));
+        }
+        if (rc == 0 && json_array_size(list) == 0)
+            rc = append_binding(out, port_binding("127.0.0.1", "")) ||
+                 append_binding(out, port_binding("::1", ""));
+        if (rc != 0 || json_object_set_new(bindings, port, out) != 0) {
+            if (rc != 0)
                 json_decref(out);
-                return -1;
-            }
-        }
-        if (json_array_size(list) == 0 &&
-            (json_array_append_new(out, port_binding("127.0.0.1", "")) != 0 ||
-             json_array_append_new(out, port_binding("::1", "")) != 0)) {
-            json_decref(out);
             return -1;
         }
-        if (json_object_set_new(bindings, port, out) != 0)
-            return -1;
     }
     return 0;
 }

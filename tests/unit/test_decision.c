@@ -765,6 +765,13 @@ TEST(ports_default_local)
                     "\"localhost\",\"HostPort\":\"8\"}]}}}",
                     false, NULL, 0);
     CHECK(forwarded(r, "[{\"HostIp\":\"127.0.0.1\",\"HostPort\":\"8\"},{\"HostIp\":\"::1\""));
+    /* "-p 127.0.0.1::80 -p 80": 127.0.0.1 once (Docker 28 refuses it twice) */
+    r = decide_with(p, ROOT, "POST", CREATE,
+                    "{\"Image\":\"bb\",\"HostConfig\":{\"PortBindings\":{\"80/tcp\":[{\"HostIp\":"
+                    "\"127.0.0.1\",\"HostPort\":\"\"},{\"HostIp\":\"\",\"HostPort\":\"\"}]}}}",
+                    false, NULL, 0);
+    CHECK(forwarded(r, "\"80/tcp\":[{\"HostIp\":\"127.0.0.1\",\"HostPort\":\"\"},{\"HostIp\":"
+                       "\"::1\",\"HostPort\":\"\"}]"));
     const char *all = "{\"Image\":\"bb\",\"ExposedPorts\":{\"53/udp\":{}},\"HostConfig\":{"
                       "\"PublishAllPorts\":true}}";
     const fake_answer img[] = {{"/images/bb/json", 200,
