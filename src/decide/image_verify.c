@@ -286,7 +286,10 @@ static void check_next_entry(sg_image_check *k)
                                   : "the local image cannot be proven to be the registry's "
                                     "content; remove it and pull it from the registry",
                    "imageList: digest proof failed");
-    else if (k->derived_allowed && k->s->allow_derived && k->n_digests == 0)
+    else if (k->derived_allowed && k->s->allow_derived)
+        /* No entry names the image: it may be built on one that does. Not
+         * only for images without RepoDigests: the containerd image store
+         * gives a local build a RepoDigest of its own manifest. */
         check_derived(k);
     else
         check_deny(k, SG_NOT_LISTED_REASON, "imageList: not listed");
