@@ -17,7 +17,7 @@
 CC      ?= cc
 # V=1 shows full compiler command lines.
 Q       := $(if $(V),,@)
-PKGS    := libuv jansson libcurl
+PKGS    := libuv jansson libcurl libnghttp2
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \

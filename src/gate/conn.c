@@ -80,6 +80,7 @@ static void conn_on_closed(uv_handle_t *h)
     srv->n_conns--;
     sg_exchange_free(c->ex);
     sg_iobuf_free(&c->in);
+    sg_h2_inspect_free(c->h2);
     free(c->linger);
     free(c);
     sg_server_conn_closed(srv);

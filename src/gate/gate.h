@@ -35,6 +35,7 @@
 #include "decide/policy_env.h"
 #include "policy/settings.h"
 #include "route/router.h"
+#include "tunnel/h2_inspect.h"
 
 /* One read from a socket at most; also the cap of a buffered request head. */
 #define SG_READ_CHUNK (64 * 1024)
@@ -201,6 +202,8 @@ struct sg_conn {
     bool in_process, process_again;
     bool shut_client_sent;   /* relay: write side to client shut down   */
     bool shut_up_sent;       /* relay: write side to dockerd shut down  */
+    sg_h2_inspect *h2;       /* relay of an isolated caller's /grpc: the
+                                BuildKit requests are read (tunnel/)     */
     uv_timer_t *linger;      /* lingering close: see conn_linger()       */
     uint64_t head_since;     /* when a partial request head started (ms) */
     uint64_t served;         /* request heads read on this connection     */

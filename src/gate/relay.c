@@ -3,16 +3,20 @@
  * BuildKit's /grpc and /session).
  *
  * A connection becomes a relay only after dockerd confirmed the switch
- * (see response_switches in conn.c); from then on bytes are opaque. Each
+ * (see response_switches in conn.c); from then on bytes are opaque — but
+ * for an isolated caller's /grpc, which passes through the BuildKit reader
+ * (tunnel/h2_inspect.c) both ways. Each
  * direction keeps its own backpressure (sg_conn_update_flow) and its own
  * end: EOF from one side is passed on as a write shutdown to the other, so
  * `echo hi | docker run -i` delivers stdin EOF to the container while its
  * output still flows back. The relay ends when both directions have ended,
  * or at once when the client is gone altogether.
  */
+#include <jansson.h>
 #include <stdlib.h>
 
 #include "base/log.h"
+#include "decide/rules.h"
 #include "gate/gate.h"
 
 static void relay_after_write(sg_conn *c, int status)
@@ -62,12 +66,86 @@ static void relay_maybe_end(sg_conn *c)
         sg_conn_close_gracefully(c);
 }
 
+/*
+ * BuildKit's /grpc for a caller the isolation rules bind: read as HTTP/2
+ * (tunnel/h2_inspect.c) instead of relayed blind, since dockerd grants
+ * entitlements such as network.host by default. Root's builds are not
+ * read.
+ */
+static bool relay_inspects(const sg_conn *c)
+{
+    const sg_exchange *ex = c->ex;
+    return ex->route == ROUTE_GRPC && ex->policy && ex->policy->eci_enabled &&
+           sg_caller_isolated(ex->policy, &c->caller);
+}
+
 void sg_relay_start(sg_conn *c)
 {
     sg_debug("conn %llu: %s hijacked, relaying", (unsigned long long)c->id,
              c->ex->target);
     c->state = CONN_RELAY;
+    if (relay_inspects(c) &&
+        !(c->h2 = sg_h2_inspect_new(sg_isolation_tail_for(c->caller.socket)))) {
+        sg_conn_abort(c, "out of memory starting the BuildKit reader");
+        return;
+    }
     sg_relay_pump(c);
+}
+
+/* One line per build request the reader refused, like any denial's. */
+static void relay_log_refusals(sg_conn *c, unsigned before)
+{
+    if (sg_h2_refusals(c->h2) == before)
+        return;
+    c->srv->stats.denied++;
+    const sg_caller *who = &c->caller;
+    json_t *f = json_pack("{s:I,s:i,s:i,s:i,s:s,s:b,s:s,s:s,s:s,s:s,s:s,s:i}", "conn",
+                          (json_int_t)c->id, "pid", (int)who->pid, "uid", (int)who->uid, "gid",
+                          (int)who->gid, "socket", sg_socket_kind_name(who->socket), "isolated",
+                          true, "method", "POST", "target", c->ex->target, "image", "", "rule",
+                          "isolation: build", "verdict", "denied", "status", 403);
+    json_object_set_new(f, "message", json_string(sg_h2_last_refusal(c->h2)));
+    sg_log_event(SG_LOG_INFO, "decision", f);
+}
+
+static int relay_write(sg_conn *c, uv_stream_t *s, sg_h2_buf *b, sg_write_done_fn cb)
+{
+    if (b->len == 0)
+        return 0;
+    uv_buf_t u = sg_buf((char *)b->data, b->len);
+    int rc = sg_stream_write(s, &u, 1, cb); /* copies what it leaves queued */
+    sg_h2_buf_free(b);
+    return rc;
+}
+
+/* The bytes of one direction through the reader; false when the
+ * connection was ended. */
+static bool relay_inspected(sg_conn *c, bool from_client)
+{
+    sg_upstream *up = c->up;
+    sg_iobuf *in = from_client ? &c->in : &up->in;
+    sg_h2_buf to_engine = {0}, to_client = {0};
+    unsigned before = sg_h2_refusals(c->h2);
+    int rc = from_client ? sg_h2_from_client(c->h2, (const uint8_t *)in->data, in->len,
+                                             &to_engine, &to_client)
+                         : sg_h2_from_engine(c->h2, (const uint8_t *)in->data, in->len,
+                                             &to_client);
+    sg_iobuf_consume(in, in->len);
+    relay_log_refusals(c, before);
+    if (rc != 0) {
+        sg_h2_buf_free(&to_engine);
+        sg_h2_buf_free(&to_client);
+        sg_warn("conn %llu: /grpc ended: %s", (unsigned long long)c->id, sg_h2_error(c->h2));
+        sg_conn_abort(c, "BuildKit stream sockgate cannot follow");
+        return false;
+    }
+    if (relay_write(c, (uv_stream_t *)&up->pipe, &to_engine, relay_on_engine_written) < 0 ||
+        relay_write(c, (uv_stream_t *)&c->pipe, &to_client, relay_on_client_written) < 0) {
+        sg_h2_buf_free(&to_client);
+        sg_conn_abort(c, "relay write failed");
+        return false;
+    }
+    return true;
 }
 
 void sg_relay_pump(sg_conn *c)
@@ -77,6 +155,12 @@ void sg_relay_pump(sg_conn *c)
         return;
     uv_stream_t *client = (uv_stream_t *)&c->pipe;
     uv_stream_t *engine = (uv_stream_t *)&up->pipe;
+    if (c->h2) {
+        if (c->in.len > 0 && !c->shut_up_sent && !relay_inspected(c, true))
+            return;
+        if (up->in.len > 0 && !c->shut_client_sent && !relay_inspected(c, false))
+            return;
+    }
     if (c->in.len > 0 && !c->shut_up_sent) {
         uv_buf_t b = sg_buf(c->in.data, c->in.len);
         if (sg_stream_write(engine, &b, 1, relay_on_engine_written) < 0) {

@@ -1,0 +1,29 @@
+/*
+ * grpc_solve.h — what a BuildKit build asks of dockerd, read from the
+ * protobuf of its Control/Solve request (moby/buildkit
+ * api/services/control/control.proto, message SolveRequest).
+ *
+ * dockerd's BuildKit grants an entitlement only when the Solve request
+ * lists it (Entitlements, field 9): network.host for RUN --network=host,
+ * security.insecure, device (Docker 29) and whatever BuildKit adds later.
+ * A build-wide host network is the frontend attribute force-network-mode
+ * (FrontendAttrs, field 7, a map). For isolated callers every entitlement,
+ * that attribute set to host, and a cgroup parent are refused; a message
+ * the reader cannot read whole is refused too.
+ */
+#ifndef SG_GRPC_SOLVE_H
+#define SG_GRPC_SOLVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum {
+    SG_SOLVE_ALLOW,
+    SG_SOLVE_REFUSE,     /* why: what it asks for                         */
+    SG_SOLVE_UNREADABLE, /* why: what could not be read                   */
+} sg_solve_verdict;
+
+/* msg[0..len): one SolveRequest, without the gRPC message prefix. */
+sg_solve_verdict sg_solve_check(const uint8_t *msg, size_t len, char *why, size_t whysz);
+
+#endif
