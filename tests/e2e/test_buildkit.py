@@ -1,0 +1,158 @@
+"""test_buildkit.py — BuildKit through sockgate (issue 18): `docker buildx build`
+on the newest engine, whose builds go through the /grpc and /session tunnels.
+
+Plain builds work through both sockets. For isolated callers (everyone on
+the restricted socket, non-root users on the public one) a build that asks
+for an entitlement (`--allow network.host` with `RUN --network=host`,
+`security.insecure`) or the host network (`--network=host`) fails with the
+ECI message and produces nothing, although this dockerd grants
+network.host by default; root's builds are read by nobody and keep working.
+
+The buildx plugin is the newest engine's (testbed/install-newest-engine),
+found through a DOCKER_CONFIG of the test's own (cliPluginsExtraDirs)."""
+
+import json
+import os
+import pwd
+import subprocess
+
+import pytest
+
+from conftest import ENV, engine_cli, out
+from gate import Gate, settings
+
+NEWEST = os.environ.get("SG_NEWEST_ROOT", "/opt/sockgate-testbed/docker-newest")
+CLI = os.path.join(NEWEST, "bin", "docker")
+PREFIX = "enhanced container isolation: "
+USER = "sgbuild"
+
+pytestmark = pytest.mark.skipif(
+    os.environ.get("E2E_ENGINE") != "newest" or not os.path.exists(CLI),
+    reason="BuildKit through buildx: the newest engine's pass")
+
+
+@pytest.fixture(scope="module")
+def builder_user():
+    """A non-root user in a group of its own that owns the gate's sockets."""
+    home = os.path.join(ENV["TESTBED_DIR"], "home-" + USER)
+    subprocess.run(["userdel", USER], capture_output=True)
+    subprocess.run(["groupdel", USER], capture_output=True)
+    subprocess.run(["groupadd", USER], check=True)
+    subprocess.run(["useradd", "-M", "-d", home, "-g", USER, "-s", "/bin/sh", USER], check=True)
+    pw = pwd.getpwnam(USER)
+    os.makedirs(home, exist_ok=True)
+    os.chown(home, pw.pw_uid, pw.pw_gid)
+    os.chmod(ENV["TESTBED_DIR"], 0o711)
+    yield pw
+    subprocess.run(["userdel", USER], capture_output=True)
+    subprocess.run(["groupdel", USER], capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def gate(builder_user):
+    g = Gate("bk", settings(images=["docker:cli"]), extra=("--socket-group", USER))
+    os.chmod(g.dir, 0o711)
+    yield g
+    g.stop()
+
+
+def docker_config(owner):
+    """A DOCKER_CONFIG that finds the newest engine's buildx and compose."""
+    d = os.path.join(ENV["TESTBED_DIR"], "bk-config-%d" % owner.pw_uid)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "config.json"), "w") as f:
+        json.dump({"cliPluginsExtraDirs": [os.path.join(NEWEST, "cli-plugins")]}, f)
+    for root, dirs, files in os.walk(d):
+        for n in [root] + [os.path.join(root, x) for x in files]:
+            os.chown(n, owner.pw_uid, owner.pw_gid)
+    return d
+
+
+def buildx(sock, ctx, *args, user=None):
+    """`docker buildx build ARGS CTX` against sock, as root or as user."""
+    owner = user or pwd.getpwuid(0)
+    env = dict(os.environ, DOCKER_HOST="unix://" + sock, DOCKER_CONFIG=docker_config(owner),
+               HOME=owner.pw_dir, BUILDX_NO_DEFAULT_ATTESTATIONS="1")
+    env.pop("DOCKER_CONTEXT", None)
+    env.pop("DOCKER_BUILDKIT", None)
+    cmd = [CLI, "buildx", "build", "--progress=plain", *args, ctx]
+    if user:
+        cmd = ["setpriv", "--reuid=%d" % user.pw_uid, "--regid=%d" % user.pw_gid,
+               "--groups=%d" % user.pw_gid] + cmd
+    p = subprocess.run(cmd, capture_output=True, timeout=300, env=env)
+    return p.returncode, (p.stdout + p.stderr).decode(errors="replace")
+
+
+def context(scratch, dockerfile, owner=None):
+    with open(os.path.join(scratch, "Dockerfile"), "w") as f:
+        f.write(dockerfile)
+    with open(os.path.join(scratch, "hello"), "w") as f:
+        f.write("from the context\n")
+    if owner:
+        for n in (scratch, os.path.join(scratch, "Dockerfile"), os.path.join(scratch, "hello")):
+            os.chown(n, owner.pw_uid, owner.pw_gid)
+    return scratch
+
+
+def image_exists(tag):
+    return engine_cli("image", "inspect", tag, check=False).returncode == 0
+
+
+def callers(gate, user):
+    """(name, socket, user): the isolated callers."""
+    return [("restricted", gate.res, None), ("public user", gate.pub, user)]
+
+
+PLAIN = "FROM bb\nARG GREETING=hi\nCOPY hello /hello\nRUN cat /hello && echo $GREETING\n"
+
+
+def test_plain_build_works_on_both_sockets(gate, builder_user, scratch):
+    os.chmod(scratch, 0o755)
+    for name, sock, user in callers(gate, builder_user) + [("root", gate.pub, None)]:
+        tag = "sgbk-plain-%s:1" % name.replace(" ", "-")
+        ctx = context(scratch, PLAIN, user)
+        rc, text = buildx(sock, ctx, "--build-arg", "GREETING=built", "-t", tag, user=user)
+        try:
+            assert rc == 0, "%s: %s" % (name, text[-3000:])
+            assert "built" in text
+            assert image_exists(tag), name
+        finally:
+            engine_cli("rmi", "-f", tag, check=False)
+
+
+# (buildx options, Dockerfile): each asks BuildKit for more than a sandbox.
+ESCAPES = [
+    (["--allow", "network.host"], "FROM bb\nRUN --network=host true\n", "network.host"),
+    (["--network", "host"], "FROM bb\nRUN true\n", ""),
+    (["--allow", "security.insecure"], "FROM bb\nRUN --security=insecure true\n",
+     "security.insecure"),
+]
+
+
+@pytest.mark.parametrize("opts,dockerfile,named", ESCAPES, ids=["allow-network-host",
+                                                                 "network-host", "insecure"])
+def test_escaping_build_refused_for_isolated_callers(gate, builder_user, scratch, opts,
+                                                     dockerfile, named):
+    os.chmod(scratch, 0o755)
+    before = len(gate.decisions())
+    for name, sock, user in callers(gate, builder_user):
+        tag = "sgbk-escape:1"
+        ctx = context(scratch, dockerfile, user)
+        rc, text = buildx(sock, ctx, *opts, "-t", tag, user=user)
+        assert rc != 0, "%s: built:\n%s" % (name, text[-3000:])
+        assert PREFIX in text and named in text, "%s:\n%s" % (name, text[-3000:])
+        assert not image_exists(tag), name
+    refused = [d for d in gate.decisions()[before:] if d["rule"] == "isolation: build"]
+    assert {d["socket"] for d in refused} == {"restricted", "public"}, refused
+
+
+def test_roots_builds_are_not_read(gate, scratch):
+    # dockerd grants network.host by default: root may use it.
+    tag = "sgbk-root-host:1"
+    ctx = context(scratch, "FROM bb\nRUN --network=host true\n")
+    rc, text = buildx(gate.pub, ctx, "--allow", "network.host", "-t", tag)
+    try:
+        assert rc == 0, text[-3000:]
+        assert image_exists(tag)
+    finally:
+        engine_cli("rmi", "-f", tag, check=False)
