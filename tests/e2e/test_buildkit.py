@@ -72,7 +72,8 @@ def buildx(sock, ctx, *args, user=None):
     """`docker buildx build ARGS CTX` against sock, as root or as user."""
     owner = user or pwd.getpwuid(0)
     env = dict(os.environ, DOCKER_HOST="unix://" + sock, DOCKER_CONFIG=docker_config(owner),
-               HOME=owner.pw_dir, BUILDX_NO_DEFAULT_ATTESTATIONS="1")
+               HOME=owner.pw_dir, BUILDX_NO_DEFAULT_ATTESTATIONS="1",
+               BUILDX_BUILDER="default")  # the engine's BuildKit, never a pulled builder
     env.pop("DOCKER_CONTEXT", None)
     env.pop("DOCKER_BUILDKIT", None)
     cmd = [CLI, "buildx", "build", "--progress=plain", *args, ctx]
