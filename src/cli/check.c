@@ -1,13 +1,16 @@
 /*
- * check.c — `sockgate check FILE [--engine PATH]`: validate a settings file
- * and print the policy it makes, the way sockgate will enforce it, with
- * what sockgate learns from the engine (user namespaces, default runtime).
+ * check.c — `sockgate check FILE [--engine PATH] [--daemon-json PATH]`:
+ * validate a settings file and print the policy it makes, the way sockgate
+ * will enforce it, with what sockgate learns from the engine (user
+ * namespaces, default runtime) and from dockerd's daemon.json (builder
+ * entitlements, image store, listeners that go around the gate).
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/cli_env.h"
 #include "cli/commands.h"
+#include "cli/daemon_json.h"
 #include "policy/settings.h"
 #include "route/route_table.h"
 
@@ -86,18 +89,20 @@ static void check_engine(const char *engine_path)
 
 int sg_cmd_check(int argc, char **argv)
 {
-    const char *engine = SG_DEFAULT_ENGINE, *file = NULL;
+    const char *engine = SG_DEFAULT_ENGINE, *file = NULL, *daemon = "/etc/docker/daemon.json";
     bool bad = false;
     for (int i = 1; i < argc && !bad; i++) {
         if (strcmp(argv[i], "--engine") == 0 && i + 1 < argc)
             engine = argv[++i];
+        else if (strcmp(argv[i], "--daemon-json") == 0 && i + 1 < argc)
+            daemon = argv[++i];
         else if (!file && argv[i][0] != '-')
             file = argv[i];
         else
             bad = true;
     }
     if (!file || bad) {
-        fputs("usage: sockgate check FILE [--engine PATH]\n", stderr);
+        fputs("usage: sockgate check FILE [--engine PATH] [--daemon-json PATH]\n", stderr);
         return 2;
     }
     char err[1024];
@@ -120,5 +125,6 @@ int sg_cmd_check(int argc, char **argv)
     printf("docker load (blockDockerLoad): %s\n", s->block_load ? "blocked" : "allowed");
     check_engine(engine);
     sg_settings_unref(s);
-    return 0;
+    /* dockerd's side: what the gate cannot change but should be told. */
+    return sg_daemon_json_report(daemon, stdout) < 0 ? 1 : 0;
 }

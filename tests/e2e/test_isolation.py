@@ -537,13 +537,21 @@ def test_exempt_users(gate, iso_user, shared_dir, targets):
 
 def test_check_and_status_report_the_engine(gate):
     userns = os.environ.get("TESTBED_USERNS") == "1"
+    daemon_json = os.path.join(ENV["TESTBED_DIR"], "daemon.json")  # the bed's dockerd reads it
     p = subprocess.run([ENV["SOCKGATE_BIN"], "check", gate.settings_file, "--engine",
-                        ENV["ENGINE_SOCK"]], capture_output=True, timeout=30)
+                        ENV["ENGINE_SOCK"], "--daemon-json", daemon_json],
+                       capture_output=True, timeout=30)
     text = p.stdout.decode()
     assert p.returncode == 0, p.stderr
     assert ("user namespaces on (userns-remap)" if userns else
             "user namespaces off (recommended") in text, text
     assert "host paths only inside (filesharingAllowedDirectories): $HOME " in text, text
+    # dockerd's side: its defaults grant network.host, which the gate refuses
+    assert "network-host       granted (dockerd's default)" in text, text
+    assert ("user namespaces: on (userns-remap default)" if userns else
+            "user namespaces: off; recommended") in text, text
+    store = os.environ.get("TESTBED_CONTAINERD_STORE") == "1"
+    assert ("image store: containerd" if store else "image store: the graph driver") in text
     # the log says it at start, as a warning when user namespaces are off
     assert ("user namespaces on" if userns else "user namespaces off") in gate.text()
 
