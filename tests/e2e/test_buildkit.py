@@ -106,6 +106,14 @@ def callers(gate, user):
 
 PLAIN = "FROM bb\nARG GREETING=hi\nCOPY hello /hello\nRUN cat /hello && echo $GREETING\n"
 
+# Multi-stage, a secret mounted for one step (it travels over /session), the
+# result exported to the client's disk (over /session too).
+# (WHO keeps each caller's build out of the others' cache: a secret is not
+# part of a step's cache key.)
+STAGED = ("FROM bb AS first\nCOPY hello /hello\nARG WHO\n"
+          "RUN --mount=type=secret,id=token echo $WHO >/who; cat /run/secrets/token > /seen\n"
+          "FROM bb\nCOPY --from=first /seen /hello /out/\n")
+
 
 def test_plain_build_works_on_both_sockets(gate, builder_user, scratch):
     os.chmod(scratch, 0o755)
@@ -119,6 +127,26 @@ def test_plain_build_works_on_both_sockets(gate, builder_user, scratch):
             assert image_exists(tag), name
         finally:
             engine_cli("rmi", "-f", tag, check=False)
+
+
+def test_secrets_stages_and_local_output(gate, builder_user, scratch):
+    os.chmod(scratch, 0o755)
+    for name, sock, user in callers(gate, builder_user) + [("root", gate.pub, None)]:
+        ctx = context(scratch, STAGED, user)
+        secret = os.path.join(scratch, "token.txt")
+        dest = os.path.join(scratch, "out-" + name.replace(" ", "-"))
+        with open(secret, "w") as f:
+            f.write("s3cret-%s\n" % name)
+        if user:
+            os.chown(secret, user.pw_uid, user.pw_gid)
+        rc, text = buildx(sock, ctx, "--secret", "id=token,src=" + secret,
+                          "--build-arg", "WHO=" + name,
+                          "--output", "type=local,dest=" + dest, user=user)
+        assert rc == 0, "%s: %s" % (name, text[-3000:])
+        with open(os.path.join(dest, "out", "seen")) as f:
+            assert f.read() == "s3cret-%s\n" % name
+        with open(os.path.join(dest, "out", "hello")) as f:
+            assert f.read() == "from the context\n"
 
 
 # (buildx options, Dockerfile): each asks BuildKit for more than a sandbox.
