@@ -40,7 +40,8 @@ static bool pb_varint(pb_reader *r, uint64_t *out)
 typedef struct {
     uint64_t number;
     unsigned wire;
-    const uint8_t *data;
+    uint64_t value;      /* VARINT */
+    const uint8_t *data; /* LEN */
     size_t len;
 } pb_field;
 
@@ -52,7 +53,7 @@ static bool pb_next(pb_reader *r, pb_field *f)
     f->number = key >> 3;
     f->wire = (unsigned)(key & 7);
     switch (f->wire) {
-    case WIRE_VARINT: return pb_varint(r, &v);
+    case WIRE_VARINT: return pb_varint(r, &f->value);
     case WIRE_I64:
         if (r->end - r->p < 8)
             return false;
@@ -112,7 +113,97 @@ static bool attr_refused(const pb_field *k, const pb_field *v, char *why, size_t
     return false;
 }
 
-sg_solve_verdict sg_solve_check(const uint8_t *msg, size_t len, char *why, size_t whysz)
+/* ---- LLB: what a build step asks for ------------------------------------- */
+
+/* solver/pb/ops.proto: Definition.def (1, repeated marshalled Op);
+ * Op.exec (2); ExecOp.meta (1), network (3, HOST = 1), security (4,
+ * INSECURE = 1), cdiDevices (6); Meta.cgroupParent (10). */
+enum { DEF_OPS = 1, OP_EXEC = 2, EXEC_META = 1, EXEC_NETWORK = 3, EXEC_SECURITY = 4,
+       EXEC_CDI_DEVICES = 6, META_CGROUP_PARENT = 10 };
+
+typedef enum { CHECK_OK, CHECK_REFUSE, CHECK_UNREADABLE } check;
+
+static check exec_op(const pb_field *e, char *why, size_t whysz)
+{
+    pb_reader r = {e->data, e->data + e->len};
+    pb_field f;
+    while (r.p < r.end) {
+        if (!pb_next(&r, &f))
+            return CHECK_UNREADABLE;
+        if (f.wire == WIRE_VARINT && (f.number == EXEC_NETWORK || f.number == EXEC_SECURITY)) {
+            if (f.value == 1) {
+                snprintf(why, whysz, f.number == EXEC_NETWORK
+                                         ? "build steps in the host's network are not allowed"
+                                         : "insecure build steps are not allowed");
+                return CHECK_REFUSE;
+            }
+        } else if (f.number == EXEC_CDI_DEVICES) {
+            snprintf(why, whysz, "host devices in build steps are not allowed");
+            return CHECK_REFUSE;
+        } else if (f.number == EXEC_META && f.wire == WIRE_LEN) {
+            pb_reader m = {f.data, f.data + f.len};
+            pb_field mf;
+            while (m.p < m.end) {
+                if (!pb_next(&m, &mf))
+                    return CHECK_UNREADABLE;
+                if (mf.number == META_CGROUP_PARENT && mf.wire == WIRE_LEN && mf.len > 0) {
+                    snprintf(why, whysz, "build steps under a cgroup parent are not allowed");
+                    return CHECK_REFUSE;
+                }
+            }
+        }
+    }
+    return CHECK_OK;
+}
+
+/* A pb.Definition: every marshalled Op that is an ExecOp. */
+static check definition(const uint8_t *p, size_t n, char *why, size_t whysz)
+{
+    pb_reader r = {p, p + n};
+    pb_field f, o;
+    while (r.p < r.end) {
+        if (!pb_next(&r, &f))
+            return CHECK_UNREADABLE;
+        if (f.number != DEF_OPS)
+            continue;
+        if (f.wire != WIRE_LEN)
+            return CHECK_UNREADABLE;
+        pb_reader op = {f.data, f.data + f.len};
+        while (op.p < op.end) {
+            if (!pb_next(&op, &o))
+                return CHECK_UNREADABLE;
+            check c = o.number == OP_EXEC && o.wire == WIRE_LEN ? exec_op(&o, why, whysz)
+                      : o.number == OP_EXEC                   ? CHECK_UNREADABLE
+                                                              : CHECK_OK;
+            if (c != CHECK_OK)
+                return c;
+        }
+    }
+    return CHECK_OK;
+}
+
+/* ---- the two requests that solve ---------------------------------------------- */
+
+/* Where a request keeps what is read: its attributes map, its definition,
+ * its map of input definitions, and (Control only) its entitlements. */
+typedef struct {
+    uint64_t attrs, def, inputs, entitlements; /* 0: the request has none */
+} solve_shape;
+
+static const solve_shape control_solve = {SOLVE_FRONTEND_ATTRS, 2, 10, SOLVE_ENTITLEMENTS};
+/* frontend/gateway/pb/gateway.proto, message SolveRequest (LLBBridge). */
+static const solve_shape gateway_solve = {3, 1, 13, 0};
+
+static sg_solve_verdict verdict_of(check c, char *why, size_t whysz)
+{
+    if (c == CHECK_UNREADABLE)
+        snprintf(why, whysz, "the build request's fields are not what BuildKit sends");
+    return c == CHECK_OK ? SG_SOLVE_ALLOW : c == CHECK_REFUSE ? SG_SOLVE_REFUSE
+                                                              : SG_SOLVE_UNREADABLE;
+}
+
+static sg_solve_verdict solve_read(const solve_shape *sh, const uint8_t *msg, size_t len,
+                                   char *why, size_t whysz)
 {
     pb_reader r = {msg, msg + len};
     pb_field f, k, v;
@@ -121,23 +212,42 @@ sg_solve_verdict sg_solve_check(const uint8_t *msg, size_t len, char *why, size_
             snprintf(why, whysz, "the build request is not a protobuf message sockgate can read");
             return SG_SOLVE_UNREADABLE;
         }
-        if (f.number == SOLVE_ENTITLEMENTS) {
-            if (f.wire != WIRE_LEN)
-                goto unreadable;
+        bool len_field = f.wire == WIRE_LEN;
+        if (sh->entitlements && f.number == sh->entitlements) {
+            if (!len_field)
+                return verdict_of(CHECK_UNREADABLE, why, whysz);
             snprintf(why, whysz,
                      "builds with the entitlement \"%.*s\" are not allowed (--allow)",
                      (int)(f.len > 64 ? 64 : f.len), (const char *)f.data);
             return SG_SOLVE_REFUSE;
         }
-        if (f.number == SOLVE_FRONTEND_ATTRS) {
-            if (f.wire != WIRE_LEN || !pb_map_entry(&f, &k, &v))
-                goto unreadable;
+        if (f.number == sh->attrs) {
+            if (!len_field || !pb_map_entry(&f, &k, &v))
+                return verdict_of(CHECK_UNREADABLE, why, whysz);
             if (attr_refused(&k, &v, why, whysz))
                 return SG_SOLVE_REFUSE;
+        } else if (f.number == sh->def) {
+            check c = len_field ? definition(f.data, f.len, why, whysz) : CHECK_UNREADABLE;
+            if (c != CHECK_OK)
+                return verdict_of(c, why, whysz);
+        } else if (f.number == sh->inputs) {
+            if (!len_field || !pb_map_entry(&f, &k, &v))
+                return verdict_of(CHECK_UNREADABLE, why, whysz);
+            check c = definition(v.data, v.len, why, whysz);
+            if (c != CHECK_OK)
+                return verdict_of(c, why, whysz);
         }
     }
     return SG_SOLVE_ALLOW;
-unreadable:
-    snprintf(why, whysz, "the build request's fields are not what BuildKit sends");
-    return SG_SOLVE_UNREADABLE;
+}
+
+sg_solve_verdict sg_solve_check(const uint8_t *msg, size_t len, char *why, size_t whysz)
+{
+    return solve_read(&control_solve, msg, len, why, whysz);
+}
+
+sg_solve_verdict sg_gateway_solve_check(const uint8_t *msg, size_t len, char *why,
+                                        size_t whysz)
+{
+    return solve_read(&gateway_solve, msg, len, why, whysz);
 }

@@ -30,16 +30,30 @@ enum { GRPC_PERMISSION_DENIED = 7 };
 #define H2_MAX_FOLLOWED 64
 
 #define SOLVE_PATH "/moby.buildkit.v1.Control/Solve"
+#define GATEWAY_SOLVE_PATH "/moby.buildkit.v1.frontend.LLBBridge/Solve"
+
+/* Undecided requests at once, per connection: the messages are copied to
+ * be read, so their bytes count against H2_MAX_SOLVE together. */
+#define H2_MAX_UNDECIDED 4
 
 /* The services BuildKit's clients call on dockerd's /grpc: its Control
  * service (Solve is read; the others carry no entitlement), the frontend
- * gateway that buildx's client-side builds talk to (it solves under the
- * entitlements of the build it belongs to), health checks and traces. */
+ * gateway that buildx's client-side builds talk to (its Solve is read; it
+ * solves under the entitlements of the build it belongs to), health checks
+ * and traces. */
 static const char *const allowed_services[] = {
     "/moby.buildkit.v1.Control/",
     "/moby.buildkit.v1.frontend.LLBBridge/",
     "/grpc.health.v1.Health/",
     "/opentelemetry.proto.collector.trace.v1.TraceService/",
+};
+
+/* Refused although in an allowed service: the build history lists every
+ * build's ID, and a build's ID is what lets a gateway call act inside that
+ * build, under its entitlements — someone else's build included. */
+static const char *const refused_methods[] = {
+    "/moby.buildkit.v1.Control/ListenBuildHistory",
+    "/moby.buildkit.v1.Control/UpdateBuildHistory",
 };
 
 typedef enum { STREAM_SOLVE, STREAM_REFUSED } stream_kind;
@@ -48,6 +62,7 @@ typedef enum { STREAM_SOLVE, STREAM_REFUSED } stream_kind;
 typedef struct h2_stream {
     uint32_t id;
     stream_kind kind;
+    bool gateway;  /* SOLVE: LLBBridge/Solve rather than Control/Solve */
     sg_h2_buf msg; /* SOLVE: the message so far, prefix included */
     struct h2_stream *next;
 } h2_stream;
@@ -65,16 +80,20 @@ struct sg_h2_inspect {
     sg_h2_buf payload;
     sg_h2_buf block;              /* a header block being assembled      */
     uint32_t block_stream;
+    bool block_end_stream;        /* its HEADERS ended the stream        */
     bool in_block;
     uint32_t max_stream;          /* the highest stream a request opened */
     nghttp2_hd_inflater *inflater;
     h2_stream *streams;
     size_t n_streams;
+    size_t undecided;             /* SOLVE streams                       */
+    size_t undecided_bytes;       /* their messages' bytes, together     */
     /* dockerd → client: frame boundaries only */
     uint8_t ehdr[9];
     size_t ehdr_len;
     size_t e_left;
     bool e_in_block;
+    bool e_started;               /* dockerd's first frame is in         */
     sg_h2_buf pending;            /* the gate's answers, for a boundary  */
     char tail[256];
     char error[256];
@@ -150,7 +169,8 @@ static h2_stream *stream_find(sg_h2_inspect *h, uint32_t id)
 
 static h2_stream *stream_add(sg_h2_inspect *h, uint32_t id, stream_kind kind)
 {
-    if (h->n_streams >= H2_MAX_FOLLOWED)
+    if (h->n_streams >= H2_MAX_FOLLOWED ||
+        (kind == STREAM_SOLVE && h->undecided >= H2_MAX_UNDECIDED))
         return NULL;
     h2_stream *s = calloc(1, sizeof *s);
     if (!s)
@@ -160,7 +180,19 @@ static h2_stream *stream_add(sg_h2_inspect *h, uint32_t id, stream_kind kind)
     s->next = h->streams;
     h->streams = s;
     h->n_streams++;
+    h->undecided += kind == STREAM_SOLVE;
     return s;
+}
+
+/* A SOLVE stream is decided: its message's bytes are given back. */
+static void stream_decided(sg_h2_inspect *h, h2_stream *s)
+{
+    if (s->kind != STREAM_SOLVE)
+        return;
+    h->undecided--;
+    h->undecided_bytes -= s->msg.len;
+    sg_h2_buf_free(&s->msg);
+    s->kind = STREAM_REFUSED; /* until dropped: nothing more passes */
 }
 
 static void stream_drop(sg_h2_inspect *h, uint32_t id)
@@ -168,8 +200,8 @@ static void stream_drop(sg_h2_inspect *h, uint32_t id)
     for (h2_stream **p = &h->streams; *p; p = &(*p)->next) {
         if ((*p)->id == id) {
             h2_stream *s = *p;
+            stream_decided(h, s);
             *p = s->next;
-            sg_h2_buf_free(&s->msg);
             free(s);
             h->n_streams--;
             return;
@@ -252,10 +284,44 @@ static int refuse_stream(sg_h2_inspect *h, uint32_t id, const char *why, sg_h2_b
     return rc ? fail(h, "out of memory") : 0;
 }
 
+/* Payload bytes the client sent that never reach dockerd: dockerd will not
+ * give their flow-control credit back, so the gate does, for the whole
+ * connection, or the client's window would shrink with every refusal. */
+static int credit(sg_h2_inspect *h, size_t n)
+{
+    if (n == 0)
+        return 0;
+    uint8_t inc[4] = {(uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n};
+    return put_frame(&h->pending, 8 /* WINDOW_UPDATE */, 0, 0, inc, 4) ? fail(h, "out of memory")
+                                                                         : 0;
+}
+
 /* ---- header blocks --------------------------------------------------------------- */
 
-static bool path_allowed(const uint8_t *p, size_t n)
+/*
+ * dockerd routes a gRPC call by the decoded path (x/net/http2 parses :path
+ * with url.ParseRequestURI; grpc-go's handler takes URL.Path): "%53olve"
+ * is Solve, and a query is cut off. A method name holds only these bytes,
+ * so a path with any other (a '%', a '?') is not one the gate can vouch
+ * for.
+ */
+static bool path_plain(const char *p)
 {
+    if (p[0] != '/')
+        return false;
+    for (; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '.' || *p == '_' || *p == '/'))
+            return false;
+    return true;
+}
+
+static bool path_allowed(const char *p)
+{
+    for (size_t i = 0; i < sizeof refused_methods / sizeof *refused_methods; i++)
+        if (strcmp(p, refused_methods[i]) == 0)
+            return false;
+    size_t n = strlen(p);
     for (size_t i = 0; i < sizeof allowed_services / sizeof *allowed_services; i++) {
         size_t l = strlen(allowed_services[i]);
         if (n > l && memcmp(p, allowed_services[i], l) == 0)
@@ -279,8 +345,9 @@ static int block_decode(sg_h2_inspect *h, char *path, size_t pathsz)
         in += rv;
         left -= (size_t)rv;
         if ((flags & NGHTTP2_HD_INFLATE_EMIT) && nv.namelen == 5 &&
-            memcmp(nv.name, ":path", 5) == 0)
-            snprintf(path, pathsz, "%.*s", (int)nv.valuelen, (const char *)nv.value);
+            memcmp(nv.name, ":path", 5) == 0) /* too long: "", which no rule allows */
+            snprintf(path, pathsz, "%.*s", nv.valuelen < pathsz ? (int)nv.valuelen : 0,
+                     (const char *)nv.value);
         if (flags & NGHTTP2_HD_INFLATE_FINAL) {
             nghttp2_hd_inflate_end_headers(h->inflater);
             return 0;
@@ -292,7 +359,7 @@ static int block_decode(sg_h2_inspect *h, char *path, size_t pathsz)
 
 /* A whole header block of stream id: a new request opens a stream the
  * inspector may follow; anything else (trailers) only keeps HPACK in step. */
-static int block_done(sg_h2_inspect *h, uint32_t id, sg_h2_buf *to_engine)
+static int block_done(sg_h2_inspect *h, uint32_t id, bool end_stream, sg_h2_buf *to_engine)
 {
     char path[512];
     if (block_decode(h, path, sizeof path) != 0)
@@ -302,19 +369,27 @@ static int block_done(sg_h2_inspect *h, uint32_t id, sg_h2_buf *to_engine)
     if (id <= h->max_stream || !(id & 1))
         return 0;
     h->max_stream = id;
-    if (strcmp(path, SOLVE_PATH) == 0) {
-        if (!stream_add(h, id, STREAM_SOLVE))
+    bool plain = path_plain(path);
+    bool solve = plain && (strcmp(path, SOLVE_PATH) == 0 || strcmp(path, GATEWAY_SOLVE_PATH) == 0);
+    if (solve && !end_stream) {
+        h2_stream *s = stream_add(h, id, STREAM_SOLVE);
+        if (s) {
+            s->gateway = strcmp(path, GATEWAY_SOLVE_PATH) == 0;
+            return 0;
+        }
+        /* the client's own doing: this request is refused, its others go on */
+        if (!stream_add(h, id, STREAM_REFUSED))
             return fail(h, "too many BuildKit requests at once to follow");
-        return 0;
+        return refuse_stream(h, id, "too many build requests at once", to_engine);
     }
-    if (path_allowed((const uint8_t *)path, strlen(path)))
+    if (plain && !solve && path_allowed(path))
         return 0;
-    if (!stream_add(h, id, STREAM_REFUSED))
+    if (!end_stream && !stream_add(h, id, STREAM_REFUSED))
         return fail(h, "too many BuildKit requests at once to follow");
     char why[600];
     snprintf(why, sizeof why,
              "the BuildKit call \"%.200s\" is not allowed: sockgate cannot check what it does",
-             path);
+             path[0] ? path : "(a path that is not a plain method name)");
     return refuse_stream(h, id, why, to_engine);
 }
 
@@ -355,8 +430,10 @@ static int headers_end(sg_h2_inspect *h, sg_h2_buf *to_engine)
     }
     if (h->block.len + n > H2_MAX_BLOCK || buf_put(&h->block, p, n) != 0)
         return fail(h, "an HTTP/2 header block too large to follow");
+    if (h->f_type == F_HEADERS)
+        h->block_end_stream = h->f_flags & FL_END_STREAM;
     if (h->f_flags & FL_END_HEADERS)
-        return block_done(h, h->block_stream, to_engine);
+        return block_done(h, h->block_stream, h->block_end_stream, to_engine);
     return 0;
 }
 
@@ -367,12 +444,16 @@ static uint32_t be32(const uint8_t *p)
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* A Solve stream refused: nothing more of it reaches dockerd. */
-static int solve_refuse(sg_h2_inspect *h, h2_stream *s, const char *why, sg_h2_buf *to_engine)
+/* A Solve stream refused: nothing more of it reaches dockerd; the payload
+ * of this frame that did not go on is credited back to the client. */
+static int solve_refuse(sg_h2_inspect *h, h2_stream *s, const char *why, size_t dropped,
+                        sg_h2_buf *to_engine)
 {
-    s->kind = STREAM_REFUSED;
-    sg_h2_buf_free(&s->msg);
-    return refuse_stream(h, s->id, why, to_engine);
+    uint32_t id = s->id;
+    stream_decided(h, s);
+    if (h->f_flags & FL_END_STREAM)
+        stream_drop(h, id); /* nothing more will come on it */
+    return credit(h, dropped) || refuse_stream(h, id, why, to_engine) ? -1 : 0;
 }
 
 /* A whole DATA frame of a Solve stream still undecided (h->payload). */
@@ -382,14 +463,15 @@ static int solve_data(sg_h2_inspect *h, h2_stream *s, sg_h2_buf *to_engine)
     size_t n = h->payload.len;
     uint32_t id = s->id;
     if (h->f_flags & FL_PADDED)
-        return solve_refuse(h, s, "a padded build request cannot be read", to_engine);
-    if (s->msg.len + n > H2_MAX_SOLVE + 5 || buf_put(&s->msg, p, n) != 0)
-        return solve_refuse(h, s, "the build request is too large to check", to_engine);
+        return solve_refuse(h, s, "a padded build request cannot be read", n, to_engine);
+    if (h->undecided_bytes + n > H2_MAX_SOLVE + 5 || buf_put(&s->msg, p, n) != 0)
+        return solve_refuse(h, s, "the build request is too large to check", n, to_engine);
+    h->undecided_bytes += n;
     if (s->msg.len >= 1 && s->msg.data[0] != 0)
-        return solve_refuse(h, s, "a compressed build request cannot be checked", to_engine);
+        return solve_refuse(h, s, "a compressed build request cannot be checked", n, to_engine);
     size_t whole = s->msg.len >= 5 ? 5 + (size_t)be32(s->msg.data + 1) : 0;
     if (whole > H2_MAX_SOLVE + 5)
-        return solve_refuse(h, s, "the build request is too large to check", to_engine);
+        return solve_refuse(h, s, "the build request is too large to check", n, to_engine);
     if (whole == 0 || s->msg.len < whole) { /* not whole yet: the frame goes on */
         if (put_frame(to_engine, F_DATA, h->f_flags, id, p, n) != 0)
             return fail(h, "out of memory");
@@ -398,15 +480,18 @@ static int solve_data(sg_h2_inspect *h, h2_stream *s, sg_h2_buf *to_engine)
         return 0;
     }
     if (s->msg.len > whole)
-        return solve_refuse(h, s, "a build request with more than one message", to_engine);
+        return solve_refuse(h, s, "a build request with more than one message", n, to_engine);
     /* The frame ends the message: all of it but its last byte goes on
      * now, the last byte once the request is read. */
     uint8_t end = h->f_flags & FL_END_STREAM;
     if (n > 1 && put_frame(to_engine, F_DATA, 0, id, p, n - 1) != 0)
         return fail(h, "out of memory");
     char why[600];
-    if (sg_solve_check(s->msg.data + 5, whole - 5, why, sizeof why) != SG_SOLVE_ALLOW)
-        return solve_refuse(h, s, why, to_engine);
+    sg_solve_verdict v =
+        s->gateway ? sg_gateway_solve_check(s->msg.data + 5, whole - 5, why, sizeof why)
+                   : sg_solve_check(s->msg.data + 5, whole - 5, why, sizeof why);
+    if (v != SG_SOLVE_ALLOW)
+        return solve_refuse(h, s, why, 1, to_engine);
     stream_drop(h, id);
     return put_frame(to_engine, F_DATA, end, id, p + n - 1, 1) ? fail(h, "out of memory") : 0;
 }
@@ -445,17 +530,27 @@ static int frame_end(sg_h2_inspect *h, sg_h2_buf *to_engine)
     if (h->f_type == F_HEADERS || h->f_type == F_CONTINUATION)
         return headers_end(h, to_engine);
     h2_stream *s = stream_find(h, h->f_stream);
-    if (h->f_type == F_DATA && s && s->kind == STREAM_SOLVE)
+    if (!s)
+        return 0;
+    if (h->f_type == F_DATA && s->kind == STREAM_SOLVE)
         return solve_data(h, s, to_engine);
-    if (s && s->kind == STREAM_REFUSED &&
-        ((h->f_type == F_DATA && (h->f_flags & FL_END_STREAM)) || h->f_type == F_RST_STREAM))
+    if (h->f_type == F_RST_STREAM) { /* the client gave the request up */
         stream_drop(h, h->f_stream);
+        return 0;
+    }
+    if (h->f_type == F_DATA) { /* a refused stream's data: dropped, credited */
+        if (h->f_flags & FL_END_STREAM)
+            stream_drop(h, h->f_stream);
+        return credit(h, h->f_len);
+    }
     return 0;
 }
 
+/* Between two of dockerd's frames, after its first (its SETTINGS: the
+ * connection preface a client waits for before any other frame). */
 static bool engine_at_boundary(const sg_h2_inspect *h)
 {
-    return h->ehdr_len == 0 && h->e_left == 0 && !h->e_in_block;
+    return h->e_started && h->ehdr_len == 0 && h->e_left == 0 && !h->e_in_block;
 }
 
 static int flush_pending(sg_h2_inspect *h, sg_h2_buf *to_client)
@@ -521,6 +616,7 @@ int sg_h2_from_engine(sg_h2_inspect *h, const uint8_t *in, size_t n, sg_h2_buf *
             h->ehdr[h->ehdr_len++] = *in;
             if (h->ehdr_len == 9) {
                 const uint8_t *x = h->ehdr;
+                h->e_started = true;
                 h->e_left = (size_t)x[0] << 16 | (size_t)x[1] << 8 | x[2];
                 if (x[3] == F_HEADERS || x[3] == F_CONTINUATION)
                     h->e_in_block = !(x[4] & FL_END_HEADERS);

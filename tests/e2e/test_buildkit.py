@@ -155,11 +155,14 @@ ESCAPES = [
     (["--network", "host"], "FROM bb\nRUN true\n", ""),
     (["--allow", "security.insecure"], "FROM bb\nRUN --security=insecure true\n",
      "security.insecure"),
+    # buildx sends this in the frontend gateway's Solve (FrontendOpt)
+    (["--cgroup-parent", "/sg-escape"], "FROM bb\nRUN true\n", "cgroup parent"),
 ]
 
 
 @pytest.mark.parametrize("opts,dockerfile,named", ESCAPES, ids=["allow-network-host",
-                                                                 "network-host", "insecure"])
+                                                                 "network-host", "insecure",
+                                                                 "cgroup-parent"])
 def test_escaping_build_refused_for_isolated_callers(gate, builder_user, scratch, opts,
                                                      dockerfile, named):
     os.chmod(scratch, 0o755)

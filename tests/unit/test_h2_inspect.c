@@ -100,6 +100,11 @@ static result run(const bytes *in, size_t step)
 {
     result r = {0};
     sg_h2_inspect *h = sg_h2_inspect_new("; tail");
+    /* dockerd's SETTINGS first: the gate answers only after it */
+    static const uint8_t settings[9] = {0, 0, 0, 4, 0, 0, 0, 0, 0};
+    sg_h2_buf ignored = {0};
+    sg_h2_from_engine(h, settings, sizeof settings, &ignored);
+    sg_h2_buf_free(&ignored);
     size_t step_ = step ? step : in->n;
     for (size_t off = 0; off < in->n && r.rc == 0; off += step_) {
         size_t k = in->n - off < step_ ? in->n - off : step_;
@@ -163,6 +168,18 @@ static void answer_of(const frame_info *f, char *status, char *message)
             break;
     }
     nghttp2_hd_inflate_del(inf);
+}
+
+/* Only the HEADERS frames (the gate's answers) of frames f[0..k): moved to
+ * the front; returns how many. WINDOW_UPDATEs crediting dropped bytes are
+ * checked on their own. */
+static size_t answers_only(frame_info *f, size_t k)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < k && k != (size_t)-1; i++)
+        if (f[i].type == 1)
+            f[m++] = f[i];
+    return m;
 }
 
 static bytes conn(nghttp2_hd_deflater **def)
@@ -232,7 +249,7 @@ TEST(solve_with_an_entitlement_is_refused_whatever_the_cut)
             for (size_t i = 0; i < k; i++)
                 data += f[i].type == 0 ? f[i].len : 0;
             CHECK_INT(data, n + 4); /* never the message's last byte */
-            size_t na = frames_of(r.client.data, r.client.len, false, a, 4);
+            size_t na = answers_only(a, frames_of(r.client.data, r.client.len, false, a, 4));
             CHECK_INT(na, 1);
             for (size_t j = 0; j < na && na != 1; j++) {
                 char st[8], m[1600];
@@ -284,7 +301,7 @@ TEST(unknown_method_and_compressed_solve_refused)
     result r = run(&b, 0);
     CHECK_INT(r.rc, 0);
     frame_info f[16];
-    size_t k = frames_of(r.client.data, r.client.len, false, f, 16);
+    size_t k = answers_only(f, frames_of(r.client.data, r.client.len, false, f, 16));
     CHECK_INT(k, 2);
     char status[8], msg[1600];
     answer_of(&f[0], status, msg);
@@ -338,6 +355,103 @@ TEST(what_cannot_be_followed_ends_the_connection)
     result_free(&r);
 }
 
+/* Issue 18 review: dockerd routes by the decoded path, so a path that is
+ * not a plain method name is refused, not passed as "some other call". */
+TEST(paths_that_are_not_plain_method_names_refused)
+{
+    static const char *const paths[] = {"/moby.buildkit.v1.Control/%53olve",
+                                        "/moby.buildkit.v1.Control/Solve?x=1",
+                                        "/moby.buildkit.v1.Control/ListenBuildHistory",
+                                        "/moby.buildkit.v1.Control/UpdateBuildHistory",
+                                        "moby.buildkit.v1.Control/Solve"};
+    for (size_t i = 0; i < sizeof paths / sizeof *paths; i++) {
+        nghttp2_hd_deflater *def;
+        bytes b = conn(&def);
+        headers(&b, def, 1, paths[i], 0);
+        uint8_t pb[64];
+        size_t n = pb_str(pb, 9, "network.host");
+        solve_data(&b, 1, pb, n, 100);
+        result r = run(&b, 0);
+        CHECK_INT(r.rc, 0);
+        frame_info f[16];
+        size_t k = frames_of(r.engine.data, r.engine.len, true, f, 16);
+        size_t data = 0;
+        for (size_t j = 0; j < k && k != (size_t)-1; j++)
+            data += f[j].type == 0 ? f[j].len : 0;
+        CHECK_INT(data, 0); /* the message never reaches dockerd */
+        k = frames_of(r.client.data, r.client.len, false, f, 16);
+        CHECK(k >= 1 && f[0].type == 1 && f[0].stream == 1);
+        result_free(&r);
+        nghttp2_hd_deflate_del(def);
+    }
+}
+
+/* buildx solves through the frontend gateway, its attributes in FrontendOpt
+ * (field 3), its steps as LLB: both read. */
+TEST(gateway_solve_and_llb_steps_read)
+{
+    /* LLBBridge/Solve with FrontendOpt cgroup-parent */
+    uint8_t pb[512];
+    size_t n = pb_map(pb, 3, "cgroup-parent", "/evil");
+    char why[300];
+    CHECK_INT(sg_gateway_solve_check(pb, n, why, sizeof why), SG_SOLVE_REFUSE);
+    CHECK_INT(sg_solve_check(pb, n, why, sizeof why), SG_SOLVE_ALLOW); /* field 3: a string there */
+    /* an ExecOp in a Definition: network HOST (3 = 1), security INSECURE,
+     * a cgroup parent in its Meta (10) */
+    static const uint8_t exec_host[] = {3 << 3 | 0, 1};
+    static const uint8_t exec_insecure[] = {4 << 3 | 0, 1};
+    static const uint8_t exec_cgroup[] = {1 << 3 | 2, 4, 10 << 3 | 2, 2, '/', 'x'};
+    static const uint8_t exec_fine[] = {3 << 3 | 0, 2, 1 << 3 | 2, 2, 1 << 3 | 2, 0};
+    const struct {
+        const uint8_t *e;
+        size_t n;
+        sg_solve_verdict want;
+    } cases[] = {{exec_host, sizeof exec_host, SG_SOLVE_REFUSE},
+                 {exec_insecure, sizeof exec_insecure, SG_SOLVE_REFUSE},
+                 {exec_cgroup, sizeof exec_cgroup, SG_SOLVE_REFUSE},
+                 {exec_fine, sizeof exec_fine, SG_SOLVE_ALLOW}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        uint8_t op[64], def[80], req[96];
+        op[0] = 2 << 3 | 2; /* Op.exec */
+        op[1] = (uint8_t)cases[i].n;
+        memcpy(op + 2, cases[i].e, cases[i].n);
+        def[0] = 1 << 3 | 2; /* Definition.def */
+        def[1] = (uint8_t)(cases[i].n + 2);
+        memcpy(def + 2, op, cases[i].n + 2);
+        size_t dn = cases[i].n + 4;
+        /* Control/Solve: Definition is field 2; the gateway's: field 1 */
+        req[0] = 2 << 3 | 2;
+        req[1] = (uint8_t)dn;
+        memcpy(req + 2, def, dn);
+        CHECK_INT(sg_solve_check(req, dn + 2, why, sizeof why), cases[i].want);
+        req[0] = 1 << 3 | 2;
+        CHECK_INT(sg_gateway_solve_check(req, dn + 2, why, sizeof why), cases[i].want);
+    }
+}
+
+/* Bytes the client sent that dockerd never sees are credited back, or the
+ * connection's window would shrink with every refusal. */
+TEST(dropped_bytes_credited_to_the_client)
+{
+    nghttp2_hd_deflater *def;
+    bytes b = conn(&def);
+    headers(&b, def, 1, "/x.Y/Z", 0);
+    frame(&b, 0, 0, 1, "0123456789", 10);
+    frame(&b, 0, 1, 1, "abc", 3);
+    result r = run(&b, 0);
+    CHECK_INT(r.rc, 0);
+    frame_info f[16];
+    size_t k = frames_of(r.client.data, r.client.len, false, f, 16);
+    uint32_t credited = 0;
+    for (size_t i = 0; i < k && k != (size_t)-1; i++)
+        if (f[i].type == 8 && f[i].stream == 0)
+            credited += (uint32_t)f[i].payload[0] << 24 | (uint32_t)f[i].payload[1] << 16 |
+                        (uint32_t)f[i].payload[2] << 8 | f[i].payload[3];
+    CHECK_INT(credited, 13);
+    result_free(&r);
+    nghttp2_hd_deflate_del(def);
+}
+
 int main(void)
 {
     RUN(plain_solve_passes_with_its_last_byte_held_then_sent);
@@ -346,5 +460,8 @@ int main(void)
     RUN(unknown_method_and_compressed_solve_refused);
     RUN(answers_wait_for_a_frame_boundary_from_dockerd);
     RUN(what_cannot_be_followed_ends_the_connection);
+    RUN(paths_that_are_not_plain_method_names_refused);
+    RUN(gateway_solve_and_llb_steps_read);
+    RUN(dropped_bytes_credited_to_the_client);
     return UNIT_DONE();
 }
