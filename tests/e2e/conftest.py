@@ -281,6 +281,30 @@ def api(sock, method, path, body=None, chunked=False, extra=b"", ctype="applicat
         return status, resp
 
 
+def host_user(name, subdirs=()):
+    """A non-root user (made anew) whose home is on the test bed, in a group of
+    its own (for a gate's --socket-group), able to reach the test bed's
+    sockets; its home and subdirs are its own. Returns its pwd entry;
+    remove_host_user() undoes it."""
+    import pwd
+    home = os.path.join(ENV["TESTBED_DIR"], "home-" + name)
+    remove_host_user(name)
+    subprocess.run(["groupadd", name], check=True)
+    subprocess.run(["useradd", "-M", "-d", home, "-g", name, "-s", "/bin/sh", name], check=True)
+    pw = pwd.getpwnam(name)
+    for d in ("",) + tuple(subdirs):
+        os.makedirs(os.path.join(home, d), exist_ok=True)
+    for d, _, _ in os.walk(home):
+        os.chown(d, pw.pw_uid, pw.pw_gid)
+    os.chmod(ENV["TESTBED_DIR"], 0o711)
+    return pw
+
+
+def remove_host_user(name):
+    subprocess.run(["userdel", name], capture_output=True)
+    subprocess.run(["groupdel", name], capture_output=True)
+
+
 def engine_version():
     """The engine's own GET /version, asked on its socket: what a test
     expects the gate to pass through, whichever engine the pass runs."""

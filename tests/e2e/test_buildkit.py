@@ -18,7 +18,7 @@ import subprocess
 
 import pytest
 
-from conftest import ENV, engine_cli, out
+from conftest import ENV, engine_cli, host_user, remove_host_user
 from gate import Gate, settings
 
 NEWEST = os.environ.get("SG_NEWEST_ROOT", "/opt/sockgate-testbed/docker-newest")
@@ -34,18 +34,8 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture(scope="module")
 def builder_user():
     """A non-root user in a group of its own that owns the gate's sockets."""
-    home = os.path.join(ENV["TESTBED_DIR"], "home-" + USER)
-    subprocess.run(["userdel", USER], capture_output=True)
-    subprocess.run(["groupdel", USER], capture_output=True)
-    subprocess.run(["groupadd", USER], check=True)
-    subprocess.run(["useradd", "-M", "-d", home, "-g", USER, "-s", "/bin/sh", USER], check=True)
-    pw = pwd.getpwnam(USER)
-    os.makedirs(home, exist_ok=True)
-    os.chown(home, pw.pw_uid, pw.pw_gid)
-    os.chmod(ENV["TESTBED_DIR"], 0o711)
-    yield pw
-    subprocess.run(["userdel", USER], capture_output=True)
-    subprocess.run(["groupdel", USER], capture_output=True)
+    yield host_user(USER)
+    remove_host_user(USER)
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,6 @@ The same module runs a second time against a dockerd with
 
 import json
 import os
-import pwd
 import grp
 import shutil
 import subprocess
@@ -23,7 +22,8 @@ import time
 
 import pytest
 
-from conftest import ENV, DOCKER_BIN, Reader, connect, engine_cli, docker_cli, out
+from conftest import (ENV, DOCKER_BIN, Reader, connect, engine_cli, docker_cli, host_user, out,
+                      remove_host_user)
 from gate import Gate, settings
 
 PREFIX = "enhanced container isolation: "
@@ -39,22 +39,10 @@ pytestmark = pytest.mark.userns
 def iso_user():
     """A non-root user whose home is on the test bed, in a group of its own
     that owns the gate's sockets."""
-    home = os.path.join(ENV["TESTBED_DIR"], "home-" + USER)
-    subprocess.run(["userdel", USER], capture_output=True)
-    subprocess.run(["groupdel", USER], capture_output=True)
-    subprocess.run(["groupadd", USER], check=True)
-    subprocess.run(["useradd", "-M", "-d", home, "-g", USER, "-s", "/bin/sh", USER], check=True)
-    pw = pwd.getpwnam(USER)
-    os.makedirs(os.path.join(home, "data"), exist_ok=True)
-    os.makedirs(os.path.join(home, ".docker"), exist_ok=True)
-    for d, _, files in os.walk(home):
-        os.chown(d, pw.pw_uid, pw.pw_gid)
-    # the user must be able to reach the gate's socket on the test bed
-    os.chmod(ENV["TESTBED_DIR"], 0o711)
+    pw = host_user(USER, ("data", ".docker"))
     yield pw
-    subprocess.run(["userdel", USER], capture_output=True)
-    subprocess.run(["groupdel", USER], capture_output=True)
-    shutil.rmtree(home, ignore_errors=True)
+    remove_host_user(USER)
+    shutil.rmtree(pw.pw_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
