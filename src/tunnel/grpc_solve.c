@@ -251,3 +251,21 @@ sg_solve_verdict sg_gateway_solve_check(const uint8_t *msg, size_t len, char *wh
 {
     return solve_read(&gateway_solve, msg, len, why, whysz);
 }
+
+bool sg_solve_ref(const uint8_t *msg, size_t len, char *ref, size_t refsz)
+{
+    pb_reader r = {msg, msg + len};
+    pb_field f;
+    ref[0] = '\0';
+    while (r.p < r.end) {
+        if (!pb_next(&r, &f))
+            return false;
+        if (f.number == 1 && f.wire == WIRE_LEN) { /* the last one wins, as in Go */
+            if (f.len >= refsz)
+                return false;
+            memcpy(ref, f.data, f.len);
+            ref[f.len] = '\0';
+        }
+    }
+    return ref[0] != '\0';
+}

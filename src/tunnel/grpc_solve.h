@@ -17,6 +17,7 @@
 #ifndef SG_GRPC_SOLVE_H
 #define SG_GRPC_SOLVE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,5 +35,9 @@ sg_solve_verdict sg_solve_check(const uint8_t *msg, size_t len, char *why, size_
  * FrontendOpt): FrontendOpt, Definition and FrontendInputs. */
 sg_solve_verdict sg_gateway_solve_check(const uint8_t *msg, size_t len, char *why,
                                         size_t whysz);
+
+/* The build a Control/Solve starts (Ref, field 1): the ID its frontend
+ * gateway calls then name. false if absent, unreadable or too long. */
+bool sg_solve_ref(const uint8_t *msg, size_t len, char *ref, size_t refsz);
 
 #endif

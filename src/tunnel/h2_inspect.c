@@ -34,7 +34,12 @@ enum { GRPC_PERMISSION_DENIED = 7 };
 
 /* Undecided requests at once, per connection: the messages are copied to
  * be read, so their bytes count against H2_MAX_SOLVE together. */
-#define H2_MAX_UNDECIDED 4
+#define H2_MAX_UNDECIDED 16
+/* Builds this connection started, as the gate decided them. */
+#define H2_MAX_REFS 32
+#define H2_REF_MAX 96
+#define BUILDID_HEADER "buildkit-controlapi-buildid"
+#define GATEWAY_SERVICE "/moby.buildkit.v1.frontend.LLBBridge/"
 
 /* The services BuildKit's clients call on dockerd's /grpc: its Control
  * service (Solve is read; the others carry no entitlement), the frontend
@@ -56,14 +61,32 @@ static const char *const refused_methods[] = {
     "/moby.buildkit.v1.Control/UpdateBuildHistory",
 };
 
-typedef enum { STREAM_SOLVE, STREAM_REFUSED } stream_kind;
+/*
+ * SOLVE     its first message is collected and held by its last byte;
+ * WAITING   a gateway call whose message is read, held until the build it
+ *           names is one this connection started and the gate allowed;
+ * REFUSED   nothing more of it reaches dockerd.
+ */
+typedef enum { STREAM_SOLVE, STREAM_WAITING, STREAM_REFUSED } stream_kind;
+
+typedef enum {
+    CALL_SOLVE,         /* Control/Solve: read, its Ref remembered        */
+    CALL_GATEWAY_SOLVE, /* LLBBridge/Solve: read, and bound to its build  */
+    CALL_GATEWAY,       /* any other LLBBridge call: bound to its build   */
+} call_kind;
 
 /* A stream the inspector still acts on; every other one passes. */
 typedef struct h2_stream {
     uint32_t id;
     stream_kind kind;
-    bool gateway;  /* SOLVE: LLBBridge/Solve rather than Control/Solve */
-    sg_h2_buf msg; /* SOLVE: the message so far, prefix included */
+    call_kind call;
+    char buildid[H2_REF_MAX]; /* gateway calls: the build they act in    */
+    int buildids;             /* how many such headers came (one, or it
+                                 is refused)                              */
+    sg_h2_buf msg;            /* SOLVE: the message so far, prefix included */
+    uint8_t held, held_flags; /* WAITING: the message's last byte, END_STREAM */
+    sg_h2_buf after;          /* WAITING: its later frames, as they came  */
+    size_t after_payload;     /* … their payload bytes (flow control)     */
     struct h2_stream *next;
 } h2_stream;
 
@@ -87,7 +110,13 @@ struct sg_h2_inspect {
     h2_stream *streams;
     size_t n_streams;
     size_t undecided;             /* SOLVE streams                       */
-    size_t undecided_bytes;       /* their messages' bytes, together     */
+    size_t undecided_bytes;       /* their (and WAITING ones') bytes     */
+    char allowed[H2_MAX_REFS][H2_REF_MAX]; /* Refs of allowed Solves      */
+    size_t n_allowed;
+    char refused[H2_MAX_REFS][H2_REF_MAX]; /* … and of refused ones       */
+    size_t n_refused;
+    char hdr_buildid[H2_REF_MAX]; /* block_decode's finds               */
+    int hdr_buildids;
     /* dockerd → client: frame boundaries only */
     uint8_t ehdr[9];
     size_t ehdr_len;
@@ -184,15 +213,22 @@ static h2_stream *stream_add(sg_h2_inspect *h, uint32_t id, stream_kind kind)
     return s;
 }
 
-/* A SOLVE stream is decided: its message's bytes are given back. */
-static void stream_decided(sg_h2_inspect *h, h2_stream *s)
+/* A SOLVE or WAITING stream is decided: the bytes it held are given back;
+ * returns the payload bytes it held that dockerd never got. */
+static size_t stream_decided(sg_h2_inspect *h, h2_stream *s)
 {
-    if (s->kind != STREAM_SOLVE)
-        return;
-    h->undecided--;
-    h->undecided_bytes -= s->msg.len;
+    size_t held = 0;
+    if (s->kind == STREAM_SOLVE) {
+        h->undecided--;
+        h->undecided_bytes -= s->msg.len;
+    } else if (s->kind == STREAM_WAITING) {
+        h->undecided_bytes -= s->after.len;
+        held = 1 + s->after_payload;
+    }
     sg_h2_buf_free(&s->msg);
+    sg_h2_buf_free(&s->after);
     s->kind = STREAM_REFUSED; /* until dropped: nothing more passes */
+    return held;
 }
 
 static void stream_drop(sg_h2_inspect *h, uint32_t id)
@@ -334,6 +370,8 @@ static bool path_allowed(const char *p)
 static int block_decode(sg_h2_inspect *h, char *path, size_t pathsz)
 {
     path[0] = '\0';
+    h->hdr_buildid[0] = '\0';
+    h->hdr_buildids = 0;
     const uint8_t *in = h->block.len ? h->block.data : (const uint8_t *)""; /* NULL when empty */
     size_t left = h->block.len;
     for (;;) {
@@ -348,6 +386,13 @@ static int block_decode(sg_h2_inspect *h, char *path, size_t pathsz)
             memcmp(nv.name, ":path", 5) == 0) /* too long: "", which no rule allows */
             snprintf(path, pathsz, "%.*s", nv.valuelen < pathsz ? (int)nv.valuelen : 0,
                      (const char *)nv.value);
+        if ((flags & NGHTTP2_HD_INFLATE_EMIT) && nv.namelen == strlen(BUILDID_HEADER) &&
+            memcmp(nv.name, BUILDID_HEADER, nv.namelen) == 0) {
+            h->hdr_buildids++;
+            snprintf(h->hdr_buildid, sizeof h->hdr_buildid, "%.*s",
+                     nv.valuelen < sizeof h->hdr_buildid ? (int)nv.valuelen : 0,
+                     (const char *)nv.value);
+        }
         if (flags & NGHTTP2_HD_INFLATE_FINAL) {
             nghttp2_hd_inflate_end_headers(h->inflater);
             return 0;
@@ -370,11 +415,18 @@ static int block_done(sg_h2_inspect *h, uint32_t id, bool end_stream, sg_h2_buf 
         return 0;
     h->max_stream = id;
     bool plain = path_plain(path);
-    bool solve = plain && (strcmp(path, SOLVE_PATH) == 0 || strcmp(path, GATEWAY_SOLVE_PATH) == 0);
+    /* What is held and read: Solve, and every call of the frontend
+     * gateway, which acts inside the build its header names. */
+    bool solve = plain && (strcmp(path, SOLVE_PATH) == 0 ||
+                           strncmp(path, GATEWAY_SERVICE, strlen(GATEWAY_SERVICE)) == 0);
     if (solve && !end_stream) {
         h2_stream *s = stream_add(h, id, STREAM_SOLVE);
         if (s) {
-            s->gateway = strcmp(path, GATEWAY_SOLVE_PATH) == 0;
+            s->call = strcmp(path, SOLVE_PATH) == 0          ? CALL_SOLVE
+                      : strcmp(path, GATEWAY_SOLVE_PATH) == 0 ? CALL_GATEWAY_SOLVE
+                                                              : CALL_GATEWAY;
+            memcpy(s->buildid, h->hdr_buildid, sizeof s->buildid);
+            s->buildids = h->hdr_buildids;
             return 0;
         }
         /* the client's own doing: this request is refused, its others go on */
@@ -456,6 +508,111 @@ static int solve_refuse(sg_h2_inspect *h, h2_stream *s, const char *why, size_t 
     return credit(h, dropped) || refuse_stream(h, id, why, to_engine) ? -1 : 0;
 }
 
+/* ---- builds, and the gateway calls bound to them ------------------------------ */
+
+static bool ref_in(char list[][H2_REF_MAX], size_t n, const char *ref)
+{
+    for (size_t i = 0; ref[0] && i < n; i++)
+        if (strcmp(list[i], ref) == 0)
+            return true;
+    return false;
+}
+
+static void ref_add(char list[][H2_REF_MAX], size_t *n, const char *ref)
+{
+    if (!ref[0] || ref_in(list, *n, ref))
+        return;
+    if (*n == H2_MAX_REFS) { /* the oldest goes: its build is long done */
+        memmove(list[0], list[1], (H2_MAX_REFS - 1) * H2_REF_MAX);
+        (*n)--;
+    }
+    snprintf(list[(*n)++], H2_REF_MAX, "%s", ref);
+}
+
+/* A held stream goes on: its last byte, then what came after it. */
+static int release(sg_h2_inspect *h, h2_stream *s, uint8_t last, uint8_t flags,
+                   sg_h2_buf *to_engine)
+{
+    uint32_t id = s->id;
+    int rc = put_frame(to_engine, F_DATA, flags, id, &last, 1) ||
+             buf_put(to_engine, s->after.data, s->after.len);
+    stream_drop(h, id);
+    return rc ? fail(h, "out of memory") : 0;
+}
+
+/* A build was decided: the gateway calls waiting for it follow. */
+static int builds_changed(sg_h2_inspect *h, sg_h2_buf *to_engine)
+{
+    for (h2_stream *s = h->streams, *next; s; s = next) {
+        next = s->next;
+        if (s->kind != STREAM_WAITING)
+            continue;
+        if (ref_in(h->allowed, h->n_allowed, s->buildid)) {
+            if (release(h, s, s->held, s->held_flags, to_engine) != 0)
+                return -1;
+        } else if (ref_in(h->refused, h->n_refused, s->buildid)) {
+            size_t held = stream_decided(h, s);
+            if (credit(h, held) ||
+                refuse_stream(h, s->id, "the build this call belongs to was refused", to_engine))
+                return -1;
+        }
+    }
+    return 0;
+}
+
+/* The first message of a stream is whole and held by its last byte. */
+static int solve_decide(sg_h2_inspect *h, h2_stream *s, size_t whole, uint8_t last,
+                        uint8_t end, sg_h2_buf *to_engine)
+{
+    char why[600], ref[H2_REF_MAX] = "";
+    const uint8_t *m = s->msg.data + 5;
+    sg_solve_verdict v = s->call == CALL_SOLVE ? sg_solve_check(m, whole - 5, why, sizeof why)
+                         : s->call == CALL_GATEWAY_SOLVE
+                             ? sg_gateway_solve_check(m, whole - 5, why, sizeof why)
+                             : SG_SOLVE_ALLOW;
+    if (s->call == CALL_SOLVE) {
+        sg_solve_ref(m, whole - 5, ref, sizeof ref);
+        ref_add(v == SG_SOLVE_ALLOW ? h->allowed : h->refused,
+                v == SG_SOLVE_ALLOW ? &h->n_allowed : &h->n_refused, ref);
+    }
+    if (v != SG_SOLVE_ALLOW)
+        return solve_refuse(h, s, why, 1, to_engine) || builds_changed(h, to_engine) ? -1 : 0;
+    if (s->call == CALL_SOLVE)
+        return release(h, s, last, end, to_engine) || builds_changed(h, to_engine) ? -1 : 0;
+    /* A gateway call acts inside the build it names: only one of the
+     * builds this connection started, as the gate allowed them. */
+    if (s->buildids != 1 || ref_in(h->refused, h->n_refused, s->buildid))
+        return solve_refuse(h, s,
+                            "a BuildKit gateway call outside the builds of this connection",
+                            1, to_engine);
+    if (ref_in(h->allowed, h->n_allowed, s->buildid))
+        return release(h, s, last, end, to_engine);
+    /* Its Solve has not been read yet (buildx sends both at once). */
+    h->undecided--;
+    h->undecided_bytes -= s->msg.len;
+    sg_h2_buf_free(&s->msg);
+    s->kind = STREAM_WAITING;
+    s->held = last;
+    s->held_flags = end;
+    return 0;
+}
+
+/* A frame of a WAITING stream: kept, in order, for its release. */
+static int waiting_data(sg_h2_inspect *h, h2_stream *s, sg_h2_buf *to_engine)
+{
+    size_t n = h->payload.len;
+    if (h->undecided_bytes + n + 9 > H2_MAX_SOLVE + 5) {
+        size_t held = stream_decided(h, s);
+        return solve_refuse(h, s, "the build request is too large to check", n + held,
+                            to_engine);
+    }
+    if (put_frame(&s->after, F_DATA, h->f_flags, s->id, h->payload.data, n) != 0)
+        return fail(h, "out of memory");
+    h->undecided_bytes += n + 9;
+    s->after_payload += n;
+    return 0;
+}
+
 /* A whole DATA frame of a Solve stream still undecided (h->payload). */
 static int solve_data(sg_h2_inspect *h, h2_stream *s, sg_h2_buf *to_engine)
 {
@@ -486,14 +643,7 @@ static int solve_data(sg_h2_inspect *h, h2_stream *s, sg_h2_buf *to_engine)
     uint8_t end = h->f_flags & FL_END_STREAM;
     if (n > 1 && put_frame(to_engine, F_DATA, 0, id, p, n - 1) != 0)
         return fail(h, "out of memory");
-    char why[600];
-    sg_solve_verdict v =
-        s->gateway ? sg_gateway_solve_check(s->msg.data + 5, whole - 5, why, sizeof why)
-                   : sg_solve_check(s->msg.data + 5, whole - 5, why, sizeof why);
-    if (v != SG_SOLVE_ALLOW)
-        return solve_refuse(h, s, why, 1, to_engine);
-    stream_drop(h, id);
-    return put_frame(to_engine, F_DATA, end, id, p + n - 1, 1) ? fail(h, "out of memory") : 0;
+    return solve_decide(h, s, whole, p[n - 1], end, to_engine);
 }
 
 /* ---- the client's frames -------------------------------------------------------------- */
@@ -515,8 +665,9 @@ static int frame_start(sg_h2_inspect *h, sg_h2_buf *to_engine)
     bool drop = s && s->kind == STREAM_REFUSED;
     /* A refused stream's data never reaches dockerd; a Solve's is re-framed
      * by solve_data; header blocks are read and passed on unchanged. */
-    h->f_collect = header || (s && s->kind == STREAM_SOLVE);
-    h->f_forward = !drop && !(s && s->kind == STREAM_SOLVE);
+    bool held = s && (s->kind == STREAM_SOLVE || s->kind == STREAM_WAITING);
+    h->f_collect = header || held;
+    h->f_forward = !drop && !held;
     if (h->f_collect && h->f_len > (header ? H2_MAX_BLOCK : H2_MAX_SOLVE))
         return fail(h, "an HTTP/2 frame too large to follow");
     if (h->f_forward && buf_put(to_engine, h->hdr, 9) != 0)
@@ -534,6 +685,8 @@ static int frame_end(sg_h2_inspect *h, sg_h2_buf *to_engine)
         return 0;
     if (h->f_type == F_DATA && s->kind == STREAM_SOLVE)
         return solve_data(h, s, to_engine);
+    if (h->f_type == F_DATA && s->kind == STREAM_WAITING)
+        return waiting_data(h, s, to_engine);
     if (h->f_type == F_RST_STREAM) { /* the client gave the request up */
         stream_drop(h, h->f_stream);
         return 0;

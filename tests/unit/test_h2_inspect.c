@@ -38,8 +38,8 @@ static void frame(bytes *b, uint8_t type, uint8_t flags, uint32_t stream, const 
 
 /* A request's HEADERS, encoded by nghttp2's own deflater (one per test
  * connection, so that its dynamic table is used as a client's would be). */
-static void headers(bytes *b, nghttp2_hd_deflater *def, uint32_t stream, const char *path,
-                    uint8_t flags)
+static void headers_id(bytes *b, nghttp2_hd_deflater *def, uint32_t stream, const char *path,
+                       uint8_t flags, const char *buildid)
 {
     nghttp2_nv nv[] = {
         {(uint8_t *)":method", (uint8_t *)"POST", 7, 4, NGHTTP2_NV_FLAG_NONE},
@@ -48,11 +48,19 @@ static void headers(bytes *b, nghttp2_hd_deflater *def, uint32_t stream, const c
         {(uint8_t *)":authority", (uint8_t *)"docker", 10, 6, NGHTTP2_NV_FLAG_NONE},
         {(uint8_t *)"content-type", (uint8_t *)"application/grpc", 12, 16,
          NGHTTP2_NV_FLAG_NONE},
+        {(uint8_t *)"buildkit-controlapi-buildid", (uint8_t *)buildid, 27,
+         buildid ? strlen(buildid) : 0, NGHTTP2_NV_FLAG_NONE},
     };
     uint8_t block[1024];
-    ssize_t n = nghttp2_hd_deflate_hd(def, block, sizeof block, nv, 5);
+    ssize_t n = nghttp2_hd_deflate_hd(def, block, sizeof block, nv, buildid ? 6 : 5);
     CHECK(n > 0);
     frame(b, 1, (uint8_t)(0x4 | flags), stream, block, (size_t)n);
+}
+
+static void headers(bytes *b, nghttp2_hd_deflater *def, uint32_t stream, const char *path,
+                    uint8_t flags)
+{
+    headers_id(b, def, stream, path, flags, NULL);
 }
 
 /* protobuf: a string field, a map<string,string> entry. */
@@ -452,6 +460,68 @@ TEST(dropped_bytes_credited_to_the_client)
     nghttp2_hd_deflate_del(def);
 }
 
+/* The data bytes of each stream in buf (what dockerd received). */
+static size_t data_on(const sg_h2_buf *e, uint32_t stream)
+{
+    frame_info f[64];
+    size_t k = frames_of(e->data, e->len, true, f, 64), n = 0;
+    for (size_t i = 0; i < k && k != (size_t)-1; i++)
+        n += f[i].type == 0 && f[i].stream == stream ? f[i].len : 0;
+    return n;
+}
+
+/* Issue 18 review: a gateway call acts inside the build it names, so only
+ * a build this connection started and the gate allowed — whichever of the
+ * two arrives first. */
+TEST(gateway_calls_bound_to_this_connections_builds)
+{
+    uint8_t solve_ok[64], ping[8] = {0};
+    size_t ok = pb_str(solve_ok, 1, "build-A");
+    uint8_t solve_bad[64];
+    size_t bad = pb_str(solve_bad, 1, "build-B");
+    bad += pb_str(solve_bad + bad, 9, "network.host");
+    const char *ping_path = "/moby.buildkit.v1.frontend.LLBBridge/Ping";
+    for (int order = 0; order < 2; order++) {
+        nghttp2_hd_deflater *def;
+        bytes b = conn(&def);
+        if (order == 1) { /* the gateway's call first: it waits for its build */
+            headers_id(&b, def, 1, ping_path, 0, "build-A");
+            solve_data(&b, 1, ping, 0, 100);
+        }
+        headers(&b, def, 3, "/moby.buildkit.v1.Control/Solve", 0);
+        solve_data(&b, 3, solve_ok, ok, 100);
+        if (order == 0) {
+            headers_id(&b, def, 1 + 4, ping_path, 0, "build-A");
+            solve_data(&b, 5, ping, 0, 100);
+        }
+        /* someone else's build, one that was refused, and none at all */
+        headers_id(&b, def, 7, ping_path, 0, "build-of-someone-else");
+        solve_data(&b, 7, ping, 0, 100);
+        headers(&b, def, 9, "/moby.buildkit.v1.Control/Solve", 0);
+        solve_data(&b, 9, solve_bad, bad, 100);
+        headers_id(&b, def, 11, ping_path, 0, "build-B");
+        solve_data(&b, 11, ping, 0, 100);
+        headers(&b, def, 13, ping_path, 0);
+        solve_data(&b, 13, ping, 0, 100);
+        result r = run(&b, order ? 3 : 0);
+        CHECK_INT(r.rc, 0);
+        CHECK_INT(data_on(&r.engine, order ? 1 : 5), 5); /* released whole */
+        CHECK_INT(data_on(&r.engine, 3), ok + 5);
+        CHECK(data_on(&r.engine, 7) < 5);  /* held: never whole at dockerd */
+        CHECK(data_on(&r.engine, 11) < 5);
+        CHECK(data_on(&r.engine, 13) < 5);
+        frame_info f[32];
+        size_t k = answers_only(f, frames_of(r.client.data, r.client.len, false, f, 32));
+        bool refused[16] = {false};
+        for (size_t i = 0; i < k; i++)
+            refused[f[i].stream & 15] = true;
+        CHECK(refused[9] && refused[11] && refused[13]);
+        CHECK(!refused[7] && !refused[1] && !refused[3] && !refused[5]);
+        result_free(&r);
+        nghttp2_hd_deflate_del(def);
+    }
+}
+
 int main(void)
 {
     RUN(plain_solve_passes_with_its_last_byte_held_then_sent);
@@ -463,5 +533,6 @@ int main(void)
     RUN(paths_that_are_not_plain_method_names_refused);
     RUN(gateway_solve_and_llb_steps_read);
     RUN(dropped_bytes_credited_to_the_client);
+    RUN(gateway_calls_bound_to_this_connections_builds);
     return UNIT_DONE();
 }
