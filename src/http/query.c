@@ -36,12 +36,71 @@ static long query_unescape(const char *s, size_t n, char *out)
     return (long)w;
 }
 
-/* Walk the "&"-separated pairs of q; for each non-empty one call fn with
- * the raw key and value spans. Stops at the first fn that returns false. */
-typedef bool (*pair_fn)(void *arg, const char *k, size_t kn, const char *v, size_t vn);
-
-static bool query_pairs(const char *q, size_t len, pair_fn fn, void *arg)
+/* Why a query is malformed, naming the parameter as sent (at most 64 bytes
+ * of it, escapes kept), into why (when the caller wants it). */
+static void query_why(char *why, size_t whysz, const char *k, size_t kn, const char *what)
 {
+    if (why)
+        snprintf(why, whysz, "malformed query: parameter \"%.*s%s\" %s",
+                 (int)(kn > 64 ? 64 : kn), k, kn > 64 ? "…" : "", what);
+}
+
+/* One key=value pair decoded into the store; false if malformed. */
+static bool query_pair(http_query *out, char *store, size_t *used, const char *k, size_t kn,
+                       const char *v, size_t vn, char *why, size_t whysz)
+{
+    char *key = store + *used;
+    long klen = query_unescape(k, kn, key);
+    if (klen < 0) {
+        query_why(why, whysz, k, kn, "has a bad %-escape or a NUL in its name");
+        return false;
+    }
+    char *value = key + klen + 1;
+    long vlen = query_unescape(v, vn, value);
+    if (vlen < 0) {
+        query_why(why, whysz, k, kn, "has a bad %-escape or a NUL in its value");
+        return false;
+    }
+    *used += (size_t)klen + 1 + (size_t)vlen + 1;
+    out->params[out->n++] = (http_query_param){key, value};
+    return true;
+}
+
+/* The one reader behind both entry points: the router's validation, which
+ * wants to know why, and the decision's parse, which keeps the values. */
+static http_query_status query_read(const char *q, size_t len, http_query *out, char *why,
+                                    size_t whysz)
+{
+    out->params = NULL;
+    out->n = 0;
+    if (!q || len == 0)
+        return HTTP_QUERY_OK;
+    const char *semi = memchr(q, ';', len);
+    if (semi) { /* Go: "invalid semicolon separator in query" */
+        const char *start = semi;
+        while (start > q && start[-1] != '&')
+            start--;
+        size_t kn = (size_t)(semi - start);
+        if (why)
+            snprintf(why, whysz, "malformed query: \";\" in parameter \"%.*s\" (Go refuses it)",
+                     (int)(kn > 64 ? 64 : kn), start);
+        return HTTP_QUERY_MALFORMED;
+    }
+    size_t pairs = 1;
+    for (size_t i = 0; i < len; i++)
+        pairs += q[i] == '&';
+    /* The pairs, then every key and value decoded with its NUL: a pair of n
+     * raw bytes decodes to at most n + 2 bytes with both NULs. */
+    size_t head = pairs * sizeof(http_query_param);
+    void *block = malloc(head + len + 2 * pairs);
+    if (!block) {
+        if (why)
+            snprintf(why, whysz, "out of memory reading the query");
+        return HTTP_QUERY_NOMEM;
+    }
+    out->params = block;
+    char *store = (char *)block + head;
+    size_t used = 0;
     for (size_t pos = 0; pos < len;) {
         const char *seg = q + pos;
         const char *amp = memchr(seg, '&', len - pos);
@@ -51,111 +110,27 @@ static bool query_pairs(const char *q, size_t len, pair_fn fn, void *arg)
             continue;
         const char *eq = memchr(seg, '=', n);
         size_t kn = eq ? (size_t)(eq - seg) : n;
-        if (!fn(arg, seg, kn, eq ? eq + 1 : seg + n, eq ? n - kn - 1 : 0))
-            return false;
+        if (!query_pair(out, store, &used, seg, kn, eq ? eq + 1 : seg + n,
+                        eq ? n - kn - 1 : 0, why, whysz)) {
+            http_query_free(out);
+            return HTTP_QUERY_MALFORMED; /* Go refuses the whole form */
+        }
     }
-    return true;
-}
-
-typedef struct {
-    char *why;
-    size_t whysz;
-    char *scratch; /* room for the longest pair, decoded */
-} check_ctx;
-
-static bool check_pair(void *arg, const char *k, size_t kn, const char *v, size_t vn)
-{
-    check_ctx *c = arg;
-    bool key_ok = query_unescape(k, kn, c->scratch) >= 0;
-    if (key_ok && query_unescape(v, vn, c->scratch) >= 0)
-        return true;
-    /* Name the parameter as sent (at most 64 bytes of it, escapes kept). */
-    snprintf(c->why, c->whysz,
-             "malformed query: parameter \"%.*s%s\" has a bad %%-escape or a NUL in its %s",
-             (int)(kn > 64 ? 64 : kn), k, kn > 64 ? "…" : "", key_ok ? "value" : "name");
-    return false;
+    return HTTP_QUERY_OK;
 }
 
 bool http_query_valid(const char *q, size_t len, char *why, size_t whysz)
 {
-    if (!q || len == 0)
-        return true;
-    const char *semi = memchr(q, ';', len);
-    if (semi) {
-        /* Go: "invalid semicolon separator in query" */
-        size_t start = 0;
-        for (size_t i = (size_t)(semi - q); i > 0; i--)
-            if (q[i - 1] == '&') {
-                start = i;
-                break;
-            }
-        snprintf(why, whysz, "malformed query: \";\" in parameter \"%.*s\" (Go refuses it)",
-                 (int)((size_t)(semi - q) - start > 64 ? 64 : (size_t)(semi - q) - start),
-                 q + start);
+    http_query parsed;
+    if (query_read(q, len, &parsed, why, whysz) != HTTP_QUERY_OK)
         return false;
-    }
-    char *scratch = malloc(len + 1);
-    if (!scratch) {
-        snprintf(why, whysz, "out of memory reading the query");
-        return false;
-    }
-    check_ctx c = {why, whysz, scratch};
-    bool ok = query_pairs(q, len, check_pair, &c);
-    free(scratch);
-    return ok;
-}
-
-/* ---- the parsed form ------------------------------------------------------ */
-
-typedef struct {
-    http_query *out;
-    char *store;    /* decoded bytes, NUL-separated */
-    size_t used;
-    bool malformed;
-} parse_ctx;
-
-static bool parse_pair(void *arg, const char *k, size_t kn, const char *v, size_t vn)
-{
-    parse_ctx *c = arg;
-    char *key = c->store + c->used;
-    long klen = query_unescape(k, kn, key);
-    if (klen < 0)
-        return !(c->malformed = true);
-    c->used += (size_t)klen + 1;
-    char *value = c->store + c->used;
-    long vlen = query_unescape(v, vn, value);
-    if (vlen < 0)
-        return !(c->malformed = true);
-    c->used += (size_t)vlen + 1;
-    c->out->params[c->out->n++] = (http_query_param){key, value};
+    http_query_free(&parsed);
     return true;
 }
 
 http_query_status http_query_parse(const char *q, size_t len, http_query *out)
 {
-    out->params = NULL;
-    out->n = 0;
-    if (!q || len == 0)
-        return HTTP_QUERY_OK;
-    if (memchr(q, ';', len))
-        return HTTP_QUERY_MALFORMED;
-    size_t pairs = 1;
-    for (size_t i = 0; i < len; i++)
-        pairs += q[i] == '&';
-    /* The pairs, then every key and value decoded with its NUL: a pair of n
-     * raw bytes decodes to at most n + 2 bytes with both NULs. */
-    size_t head = pairs * sizeof(http_query_param);
-    void *block = malloc(head + len + 2 * pairs);
-    if (!block)
-        return HTTP_QUERY_NOMEM;
-    out->params = block;
-    parse_ctx c = {out, (char *)block + head, 0, false};
-    query_pairs(q, len, parse_pair, &c);
-    if (c.malformed) {
-        http_query_free(out);
-        return HTTP_QUERY_MALFORMED;
-    }
-    return HTTP_QUERY_OK;
+    return query_read(q, len, out, NULL, 0);
 }
 
 const char *http_query_first(const http_query *q, const char *key)
