@@ -74,11 +74,7 @@ static bool request_rules_refuse(const sg_settings *policy, const sg_request_ctx
     if (!sg_requests_refuse(policy, ctx->caller.socket, v->isolated, route, q,
                             ctx->content_type, &r))
         return false;
-    v->kind = SG_VERDICT_DENY;
-    v->status = r.status;
-    v->log = true;
-    snprintf(v->message, sizeof v->message, "%s", r.message);
-    snprintf(v->rule, sizeof v->rule, "%s", r.rule);
+    deny(v, r.status, r.rule, r.message);
     return true;
 }
 

@@ -328,12 +328,10 @@ static void decision_rules(sg_decision *d)
     for (size_t i = 0; i < sg_rule_count; i++)
         if (sg_rule_applies(&sg_rule_table[i], &in))
             sg_rule_table[i].check(&in, &out);
-    if (sg_findings_refuse(&d->findings))
-        decision_refuse(d);
-    else if (d->exposures.n > 0)
+    if (d->exposures.n > 0 && !sg_findings_refuse(&d->findings))
         decision_prove_image(d);
     else
-        decision_finish(d);
+        decision_finish(d); /* refuses on any finding, else allows */
 }
 
 /* ---- facts ------------------------------------------------------------------ */

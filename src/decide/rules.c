@@ -65,6 +65,13 @@ static void want_joins(const sg_spec *spec, sg_facts *facts)
     }
 }
 
+/* Everything isolation reads of a spec. */
+static void want_mounts_and_joins(const sg_spec *spec, sg_facts *facts)
+{
+    want_mounts(spec, facts);
+    want_joins(spec, facts);
+}
+
 /* A container arrived: what its own spec leads to. */
 static void arrived_mounts(const sg_rule_input *in, const sg_fact *f, sg_facts *facts)
 {
@@ -75,18 +82,15 @@ static void arrived_mounts(const sg_rule_input *in, const sg_fact *f, sg_facts *
 static void arrived_mounts_and_joins(const sg_rule_input *in, const sg_fact *f,
                                      sg_facts *facts)
 {
-    if (f->kind == SG_FACT_CONTAINER && f->has_spec) {
-        want_mounts(&f->spec, facts);
-        want_joins(&f->spec, facts);
-    }
+    if (f->kind == SG_FACT_CONTAINER && f->has_spec)
+        want_mounts_and_joins(&f->spec, facts);
 }
 
 /* ---- isolation (rule_isolation.c) --------------------------------------- */
 
 static void want_spec_isolation(const sg_rule_input *in, sg_facts *facts)
 {
-    want_mounts(in->spec, facts);
-    want_joins(in->spec, facts);
+    want_mounts_and_joins(in->spec, facts);
 }
 
 static void check_container(const sg_rule_input *in, sg_rule_output *out)
