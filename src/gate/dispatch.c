@@ -18,8 +18,10 @@
 
 /* ---- starting an exchange ---------------------------------------------- */
 
-/* One line per decision worth auditing: denials, rewrites, pins. */
-static void conn_log_decision(sg_conn *c, const sg_verdict *v)
+/* One line per decision worth auditing: denials, rewrites, pins. detail,
+ * if any, is logged as its message (the BuildKit reader's refusals, whose
+ * rule alone does not say what the build asked for). */
+void sg_conn_log_decision(sg_conn *c, const sg_verdict *v, const char *detail)
 {
     if (v->kind == SG_VERDICT_DENY)
         c->srv->stats.denied++;
@@ -37,6 +39,8 @@ static void conn_log_decision(sg_conn *c, const sg_verdict *v)
                           v->isolated, "method", http_method_name(c->ex->method), "target",
                           c->ex->target, "image", v->image, "rule", v->rule, "verdict", verdict,
                           "status", v->kind == SG_VERDICT_DENY ? v->status : 0);
+    if (detail)
+        json_object_set_new(f, "message", json_string(detail));
     sg_log_event(SG_LOG_INFO, "decision", f);
 }
 
@@ -291,7 +295,7 @@ bool sg_conn_begin(sg_conn *c, const http_request *req, router_match *m,
     sg_iobuf_consume(&c->in, req->head_len);
     if (v.kind == SG_VERDICT_DENY) {
         match_put(c->srv, m);
-        conn_log_decision(c, &v);
+        sg_conn_log_decision(c, &v, NULL);
         sg_conn_refuse(c, v.status, v.message);
         return !c->closing; /* kept alive: go on with a pipelined request */
     }
@@ -428,7 +432,7 @@ static void conn_on_decided(void *arg, const sg_verdict *v, char *body, size_t l
     c->decision = NULL;
     c->srv->stats.decisions++;
     c->srv->stats.decision_us += (uv_hrtime() - ex->decide_started_ns) / 1000;
-    conn_log_decision(c, v);
+    sg_conn_log_decision(c, v, NULL);
     if (v->kind == SG_VERDICT_DENY) {
         free(body);
         sg_conn_refuse(c, v->status, v->message);

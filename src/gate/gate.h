@@ -248,6 +248,7 @@ void sg_conn_drain(sg_conn *c);
 
 /* ---- dispatch.c ---- */
 bool sg_conn_read_head(sg_conn *c);
+void sg_conn_log_decision(sg_conn *c, const sg_verdict *v, const char *detail);
 bool sg_conn_begin(sg_conn *c, const http_request *req, router_match *m,
                    router_status rs);
 bool sg_conn_inspect_body(sg_conn *c);

@@ -12,7 +12,7 @@
  * output still flows back. The relay ends when both directions have ended,
  * or at once when the client is gone altogether.
  */
-#include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "base/log.h"
@@ -97,18 +97,12 @@ static void relay_log_refusals(sg_conn *c, unsigned before)
 {
     if (sg_h2_refusals(c->h2) == before)
         return;
-    c->srv->stats.denied++;
-    const sg_caller *who = &c->caller;
-    json_t *f = json_pack("{s:I,s:i,s:i,s:i,s:s,s:b,s:s,s:s,s:s,s:s,s:s,s:i}", "conn",
-                          (json_int_t)c->id, "pid", (int)who->pid, "uid", (int)who->uid, "gid",
-                          (int)who->gid, "socket", sg_socket_kind_name(who->socket), "isolated",
-                          true, "method", "POST", "target", c->ex->target, "image", "", "rule",
-                          "isolation: build", "verdict", "denied", "status", 403);
-    json_object_set_new(f, "message", json_string(sg_h2_last_refusal(c->h2)));
-    sg_log_event(SG_LOG_INFO, "decision", f);
+    sg_verdict v = {.kind = SG_VERDICT_DENY, .status = 403, .isolated = true, .log = true};
+    snprintf(v.rule, sizeof v.rule, "isolation: build");
+    sg_conn_log_decision(c, &v, sg_h2_last_refusal(c->h2));
 }
 
-static int relay_write(sg_conn *c, uv_stream_t *s, sg_h2_buf *b, sg_write_done_fn cb)
+static int relay_write(uv_stream_t *s, sg_h2_buf *b, sg_write_done_fn cb)
 {
     if (b->len == 0)
         return 0;
@@ -139,8 +133,8 @@ static bool relay_inspected(sg_conn *c, bool from_client)
         sg_conn_abort(c, "BuildKit stream sockgate cannot follow");
         return false;
     }
-    if (relay_write(c, (uv_stream_t *)&up->pipe, &to_engine, relay_on_engine_written) < 0 ||
-        relay_write(c, (uv_stream_t *)&c->pipe, &to_client, relay_on_client_written) < 0) {
+    if (relay_write((uv_stream_t *)&up->pipe, &to_engine, relay_on_engine_written) < 0 ||
+        relay_write((uv_stream_t *)&c->pipe, &to_client, relay_on_client_written) < 0) {
         sg_h2_buf_free(&to_client);
         sg_conn_abort(c, "relay write failed");
         return false;
