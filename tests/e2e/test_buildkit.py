@@ -9,22 +9,27 @@ ECI message and produces nothing, although this dockerd grants
 network.host by default; root's builds are read by nobody and keep working.
 
 The buildx plugin is the newest engine's (testbed/install-newest-engine),
-found through a DOCKER_CONFIG of the test's own (cliPluginsExtraDirs)."""
+found through a DOCKER_CONFIG of the test's own (cliPluginsExtraDirs). For
+a build from inside a socket-mounting container, the same plugin is put in
+an image derived from docker:cli, where Docker's own docker:cli has it."""
 
+import io
 import json
 import os
 import pwd
 import subprocess
+import tarfile
 
 import pytest
 
-from conftest import ENV, engine_cli, host_user, remove_host_user
+from conftest import ENV, docker_cli, engine_cli, host_user, out, remove_host_user
 from gate import Gate, settings
 
 NEWEST = os.environ.get("SG_NEWEST_ROOT", "/opt/sockgate-testbed/docker-newest")
 CLI = os.path.join(NEWEST, "bin", "docker")
 PREFIX = "enhanced container isolation: "
 USER = "sgbuild"
+BUILDX_IMAGE = "sg-buildx-client"
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("E2E_ENGINE") != "newest" or not os.path.exists(CLI),
@@ -40,7 +45,7 @@ def builder_user():
 
 @pytest.fixture(scope="module")
 def gate(builder_user):
-    g = Gate("bk", settings(images=["docker:cli"]), extra=("--socket-group", USER))
+    g = Gate("bk", settings(images=["docker:cli"], derived=True), extra=("--socket-group", USER))
     os.chmod(g.dir, 0o711)
     yield g
     g.stop()
@@ -178,3 +183,76 @@ def test_roots_builds_are_not_read(gate, scratch):
         assert image_exists(tag)
     finally:
         engine_cli("rmi", "-f", tag, check=False)
+
+
+def buildx_rootfs_tar():
+    """The buildx plugin where the CLI looks for it, and the libraries it
+    links (docker:cli here is busybox, without a libc of its own)."""
+    plugin = os.path.join(NEWEST, "cli-plugins", "docker-buildx")
+    ldd = subprocess.run(["ldd", plugin], capture_output=True, text=True, check=True).stdout
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as t:
+        t.add(os.path.realpath(plugin), arcname="usr/local/libexec/docker/cli-plugins/docker-buildx")
+        for lib in (w for w in ldd.split() if w.startswith("/")):
+            t.add(os.path.realpath(lib), arcname=lib.lstrip("/"))
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="module")
+def buildx_image():
+    """docker:cli with the buildx plugin: derived from an allowed image, made
+    on the engine directly (set-up, not under test)."""
+    cid = out(engine_cli("create", "docker:cli", "true"))
+    try:
+        engine_cli("cp", "-", cid + ":/", input=buildx_rootfs_tar(), timeout=300)
+        engine_cli("commit", cid, BUILDX_IMAGE)
+    finally:
+        engine_cli("rm", "-f", cid, check=False)
+    yield BUILDX_IMAGE
+    engine_cli("rmi", "-f", BUILDX_IMAGE, check=False)
+
+
+# Run in the socket-mounting container: a multi-stage build with a secret, a
+# build argument, COPY and a local output, then a build that asks for the
+# host's network. Each step's outcome is printed on a line of its own.
+IN_CONTAINER = r"""
+set -u
+export BUILDX_BUILDER=default BUILDX_NO_DEFAULT_ATTESTATIONS=1
+mkdir -p /tmp/ctx /tmp/host
+printf 'from the context\n' >/tmp/ctx/hello
+printf 's3cret-inside\n' >/tmp/token
+printf '%s' "$STAGED" >/tmp/ctx/Dockerfile
+if docker buildx build --progress=plain --secret id=token,src=/tmp/token \
+        --build-arg WHO=inside --output type=local,dest=/tmp/out /tmp/ctx >/tmp/log 2>&1; then
+    echo "staged: ok $(cat /tmp/out/out/seen) $(cat /tmp/out/out/hello)"
+else
+    echo "staged: failed"; tail -20 /tmp/log
+fi
+printf 'FROM bb\nRUN --network=host true\n' >/tmp/host/Dockerfile
+if docker buildx build --progress=plain --allow network.host -t sgbk-inside-host:1 \
+        /tmp/host >/tmp/log 2>&1; then
+    echo "host network: built"
+else
+    echo "host network: refused: $(grep -o 'enhanced container isolation: [^"]*' /tmp/log | head -1)"
+fi
+"""
+
+
+def test_buildx_inside_a_socket_mounting_container(gate, buildx_image):
+    before = len(gate.decisions())
+    p = docker_cli("run", "--rm", "-v", gate.pub + ":/var/run/docker.sock", "-e",
+                   "STAGED=" + STAGED, buildx_image, "sh", "-c", IN_CONTAINER,
+                   sock=gate.pub, check=False, timeout=300)
+    text = p.stdout.decode(errors="replace") + p.stderr.decode(errors="replace")
+    try:
+        assert p.returncode == 0, text[-3000:]
+        assert "staged: ok s3cret-inside from the context" in text, text[-3000:]
+        assert "host network: refused: " + PREFIX in text, text[-3000:]
+        assert not image_exists("sgbk-inside-host:1")
+        decisions = gate.decisions()[before:]
+        assert [d for d in decisions if d["verdict"] == "allowed, rewritten"
+                and d["image"] == "docker.io/library/" + BUILDX_IMAGE], gate.text()[-2000:]
+        refused = [d for d in decisions if d["rule"] == "isolation: build"]
+        assert refused and {d["socket"] for d in refused} == {"restricted"}, refused
+    finally:
+        engine_cli("rmi", "-f", "sgbk-inside-host:1", check=False)
