@@ -15,6 +15,7 @@
 
 #include "base/log.h"
 #include "gate/gate.h"
+#include "tunnel/h2_inspect.h"
 
 /* ---- starting an exchange ---------------------------------------------- */
 
@@ -148,6 +149,12 @@ bool sg_conn_read_head(sg_conn *c)
     if (st == HTTP_PARSE_INCOMPLETE) {
         if (c->in.len >= SG_IN_LIMIT)
             sg_reply_error(c, 431, true, "request header section too large");
+        return false;
+    }
+    if (st == HTTP_PARSE_ERROR && c->served == 0 && sg_h2_prior_knowledge(c->in.data, c->in.len)) {
+        sg_info("HTTP/2 with prior knowledge on a new connection: answered GOAWAY "
+                "(HTTP_1_1_REQUIRED); clients fall back to POST /grpc");
+        sg_reply_h2_refusal(c);
         return false;
     }
     if (st == HTTP_PARSE_ERROR) {

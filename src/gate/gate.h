@@ -300,6 +300,8 @@ void sg_relay_on_upstream_eof(sg_conn *c);
 void sg_reply_error(sg_conn *c, int status, bool close, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 void sg_reply_redirect(sg_conn *c, const char *location, bool close);
+/* HTTP/2 with prior knowledge: GOAWAY (HTTP_1_1_REQUIRED), then close. */
+void sg_reply_h2_refusal(sg_conn *c);
 
 /* ---- stream_io.c ---- */
 /* A uv_buf_t without a call into libuv (uv_buf_init is not inline). */

@@ -3,7 +3,8 @@
  *
  * They look like dockerd's own errors (`{"message":"..."}` with an
  * application/json type), because that is what every Engine client prints
- * to its user: `Error response from daemon: <message>`.
+ * to its user: `Error response from daemon: <message>`. A client that opens
+ * with HTTP/2's preface reads no HTTP/1.1: it is answered in HTTP/2.
  */
 #include <jansson.h>
 #include <stdarg.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 
 #include "gate/gate.h"
+#include "tunnel/h2_inspect.h"
 
 static const char *reply_reason(int status)
 {
@@ -103,4 +105,23 @@ void sg_reply_redirect(sg_conn *c, const char *location, bool close)
     }
     reply_send(c, 301, hdr, "{\"message\":\"moved permanently\"}", close);
     free(hdr);
+}
+
+void sg_reply_h2_refusal(sg_conn *c)
+{
+    sg_h2_buf out = {0};
+    if (sg_h2_refuse_connection(&out, "sockgate: HTTP/2 with prior knowledge is not served; "
+                                      "use HTTP/1.1 (POST /grpc with Upgrade: h2c)") != 0) {
+        sg_h2_buf_free(&out);
+        sg_conn_abort(c, "out of memory");
+        return;
+    }
+    uv_buf_t buf = uv_buf_init((char *)out.data, (unsigned)out.len);
+    int rc = sg_stream_write((uv_stream_t *)&c->pipe, &buf, 1, reply_on_written);
+    sg_h2_buf_free(&out);
+    if (rc < 0) {
+        sg_conn_abort(c, "client write failed");
+        return;
+    }
+    sg_conn_close_gracefully(c);
 }

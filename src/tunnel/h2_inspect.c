@@ -18,7 +18,7 @@
 #define H2_PREFACE "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 #define H2_PREFACE_LEN 24
 
-enum { F_DATA = 0, F_HEADERS = 1, F_RST_STREAM = 3, F_CONTINUATION = 9 };
+enum { F_DATA = 0, F_HEADERS = 1, F_RST_STREAM = 3, F_SETTINGS = 4, F_GOAWAY = 7, F_CONTINUATION = 9 };
 enum { FL_END_STREAM = 0x1, FL_END_HEADERS = 0x4, FL_PADDED = 0x8, FL_PRIORITY = 0x20 };
 enum { H2_CANCEL = 0x8 };
 enum { GRPC_PERMISSION_DENIED = 7 };
@@ -177,6 +177,28 @@ static int put_frame(sg_h2_buf *b, uint8_t type, uint8_t flags, uint32_t stream,
     uint8_t h[9];
     frame_header(h, (uint32_t)len, type, flags, stream);
     return buf_put(b, h, 9) || buf_put(b, payload, len) ? -1 : 0;
+}
+
+/* ---- prior knowledge: refused ------------------------------------------------ */
+
+/* The preface's first 18 bytes are what an HTTP/1.1 parser takes for a
+ * whole head ("PRI * HTTP/2.0" and an empty line): enough to know. */
+#define H2_PREFACE_HEAD_LEN 18
+
+int sg_h2_prior_knowledge(const char *in, size_t n)
+{
+    return n >= H2_PREFACE_HEAD_LEN && memcmp(in, H2_PREFACE, H2_PREFACE_HEAD_LEN) == 0;
+}
+
+int sg_h2_refuse_connection(sg_h2_buf *out, const char *why)
+{
+    enum { HTTP_1_1_REQUIRED = 0xd };
+    size_t why_len = strlen(why);
+    uint8_t goaway[8] = {0, 0, 0, 0, 0, 0, 0, HTTP_1_1_REQUIRED}; /* last stream 0 */
+    uint8_t h[9];
+    frame_header(h, (uint32_t)(sizeof goaway + why_len), F_GOAWAY, 0, 0);
+    return put_frame(out, F_SETTINGS, 0, 0, NULL, 0) || buf_put(out, h, 9) ||
+           buf_put(out, goaway, sizeof goaway) || buf_put(out, why, why_len) ? -1 : 0;
 }
 
 static int fail(sg_h2_inspect *h, const char *why)

@@ -61,6 +61,19 @@ int sg_h2_from_client(sg_h2_inspect *h, const uint8_t *in, size_t n, sg_h2_buf *
 int sg_h2_from_engine(sg_h2_inspect *h, const uint8_t *in, size_t n, sg_h2_buf *to_client);
 
 const char *sg_h2_error(const sg_h2_inspect *h);
+
+/*
+ * HTTP/2 with prior knowledge on a fresh connection (Engine API 1.53 serves
+ * gRPC that way) is not served: the gate reads HTTP/2 only inside a /grpc
+ * upgrade that dockerd has confirmed. sg_h2_prior_knowledge() says whether
+ * in[0..n) starts with the client preface's request line;
+ * sg_h2_refuse_connection() appends the answer a prior-knowledge client
+ * understands: the server preface (an empty SETTINGS) and GOAWAY with
+ * HTTP_1_1_REQUIRED, why as its debug data. Clients then fall back to
+ * POST /grpc, which the gate reads. -1: out of memory.
+ */
+int sg_h2_prior_knowledge(const char *in, size_t n);
+int sg_h2_refuse_connection(sg_h2_buf *out, const char *why);
 /* The refusals so far, and the last one's message (for the log). */
 unsigned sg_h2_refusals(const sg_h2_inspect *h);
 const char *sg_h2_last_refusal(const sg_h2_inspect *h);

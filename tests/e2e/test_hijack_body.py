@@ -219,6 +219,52 @@ def h2_frames(s, buf, want, timeout=10):
         buf += chunk
 
 
+def h2_read_frames(s, timeout=10):
+    """Every frame until the server closes: [(type, flags, payload)]."""
+    buf, frames = b"", []
+    deadline = time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        assert left > 0, "the connection was not closed in time: %r" % frames
+        s.settimeout(left)
+        try:
+            chunk = s.recv(65536)
+        except ConnectionResetError:
+            chunk = b""
+        if not chunk:
+            assert not buf, "a partial frame before the close: %r" % buf
+            return frames
+        buf += chunk
+        while len(buf) >= 9 and len(buf) >= 9 + int.from_bytes(buf[:3], "big"):
+            n = int.from_bytes(buf[:3], "big")
+            frames.append((buf[3], buf[4], buf[9:9 + n]))
+            buf = buf[9 + n:]
+
+
+def test_h2_prior_knowledge_is_answered_http_1_1_required():
+    # Engine API 1.53 serves gRPC over HTTP/2 with prior knowledge; the gate
+    # reads HTTP/2 only inside a confirmed /grpc upgrade. A prior-knowledge
+    # client gets the answer it can read (server preface, then GOAWAY with
+    # HTTP_1_1_REQUIRED), on both sockets, and nothing reaches dockerd;
+    # the fallback, POST /grpc on a new connection, is upgraded.
+    for sock in (ENV["SOCKGATE_SOCK"], ENV["RESTRICTED_SOCK"]):
+        with connect(sock) as s:
+            s.sendall(H2_PREFACE + H2_SETTINGS)
+            frames = h2_read_frames(s)
+        assert [f[0] for f in frames] == [4, 7], frames
+        assert frames[0][2] == b"" and frames[0][1] == 0, frames   # SETTINGS, not an ACK
+        goaway = frames[1][2]
+        assert goaway[:4] == b"\0\0\0\0", goaway          # no stream was processed
+        assert int.from_bytes(goaway[4:8], "big") == 0xd, goaway   # HTTP_1_1_REQUIRED
+        assert b"POST /grpc" in goaway[8:], goaway
+    with connect(ENV["SOCKGATE_SOCK"]) as s:
+        s.sendall(b"POST /grpc HTTP/1.1\r\nHost: d\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n")
+        r = Reader(s)
+        assert r.response(head_only=True)[0] == 101
+        s.sendall(H2_PREFACE + H2_SETTINGS)
+        assert h2_frames(s, r.buf, lambda t, f: t == 4 and f & 1), "no SETTINGS ACK after the upgrade"
+
+
 def test_grpc_body_does_not_precede_the_h2_preface():
     # dockerd's /grpc is an HTTP/2 server on the hijacked connection: a body
     # that reached it would come before the client preface and end the

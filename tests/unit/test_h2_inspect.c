@@ -522,6 +522,26 @@ TEST(gateway_calls_bound_to_this_connections_builds)
     }
 }
 
+TEST(prior_knowledge_told_and_answered_http_1_1_required)
+{
+    const char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+    CHECK(sg_h2_prior_knowledge(preface, sizeof preface - 1));
+    CHECK(sg_h2_prior_knowledge(preface, 18));       /* the head is enough */
+    CHECK(!sg_h2_prior_knowledge(preface, 17));
+    CHECK(!sg_h2_prior_knowledge("GET /_ping HTTP/2.0\r\n\r\n", 24));
+    CHECK(!sg_h2_prior_knowledge("PRI * HTTP/1.1\r\n\r\nSM\r\n\r\n", 24));
+
+    sg_h2_buf out = {0};
+    CHECK_INT(sg_h2_refuse_connection(&out, "why"), 0);
+    static const uint8_t want[] = {
+        0, 0, 0, 4, 0, 0, 0, 0, 0,                 /* SETTINGS, empty, stream 0 */
+        0, 0, 11, 7, 0, 0, 0, 0, 0,                /* GOAWAY, 8 + 3 bytes */
+        0, 0, 0, 0, 0, 0, 0, 0xd, 'w', 'h', 'y'};  /* last stream 0, HTTP_1_1_REQUIRED */
+    CHECK_INT(out.len, sizeof want);
+    CHECK(out.len == sizeof want && memcmp(out.data, want, sizeof want) == 0);
+    sg_h2_buf_free(&out);
+}
+
 int main(void)
 {
     RUN(plain_solve_passes_with_its_last_byte_held_then_sent);
@@ -534,5 +554,6 @@ int main(void)
     RUN(gateway_solve_and_llb_steps_read);
     RUN(dropped_bytes_credited_to_the_client);
     RUN(gateway_calls_bound_to_this_connections_builds);
+    RUN(prior_knowledge_told_and_answered_http_1_1_required);
     return UNIT_DONE();
 }
