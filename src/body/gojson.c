@@ -25,6 +25,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,7 @@ typedef struct {
     size_t len;
     size_t pos;
     int depth;
+    size_t values; /* made so far, bounded by SG_GOJSON_MAX_VALUES */
     sg_gojson_error *err;
     gj_buf str;  /* decoded string, or a number's text for strtod()   */
     gj_buf fold; /* folded object key                                  */
@@ -595,6 +597,9 @@ fail:
 static json_t *gj_value(gj_parser *p)
 {
     gj_skip_ws(p);
+    if (++p->values > SG_GOJSON_MAX_VALUES)
+        return gj_fail(p, SG_GOJSON_TOO_LARGE, p->pos, "more than %d values",
+                       SG_GOJSON_MAX_VALUES);
     switch (gj_peek(p)) {
     case '{':
         return gj_object(p);
@@ -643,6 +648,26 @@ json_t *sg_gojson_parse(const char *buf, size_t len, sg_gojson_error *err)
     free(p.str.data);
     free(p.fold.data);
     return root;
+}
+
+size_t sg_gojson_count_values(const char *buf, size_t len)
+{
+    size_t n = 1; /* the top-level value */
+    bool in_string = false;
+    for (size_t i = 0; i < len; i++) {
+        char ch = buf[i];
+        if (in_string) {
+            if (ch == '\\')
+                i++;
+            else if (ch == '"')
+                in_string = false;
+        } else if (ch == '"') {
+            in_string = true;
+        } else if (ch == '[' || ch == '{' || ch == ',' || ch == ':') {
+            n++; /* a first element, a next one, or a member's value */
+        }
+    }
+    return n;
 }
 
 /*

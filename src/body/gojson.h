@@ -22,6 +22,16 @@
 #include <stddef.h>
 
 #define SG_GOJSON_MAX_DEPTH 64
+/*
+ * A body is parsed into a tree on the event loop, and the tree costs about
+ * SG_GOJSON_VALUE_COST bytes per value (jansson's node, its allocation, a
+ * key's hash entry): 4 MiB of `[[],[],…]` would be 1.4 million values and
+ * 186 MiB. Request bodies dockerd takes hold tens to a few thousand values
+ * (an environment of thousands of variables is still far below this), so a
+ * body of more values is refused before it is parsed.
+ */
+#define SG_GOJSON_MAX_VALUES 65536
+#define SG_GOJSON_VALUE_COST 160
 
 typedef enum {
     SG_GOJSON_OK,
@@ -30,6 +40,7 @@ typedef enum {
     SG_GOJSON_TOO_DEEP,  /* nesting beyond SG_GOJSON_MAX_DEPTH             */
     SG_GOJSON_NUMBER,    /* a number jansson cannot hold exactly (an integer
                             beyond int64); refused rather than altered       */
+    SG_GOJSON_TOO_LARGE, /* more than SG_GOJSON_MAX_VALUES values             */
 } sg_gojson_status;
 
 typedef struct {
@@ -46,6 +57,14 @@ typedef struct {
  * An empty body (only whitespace) is SG_GOJSON_SYNTAX.
  */
 json_t *sg_gojson_parse(const char *buf, size_t len, sg_gojson_error *err);
+
+/*
+ * How many values (and object keys) a parse of buf[0..len) would make, at
+ * most, from one pass over its brackets, commas and colons outside strings:
+ * what its tree would cost (× SG_GOJSON_VALUE_COST), known before parsing.
+ * Never less than what sg_gojson_parse counts for a body it accepts.
+ */
+size_t sg_gojson_count_values(const char *buf, size_t len);
 
 /*
  * Member of obj whose key matches name the way Go matches a JSON key to a

@@ -16,6 +16,7 @@ enum {
     OPT_SOCKET_GROUP, OPT_SOCKET_MODE, OPT_LOG_FORMAT, OPT_LOG_LEVEL,
     OPT_SHUTDOWN_TIMEOUT, OPT_REGISTRY_ENDPOINT, OPT_INSECURE_REGISTRY,
     OPT_REGISTRY_CONFIG, OPT_PROTECT, OPT_DIGEST_TTL, OPT_HEADER_TIMEOUT, OPT_STATUS_SOCKET, OPT_HELP,
+    OPT_BODY_TIMEOUT, OPT_INSPECT_BUDGET, OPT_DECISION_BUDGET, OPT_MAX_CONNECTIONS,
 };
 
 static const struct option serve_long_options[] = {
@@ -36,6 +37,10 @@ static const struct option serve_long_options[] = {
     {"digest-ttl", required_argument, NULL, OPT_DIGEST_TTL},
     {"header-timeout", required_argument, NULL, OPT_HEADER_TIMEOUT},
     {"status-socket", required_argument, NULL, OPT_STATUS_SOCKET},
+    {"body-timeout", required_argument, NULL, OPT_BODY_TIMEOUT},
+    {"inspect-budget", required_argument, NULL, OPT_INSPECT_BUDGET},
+    {"decision-budget", required_argument, NULL, OPT_DECISION_BUDGET},
+    {"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -73,6 +78,16 @@ void sg_serve_usage(FILE *to)
         "                           asked again (default 300)\n"
         "  --header-timeout SEC     close connections whose request head takes longer\n"
         "                           (slow clients; default 30)\n"
+        "  --body-timeout SEC       answer 408 and close when a body read for inspection\n"
+        "                           takes longer (default 60)\n"
+        "  --inspect-budget MIB     memory all requests being inspected may hold: bodies\n"
+        "                           and their parsed trees (default 64; a caller gets a\n"
+        "                           quarter: 429 beyond it, 503 when all is in use)\n"
+        "  --decision-budget N      decisions waiting for look-ups at once (default 1024;\n"
+        "                           a caller gets a quarter)\n"
+        "  --max-connections N      client connections at once; more are answered 503\n"
+        "                           (default: what the open-file limit allows, at most\n"
+        "                           65536)\n"
         "  --status-socket PATH     root-only socket for `sockgate status` (default\n"
         "                           STATE-DIR/status.sock; \"none\" for none)\n"
         "\n"
@@ -106,6 +121,17 @@ static int parse_log_level(const char *s, sg_log_level *out)
     return -1;
 }
 
+/* A positive whole number no larger than max. */
+static int parse_count(const char *s, unsigned long max, unsigned long *out)
+{
+    char *end;
+    unsigned long v = strtoul(s, &end, 10);
+    if (*s < '1' || *s > '9' || *end != '\0' || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
 static int parse_seconds(const char *s, unsigned *ms)
 {
     char *end;
@@ -127,6 +153,9 @@ static void serve_defaults(sg_serve_options *o)
     o->server.shutdown_timeout_ms = 10000;
     o->server.digest_ttl_s = 300;
     o->server.header_timeout_s = 30;
+    o->server.body_timeout_s = 60;
+    o->server.inspect_budget = SG_BUDGET_BYTES_DEFAULT;
+    o->server.decision_budget = SG_BUDGET_DECISIONS_DEFAULT;
     o->server.status_path = ""; /* derived from --state-dir */
     o->server.registry.connect_timeout_ms = 5000;
     o->server.registry.total_timeout_ms = 15000;
@@ -199,6 +228,34 @@ static int serve_apply(sg_serve_options *o, int opt, const char *arg)
         if (parse_seconds(arg, &ms) != 0 || ms == 0)
             return serve_bad("--header-timeout", arg, "want seconds, 1 to 3600");
         s->header_timeout_s = ms / 1000;
+        return 0;
+    }
+    case OPT_BODY_TIMEOUT: {
+        unsigned ms;
+        if (parse_seconds(arg, &ms) != 0 || ms == 0)
+            return serve_bad("--body-timeout", arg, "want seconds, 1 to 3600");
+        s->body_timeout_s = ms / 1000;
+        return 0;
+    }
+    case OPT_INSPECT_BUDGET: {
+        unsigned long mib;
+        if (parse_count(arg, 65536, &mib) != 0)
+            return serve_bad("--inspect-budget", arg, "want MiB, 1 to 65536");
+        s->inspect_budget = (uint64_t)mib << 20;
+        return 0;
+    }
+    case OPT_DECISION_BUDGET: {
+        unsigned long n;
+        if (parse_count(arg, 1u << 20, &n) != 0)
+            return serve_bad("--decision-budget", arg, "want a count, 1 to 1048576");
+        s->decision_budget = (unsigned)n;
+        return 0;
+    }
+    case OPT_MAX_CONNECTIONS: {
+        unsigned long n;
+        if (parse_count(arg, 1u << 20, &n) != 0)
+            return serve_bad("--max-connections", arg, "want a count, 1 to 1048576");
+        s->max_connections = (unsigned)n;
         return 0;
     }
     default: return 1;

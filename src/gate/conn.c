@@ -62,6 +62,7 @@ void sg_exchange_free(sg_exchange *ex)
     free(ex->content_type);
     sg_settings_unref(ex->policy);
     sg_iobuf_free(&ex->inspect);
+    sg_budget_hold_release(&ex->hold);
     free(ex);
 }
 
@@ -386,25 +387,51 @@ static void conn_read_peer(sg_conn *c)
 }
 
 /*
- * Called once a second by the server: a request head that has been arriving
+ * Called once a second by the server. A request head that has been arriving
  * for longer than the header timeout (a slowloris client trickling bytes)
- * is answered 408 and the connection closed. Idle keep-alive connections,
- * with nothing buffered, are left alone: clients keep them on purpose.
+ * is answered 408 and the connection closed; so is a body being read for
+ * inspection after the body timeout, since it holds its part of the budget
+ * while it trickles. Idle keep-alive connections, with nothing buffered, are
+ * left alone: clients keep them on purpose. A body that streams to dockerd
+ * is dockerd's to time.
  */
-void sg_conn_sweep(sg_conn *c, uint64_t now_ms, uint64_t timeout_ms)
+void sg_conn_sweep(sg_conn *c, uint64_t now_ms, uint64_t head_ms, uint64_t body_ms)
 {
-    if (c->closing || c->state != CONN_READ_HEAD || c->in.len == 0) {
-        c->head_since = 0;
+    bool slow_head = c->state == CONN_READ_HEAD && c->in.len > 0;
+    bool slow_body = c->state == CONN_INSPECT_BODY;
+    if (c->closing || !(slow_head || slow_body)) {
+        c->head_since = c->body_since = 0;
         return;
     }
-    if (c->head_since == 0) {
-        c->head_since = now_ms;
+    uint64_t *since = slow_head ? &c->head_since : &c->body_since;
+    if (*since == 0) {
+        *since = now_ms;
         return;
     }
-    if (now_ms - c->head_since >= timeout_ms) {
-        sg_debug("conn %llu: request head too slow", (unsigned long long)c->id);
+    if (now_ms - *since < (slow_head ? head_ms : body_ms))
+        return;
+    sg_debug("conn %llu: request %s too slow", (unsigned long long)c->id,
+             slow_head ? "head" : "body");
+    if (slow_body) {
+        c->srv->stats.slow_bodies++;
+        c->ex->req_done = false; /* the rest of the body is never read */
+        sg_conn_refuse(c, 408, "sockgate: the request body took too long to arrive");
+    } else {
         sg_reply_error(c, 408, true, "sockgate: the request head took too long to arrive");
     }
+}
+
+/* Past the connection limit, a client is told so and closed: an answer it
+ * can print, instead of a refused connect() it cannot explain. */
+static bool conn_over_limit(sg_conn *c)
+{
+    sg_server *srv = c->srv;
+    if (srv->n_conns <= srv->max_conns)
+        return false;
+    srv->stats.refused_connections++;
+    sg_reply_error(c, 503, true, "sockgate: too many connections (limit %zu); retry shortly",
+                   srv->max_conns);
+    return true;
 }
 
 void sg_conn_accept(sg_listener *l)
@@ -435,5 +462,7 @@ void sg_conn_accept(sg_listener *l)
     }
     sg_io_watch_init(&c->watch, fd, conn_on_readable, c);
     conn_read_peer(c);
+    if (conn_over_limit(c))
+        return;
     sg_conn_update_flow(c);
 }

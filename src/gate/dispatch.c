@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "body/gojson.h"
 #include "gate/gate.h"
 #include "tunnel/h2_inspect.h"
 
@@ -85,6 +86,10 @@ void sg_conn_refuse(sg_conn *c, int status, const char *message)
                  c->client_eof || c->srv->draining;
     sg_conn_detach_upstream(c, false);
     sg_reply_error(c, status, close, "%s", message);
+    if (close && c->ex) { /* a lingering close holds none of the budget */
+        sg_iobuf_free(&c->ex->inspect);
+        sg_budget_hold_release(&c->ex->hold);
+    }
     if (!close) {
         sg_exchange_free(c->ex);
         c->ex = NULL;
@@ -219,6 +224,7 @@ static sg_body_use body_use_of(route_id route)
 }
 
 static void conn_on_decided(void *arg, const sg_verdict *v, char *body, size_t len);
+static bool conn_take_body_budget(sg_conn *c, uint64_t total);
 
 /* The request context the decision code sees. */
 static sg_request_ctx conn_request_ctx(const sg_conn *c, const router_match *m,
@@ -239,6 +245,38 @@ static void conn_keep_content_type(sg_exchange *ex, const http_request *req)
         ex->content_type = strndup(h->value, h->value_len);
 }
 
+/*
+ * A decision in flight, and the tree its body will be parsed into, are
+ * taken from the budget before the parse: the body's values are counted
+ * first (one pass, no allocation), so a body whose tree would be too big is
+ * refused without being built. Returns false when the request was answered.
+ */
+static bool conn_take_decision_budget(sg_conn *c, const char *body, size_t len)
+{
+    sg_exchange *ex = c->ex;
+    uint64_t tree = 0;
+    if (body) {
+        size_t values = sg_gojson_count_values(body, len);
+        if (values > SG_GOJSON_MAX_VALUES) {
+            char msg[160];
+            snprintf(msg, sizeof msg, "sockgate: the request body has more than %d JSON values; "
+                     "sockgate does not inspect bodies that large", SG_GOJSON_MAX_VALUES);
+            sg_conn_refuse(c, 413, msg);
+            return false;
+        }
+        tree = (uint64_t)values * SG_GOJSON_VALUE_COST;
+    }
+    const char *why = NULL;
+    int status = sg_budget_take(&c->srv->budget, &ex->hold, &c->caller,
+                                (sg_budget_cost){tree, 1}, &why);
+    if (status != 0) {
+        sg_conn_refuse(c, status, why);
+        return false;
+    }
+    ex->tree_cost = tree;
+    return true;
+}
+
 /* Start the asynchronous decision; conn_on_decided() moves the connection
  * on, and counts how long the request was held (`sockgate status`: the time
  * the policy adds, look-ups included). */
@@ -246,6 +284,8 @@ static void conn_start_decision(sg_conn *c, const sg_request_ctx *ctx, const sg_
                                 const char *body, size_t len)
 {
     sg_exchange *ex = c->ex;
+    if (!conn_take_decision_budget(c, body, len))
+        return;
     c->state = CONN_DECIDING;
     ex->decide_started_ns = uv_hrtime();
     sg_decision *d = sg_decision_start(&c->srv->env, ex->policy, ctx, first, body, len,
@@ -319,10 +359,8 @@ bool sg_conn_begin(sg_conn *c, const http_request *req, router_match *m,
     match_put(c->srv, m);
     if (ex->buffered) {
         bool keep = ex->decide_body || ex->body_use == SG_BODY_ONE_VALUE;
-        if (keep && ex->req_body == HTTP_BODY_LENGTH && ex->req_remaining > SG_MAX_INSPECT_BODY) {
-            sg_conn_refuse(c, 413, "request body too large to inspect");
+        if (keep && ex->req_body == HTTP_BODY_LENGTH && !conn_take_body_budget(c, ex->req_remaining))
             return false;
-        }
         if (expect_continue) /* we read the body before dockerd does */
             sg_conn_write_client(c, "HTTP/1.1 100 Continue\r\n\r\n", 25);
         c->state = CONN_INSPECT_BODY;
@@ -330,6 +368,40 @@ bool sg_conn_begin(sg_conn *c, const http_request *req, router_match *m,
     }
     c->state = CONN_CONNECTING;
     sg_upstream_acquire(c->srv, c);
+    return true;
+}
+
+/*
+ * How much of a body the gate reads for inspection, by what dockerd does
+ * with it: exec start takes three small fields (Detach, Tty, ConsoleSize);
+ * the others carry a container's or service's whole configuration, whose
+ * environment, labels and command lines can be long.
+ */
+static uint64_t inspect_limit(route_id route)
+{
+    return route == ROUTE_EXEC_START ? 64 * 1024 : SG_MAX_INSPECT_BODY;
+}
+
+/* Grow what the exchange holds of the budget to total bytes of body (a
+ * Content-Length at once, a chunked body as it grows). Returns false when
+ * the request was answered: too large (413), or over budget (429/503). */
+static bool conn_take_body_budget(sg_conn *c, uint64_t total)
+{
+    sg_exchange *ex = c->ex;
+    if (total > inspect_limit(ex->route)) {
+        sg_conn_refuse(c, 413, "request body too large to inspect");
+        return false;
+    }
+    uint64_t held = ex->hold.held.bytes - ex->tree_cost;
+    if (total <= held)
+        return true;
+    const char *why = NULL;
+    int status = sg_budget_take(&c->srv->budget, &ex->hold, &c->caller,
+                                (sg_budget_cost){total - held, 0}, &why);
+    if (status != 0) {
+        sg_conn_refuse(c, status, why);
+        return false;
+    }
     return true;
 }
 
@@ -347,13 +419,13 @@ static bool conn_buffer_body(sg_conn *c)
             sg_conn_refuse(c, 400, "malformed request: bad chunked body");
             return false;
         }
+        /* A chunked body's size is learnt as it comes: taken chunk by chunk. */
+        if (keep && len > 0 && ex->req_body == HTTP_BODY_CHUNKED &&
+            !conn_take_body_budget(c, ex->inspect.len + len))
+            return false;
         if (keep)
             sg_iobuf_append(&ex->inspect, data, len);
         sg_iobuf_consume(&c->in, used);
-        if (ex->inspect.len > SG_MAX_INSPECT_BODY) {
-            sg_conn_refuse(c, 413, "request body too large to inspect");
-            return false;
-        }
     }
     return true;
 }
@@ -437,6 +509,8 @@ static void conn_on_decided(void *arg, const sg_verdict *v, char *body, size_t l
     sg_conn *c = arg;
     sg_exchange *ex = c->ex;
     c->decision = NULL;
+    sg_budget_give(&ex->hold, (sg_budget_cost){ex->tree_cost, 1}); /* the tree is gone */
+    ex->tree_cost = 0;
     c->srv->stats.decisions++;
     c->srv->stats.decision_us += (uv_hrtime() - ex->decide_started_ns) / 1000;
     sg_conn_log_decision(c, v, NULL);
@@ -485,5 +559,6 @@ bool sg_conn_inspect_body(sg_conn *c)
         conn_start_decision(c, &ctx, first, NULL, 0);
     match_put(c->srv, m);
     free(first);
-    return false; /* conn_on_decided moves the connection on */
+    /* conn_on_decided moves the connection on, unless it was refused here */
+    return !c->closing && c->state == CONN_READ_HEAD;
 }

@@ -33,6 +33,7 @@
 #include "http/http.h"
 #include "decide/decide.h"
 #include "decide/policy_env.h"
+#include "gate/budget.h"
 #include "policy/settings.h"
 #include "route/router.h"
 #include "tunnel/h2_inspect.h"
@@ -72,6 +73,10 @@ typedef struct {
     unsigned digest_ttl_s;       /* --digest-ttl                               */
     unsigned header_timeout_s;   /* --header-timeout: slow request heads       */
     const char *status_path;     /* --status-socket: root-only, read-only      */
+    unsigned body_timeout_s;     /* --body-timeout: slow bodies being inspected */
+    uint64_t inspect_budget;     /* --inspect-budget: bytes held, all callers  */
+    unsigned decision_budget;    /* --decision-budget: decisions in flight     */
+    unsigned max_connections;    /* --max-connections (0: from RLIMIT_NOFILE)  */
 } sg_server_config;
 
 struct sg_listener {
@@ -96,6 +101,8 @@ struct sg_server {
     size_t n_idle;
     sg_conn *conns;      /* every open client connection */
     size_t n_conns;
+    size_t max_conns;    /* beyond it, new connections are answered 503 */
+    sg_budget budget;    /* what requests hold while inspected (budget.h) */
     uint64_t next_conn_id;
     bool draining;
     uv_signal_t sig_term, sig_int, sig_hup;
@@ -114,6 +121,8 @@ struct sg_server {
         uint64_t connections, requests, denied, rewritten;
         uint64_t decisions;    /* requests held for an asynchronous decision */
         uint64_t decision_us;  /* how long, in all                           */
+        uint64_t refused_connections; /* over max_conns                      */
+        uint64_t slow_bodies;  /* cut by the body timeout                    */
     } stats;
     int exit_code;
 };
@@ -173,6 +182,8 @@ typedef struct {
     sg_verdict *pending;     /* the first verdict, while a decision waits */
     char *content_type;      /* Content-Type, for the decision            */
     sg_settings *policy;     /* the policy this request is decided under  */
+    sg_budget_hold hold;     /* what it holds of the server's budget      */
+    uint64_t tree_cost;      /* of that, the parsed body's tree, until decided */
 
     bool resp_head_done;
     bool resp_started;       /* any response byte reached the client     */
@@ -206,6 +217,7 @@ struct sg_conn {
                                 BuildKit requests are read (tunnel/)     */
     uv_timer_t *linger;      /* lingering close: see conn_linger()       */
     uint64_t head_since;     /* when a partial request head started (ms) */
+    uint64_t body_since;     /* when an inspected body started (ms)      */
     uint64_t served;         /* request heads read on this connection     */
     uint64_t linger_deadline; /* lingering close: when it ends at the latest (ms) */
     int open_handles;        /* freed when the last one is closed        */
@@ -322,7 +334,7 @@ size_t sg_stream_queued(const uv_stream_t *s);
 /* ---- server.c ---- */
 int sg_server_run(const sg_server_config *cfg);
 void sg_server_conn_closed(sg_server *srv);
-void sg_conn_sweep(sg_conn *c, uint64_t now_ms, uint64_t timeout_ms);
+void sg_conn_sweep(sg_conn *c, uint64_t now_ms, uint64_t head_ms, uint64_t body_ms);
 
 /* ---- status.c ---- */
 int sg_status_open(sg_server *srv);

@@ -132,6 +132,25 @@ static void server_raise_fd_limit(void)
     }
 }
 
+/*
+ * Connections past the limit are answered 503. Without --max-connections,
+ * the limit is what the descriptors allow: a busy connection holds two (the
+ * client, dockerd), and some are kept for the listeners, the idle pool, the
+ * registry and the log, so that accept() itself never runs out.
+ */
+static size_t server_max_connections(const sg_server_config *cfg)
+{
+    struct rlimit rl;
+    size_t by_fds = 16384;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+        by_fds = rl.rlim_cur > 2 * SG_MAX_IDLE_UPSTREAMS + 64
+                     ? (size_t)(rl.rlim_cur - 2 * SG_MAX_IDLE_UPSTREAMS - 64) / 2
+                     : 1;
+    if (cfg->max_connections)
+        return cfg->max_connections < by_fds ? cfg->max_connections : by_fds;
+    return by_fds < 65536 ? by_fds : 65536;
+}
+
 static int server_load_policy(sg_server *srv)
 {
     if (!srv->cfg.settings_path) {
@@ -155,10 +174,11 @@ static void server_on_sweep(sg_ticker *t)
 {
     sg_server *srv = t->data;
     uint64_t now = uv_now(srv->loop);
-    uint64_t timeout = (uint64_t)srv->cfg.header_timeout_s * 1000;
+    uint64_t head_ms = (uint64_t)srv->cfg.header_timeout_s * 1000;
+    uint64_t body_ms = (uint64_t)srv->cfg.body_timeout_s * 1000;
     for (sg_conn *c = srv->conns, *next; c; c = next) {
         next = c->next;
-        sg_conn_sweep(c, now, timeout);
+        sg_conn_sweep(c, now, head_ms, body_ms);
     }
 }
 
@@ -356,6 +376,8 @@ int sg_server_run(const sg_server_config *cfg)
     }
     signal(SIGPIPE, SIG_IGN);
     server_raise_fd_limit();
+    srv.max_conns = server_max_connections(cfg);
+    sg_budget_init(&srv.budget, cfg->inspect_budget, cfg->decision_budget);
     if (server_load_policy(&srv) != 0) {
         sg_ioloop_close(&srv.io);
         return 1;
@@ -379,6 +401,7 @@ int sg_server_run(const sg_server_config *cfg)
     uv_run(srv.loop, UV_RUN_DEFAULT);
     server_free_env(&srv);
     free(srv.spare_match);
+    sg_budget_free(&srv.budget);
     uv_loop_close(srv.loop);
     sg_ioloop_close(&srv.io);
     sg_settings_unref(srv.policy);

@@ -33,6 +33,17 @@ static json_t *status_engine(const sg_engine_info *ei)
     return e;
 }
 
+/* What requests may hold and how often a limit answered (budget.h). */
+static void status_limits(json_t *doc, const sg_server *srv)
+{
+    json_t *b = sg_budget_describe(&srv->budget);
+    json_object_set_new(b, "max_connections", json_integer((json_int_t)srv->max_conns));
+    json_object_set_new(b, "refused_connections",
+                        json_integer((json_int_t)srv->stats.refused_connections));
+    json_object_set_new(b, "slow_bodies_cut", json_integer((json_int_t)srv->stats.slow_bodies));
+    json_object_set_new(doc, "limits", b);
+}
+
 static char *status_document(sg_server *srv)
 {
     json_t *doc = json_pack(
@@ -46,6 +57,7 @@ static char *status_document(sg_server *srv)
         (json_int_t)srv->stats.requests, "denied", (json_int_t)srv->stats.denied, "rewritten",
         (json_int_t)srv->stats.rewritten, "decisions", (json_int_t)srv->stats.decisions,
         "decision_us", (json_int_t)srv->stats.decision_us);
+    status_limits(doc, srv);
     char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(doc);
     return text;

@@ -34,7 +34,7 @@ def settings(images=None, derived=None, value=True, socket_mount=True, commands=
 
 
 class Gate:
-    def __init__(self, name, policy, extra=(), state=None, endpoint=None):
+    def __init__(self, name, policy, extra=(), state=None, endpoint=None, binary=None):
         self.dir = os.path.join(ENV["TESTBED_DIR"], "g-" + name)
         os.makedirs(self.dir, exist_ok=True)
         self.pub = os.path.join(self.dir, "p.sock")
@@ -44,7 +44,9 @@ class Gate:
         self.log_file = os.path.join(self.dir, "sockgate.log")
         self.write(policy)
         endpoint = endpoint or "http://" + ENV["REGISTRY_ADDR"]
-        args = [ENV["SOCKGATE_BIN"], "serve", "--listen", self.pub, "--restricted", self.res,
+        # binary: another build, e.g. the release one where memory is measured
+        # (ASan's shadow and quarantine would be measured instead).
+        args = [binary or ENV["SOCKGATE_BIN"], "serve", "--listen", self.pub, "--restricted", self.res,
                 "--engine", ENV["ENGINE_SOCK"], "--settings", self.settings_file,
                 "--state-dir", self.state, "--registry-endpoint", "docker.io=" + endpoint,
                 "--log-format", "json", "--shutdown-timeout", "5", *extra]

@@ -536,6 +536,35 @@ TEST(round_trip)
     CHECK(round_trips("\"\\u2028\\u2029\"", 14));
 }
 
+TEST(too_many_values_refused_and_counted_before_parsing)
+{
+    /* [[],[],…]: the shape whose tree costs 44 times its size */
+    size_t n = SG_GOJSON_MAX_VALUES + 1, len = 2 + n * 3;
+    char *body = malloc(len + 1);
+    CHECK(body != NULL);
+    if (!body)
+        return;
+    size_t k = 0;
+    body[k++] = '[';
+    for (size_t i = 0; i < n; i++) {
+        body[k++] = '[';
+        body[k++] = ']';
+        body[k++] = i + 1 < n ? ',' : ']';
+    }
+    body[k] = '\0';
+    CHECK(sg_gojson_count_values(body, k) > SG_GOJSON_MAX_VALUES);
+    sg_gojson_error err;
+    json_t *j = sg_gojson_parse(body, k, &err);
+    CHECK(j == NULL);
+    CHECK_INT(err.status, SG_GOJSON_TOO_LARGE);
+    json_decref(j);
+    free(body);
+    /* the count never falls short of what the parser makes */
+    const char *small = "{\"a\":[1,\"x,y:{\",{\"b\":null}],\"c\":{}}";
+    CHECK(sg_gojson_count_values(small, strlen(small)) >= 7);
+    CHECK_INT(sg_gojson_count_values("[]", 2), 2);
+}
+
 int main(void)
 {
     RUN(dockerd_create_body);
@@ -560,5 +589,6 @@ int main(void)
     RUN(error_positions);
     RUN(fold_function);
     RUN(round_trip);
+    RUN(too_many_values_refused_and_counted_before_parsing);
     return UNIT_DONE();
 }
