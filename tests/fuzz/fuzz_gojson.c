@@ -11,6 +11,8 @@
  *     when its fold is plain ASCII, under that fold too (keys are unique
  *     up to folding);
  *   - input with a raw NUL byte anywhere is refused;
+ *   - sg_gojson_count_values() never counts fewer values than the tree has
+ *     (the budget takes the tree's cost from it before the parse);
  *   - differential against jansson's own parser: whatever jansson accepts
  *     (valid UTF-8, paired surrogates) is accepted here too, to an equal
  *     tree, unless it is ambiguous or deeper than SG_GOJSON_MAX_DEPTH.
@@ -151,6 +153,22 @@ static void check_round_trip(json_t *j)
     free(text);
 }
 
+/* Every value of the tree, containers included (keys are not values). */
+static size_t tree_values(json_t *j)
+{
+    size_t n = 1;
+    if (json_is_array(j)) {
+        for (size_t i = 0; i < json_array_size(j); i++)
+            n += tree_values(json_array_get(j, i));
+    } else if (json_is_object(j)) {
+        const char *k;
+        json_t *v;
+        json_object_foreach(j, k, v)
+            n += tree_values(v);
+    }
+    return n;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -159,6 +177,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     json_t *j = sg_gojson_parse((const char *)data, size, &err);
     if (j) {
         require(err.status == SG_GOJSON_OK);
+        require(sg_gojson_count_values((const char *)data, size) >= tree_values(j));
         check_tree(j);
         check_round_trip(j);
     } else {
@@ -177,7 +196,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (ref) {
         require(j ? tree_equal(j, ref)
                   : err.status == SG_GOJSON_AMBIGUOUS ||
-                        err.status == SG_GOJSON_TOO_DEEP);
+                        err.status == SG_GOJSON_TOO_DEEP ||
+                        err.status == SG_GOJSON_TOO_LARGE);
         json_decref(ref);
     }
     json_decref(j);
