@@ -23,6 +23,7 @@
 #define SG_DECIDE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -69,6 +70,18 @@ typedef struct {
     char image[600];      /* the image concerned, if any                      */
 } sg_verdict;
 
+/*
+ * What the engine's answers to a decision's look-ups cost while the decision
+ * holds them (their parsed trees): take() is asked before a tree is kept and
+ * returns 0, or an HTTP status (429/503) with *why when the caller's or the
+ * process's budget cannot hold it (gate/budget.h). The decision then fails
+ * closed with that answer. take NULL: nothing is metered (explain, tests).
+ */
+typedef struct {
+    int (*take)(void *arg, uint64_t bytes, const char **why);
+    void *arg;
+} sg_decision_meter;
+
 typedef struct {
     sg_caller caller;
     http_method method;
@@ -77,6 +90,7 @@ typedef struct {
     const router_match *match; /* valid when route_status == ROUTER_MATCH   */
     const char *content_type;  /* Content-Type value, NUL-terminated, or NULL */
     bool body_chunked;         /* the body came chunked                      */
+    sg_decision_meter meter;   /* look-up answers against the budget          */
 } sg_request_ctx;
 
 void sg_decide_request(const sg_settings *policy, const sg_request_ctx *ctx,

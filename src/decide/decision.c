@@ -313,6 +313,12 @@ static void decision_start_image(sg_decision *d)
  * the registry, or the request is allowed. */
 static void decision_rules(sg_decision *d)
 {
+    if (d->facts.over_budget) { /* an answer the budget could not hold: cannot tell */
+        sg_findings_add_raw(&d->findings, d->facts.over_budget, "budget",
+                            d->facts.over_budget_why);
+        decision_refuse(d);
+        return;
+    }
     if (d->facts.overflow || d->facts.oom) {
         sg_findings_add(&d->findings, 403, "look-ups",
                         "the request names too many volumes, containers or networks to check");
@@ -513,6 +519,8 @@ static sg_decision *decision_new(sg_policy_env *env, const sg_settings *policy,
     d->v = *first;
     d->v.kind = SG_VERDICT_ALLOW;
     sg_facts_init(&d->facts, env->engine, decision_on_fact, decision_on_facts_done, d);
+    if (ctx->meter.take)
+        sg_facts_meter(&d->facts, ctx->meter.take, ctx->meter.arg);
     if (d->isolated)
         sg_allowed_dirs_for(policy, &ctx->caller, &d->dirs);
     return d;

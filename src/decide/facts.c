@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "body/gojson.h"
+
 static const char *const kind_names[] = {
     [SG_FACT_CONTAINER] = "container", [SG_FACT_VOLUME] = "volume",
     [SG_FACT_NETWORK] = "network",     [SG_FACT_IMAGE] = "image",
@@ -39,11 +41,57 @@ void sg_facts_release(sg_facts *fs)
     facts_maybe_done(fs);
 }
 
+void sg_facts_meter(sg_facts *fs, sg_facts_meter_fn meter, void *arg)
+{
+    fs->meter = meter;
+    fs->meter_arg = arg;
+}
+
+/*
+ * What a parsed answer costs while it is kept: a node per value (and key)
+ * and the strings' bytes. Callers control what dockerd says about their
+ * containers (labels, environment, command lines), so a decision's 64
+ * answers of up to 16 MiB each are paid for like the request's own body.
+ */
+static uint64_t facts_tree_cost(const json_t *j)
+{
+    uint64_t cost = SG_GOJSON_VALUE_COST;
+    if (json_is_string(j)) {
+        cost += json_string_length(j);
+    } else if (json_is_array(j)) {
+        for (size_t i = 0; i < json_array_size(j); i++)
+            cost += facts_tree_cost(json_array_get(j, i));
+    } else if (json_is_object(j)) {
+        const char *key;
+        json_t *v;
+        json_object_foreach((json_t *)j, key, v)
+            cost += SG_GOJSON_VALUE_COST + strlen(key) + facts_tree_cost(v);
+    }
+    return cost;
+}
+
+/* Keep an answer only if the budget holds it; otherwise the fact has no
+ * answer (cannot tell) and the decision fails closed on over_budget. */
+static bool facts_afford(sg_facts *fs, const json_t *body)
+{
+    if (!fs->meter || fs->over_budget)
+        return !fs->over_budget;
+    const char *why = NULL;
+    int status = fs->meter(fs->meter_arg, facts_tree_cost(body), &why);
+    if (status == 0)
+        return true;
+    fs->over_budget = status;
+    fs->over_budget_why = why;
+    return false;
+}
+
 static void facts_on_answer(void *arg, int status, json_t *body)
 {
     sg_fact *f = arg;
     sg_facts *fs = f->owner;
     f->req = NULL;
+    if (status == 200 && !facts_afford(fs, body))
+        status = -1;
     f->status = status == 0 ? -1 : status;
     if (status == 200) {
         f->json = body;

@@ -18,6 +18,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "body/spec.h"
 #include "engine/engine.h"
@@ -59,8 +60,16 @@ typedef void (*sg_fact_arrived_fn)(void *arg, sg_fact *f);
 /* Every fact wanted so far has arrived. */
 typedef void (*sg_facts_done_fn)(void *arg);
 
+/* Asked before an answer's tree is kept: 0, or the HTTP status refusing it
+ * (decide.h, sg_decision_meter) with *why. */
+typedef int (*sg_facts_meter_fn)(void *arg, uint64_t bytes, const char **why);
+
 struct sg_facts {
     sg_engine *engine;
+    sg_facts_meter_fn meter; /* NULL: answers are not metered              */
+    void *meter_arg;
+    int over_budget;     /* the meter's refusal (429/503): sticky          */
+    const char *over_budget_why;
     sg_fact *list;
     size_t count;
     int pending;
@@ -74,6 +83,8 @@ struct sg_facts {
 
 void sg_facts_init(sg_facts *fs, sg_engine *engine, sg_fact_arrived_fn arrived,
                    sg_facts_done_fn done, void *arg);
+/* Meter every answer's tree from now on (the gate's budget). */
+void sg_facts_meter(sg_facts *fs, sg_facts_meter_fn meter, void *arg);
 /* Ask for a fact (once; later calls for the same one do nothing). */
 void sg_facts_want(sg_facts *fs, sg_fact_kind kind, const char *name);
 /* Hold `done` back while a batch of wants is being made; release calls it

@@ -226,15 +226,27 @@ static sg_body_use body_use_of(route_id route)
 static void conn_on_decided(void *arg, const sg_verdict *v, char *body, size_t len);
 static bool conn_take_body_budget(sg_conn *c, uint64_t total);
 
+/* The decision's look-up answers are held like its body's tree: taken from
+ * the budget as they arrive, given back when the decision ends. */
+static int conn_meter_take(void *arg, uint64_t bytes, const char **why)
+{
+    sg_conn *c = arg;
+    int status = sg_budget_take(&c->srv->budget, &c->ex->hold, &c->caller,
+                                (sg_budget_cost){bytes, 0}, why);
+    if (status == 0)
+        c->ex->decision_cost += bytes;
+    return status;
+}
+
 /* The request context the decision code sees. */
-static sg_request_ctx conn_request_ctx(const sg_conn *c, const router_match *m,
-                                       router_status rs)
+static sg_request_ctx conn_request_ctx(sg_conn *c, const router_match *m, router_status rs)
 {
     const sg_exchange *ex = c->ex;
     return (sg_request_ctx){.caller = c->caller, .method = ex->method, .target = ex->target,
                             .route_status = rs, .match = m,
                             .content_type = ex->content_type,
-                            .body_chunked = ex->req_body == HTTP_BODY_CHUNKED};
+                            .body_chunked = ex->req_body == HTTP_BODY_CHUNKED,
+                            .meter = {conn_meter_take, c}};
 }
 
 static void conn_keep_content_type(sg_exchange *ex, const http_request *req)
@@ -273,7 +285,7 @@ static bool conn_take_decision_budget(sg_conn *c, const char *body, size_t len)
         sg_conn_refuse(c, status, why);
         return false;
     }
-    ex->tree_cost = tree;
+    ex->decision_cost = tree;
     return true;
 }
 
@@ -392,7 +404,7 @@ static bool conn_take_body_budget(sg_conn *c, uint64_t total)
         sg_conn_refuse(c, 413, "request body too large to inspect");
         return false;
     }
-    uint64_t held = ex->hold.held.bytes - ex->tree_cost;
+    uint64_t held = ex->hold.held.bytes - ex->decision_cost;
     if (total <= held)
         return true;
     const char *why = NULL;
@@ -509,8 +521,8 @@ static void conn_on_decided(void *arg, const sg_verdict *v, char *body, size_t l
     sg_conn *c = arg;
     sg_exchange *ex = c->ex;
     c->decision = NULL;
-    sg_budget_give(&ex->hold, (sg_budget_cost){ex->tree_cost, 1}); /* the tree is gone */
-    ex->tree_cost = 0;
+    sg_budget_give(&ex->hold, (sg_budget_cost){ex->decision_cost, 1}); /* the tree is gone */
+    ex->decision_cost = 0;
     c->srv->stats.decisions++;
     c->srv->stats.decision_us += (uv_hrtime() - ex->decide_started_ns) / 1000;
     sg_conn_log_decision(c, v, NULL);

@@ -183,7 +183,8 @@ typedef struct {
     char *content_type;      /* Content-Type, for the decision            */
     sg_settings *policy;     /* the policy this request is decided under  */
     sg_budget_hold hold;     /* what it holds of the server's budget      */
-    uint64_t tree_cost;      /* of that, the parsed body's tree, until decided */
+    uint64_t decision_cost;  /* of that, what its decision holds (the body's tree,
+                                look-up answers): given back when decided */
 
     bool resp_head_done;
     bool resp_started;       /* any response byte reached the client     */

@@ -72,6 +72,7 @@ static sg_caller caller_of(int who)
 
 static fake_engine fe;
 static bool engine_userns = true; /* what GET /info says: userns-remap on */
+static sg_decision_meter meter;   /* the gate's budget, when a test sets one */
 
 /* Decide one request; the result's body (if any) must be freed. */
 static result decide_with(const char *policy, int who, const char *method, const char *target,
@@ -91,7 +92,7 @@ static result decide_with(const char *policy, int who, const char *method, const
     router_status st = router_route(hm, target, strlen(target), &m);
     sg_request_ctx ctx = {.caller = caller_of(who), .method = hm, .target = target,
                           .route_status = st, .match = &m, .content_type = "application/json",
-                          .body_chunked = chunked};
+                          .body_chunked = chunked, .meter = meter};
     sg_decide_request(s, &ctx, &res.v);
     if (res.v.kind == SG_VERDICT_ALLOW || res.v.kind == SG_VERDICT_DENY) {
         res.done = true;
@@ -642,6 +643,33 @@ TEST(existing_containers_must_be_isolated)
                  "cannot check container"));
 }
 
+/* A meter that holds `left` bytes, then refuses as the gate's budget does. */
+static uint64_t meter_left, meter_taken;
+static int meter_take(void *arg, uint64_t bytes, const char **why)
+{
+    (void)arg;
+    if (bytes > meter_left) {
+        *why = "sockgate: busy: test budget";
+        return 503;
+    }
+    meter_left -= bytes;
+    meter_taken += bytes;
+    return 0;
+}
+
+TEST(look_up_answers_are_paid_for_or_refused)
+{
+    const fake_answer ok[] = {{"/containers/ok/json", 200, INSPECT("", "")}};
+    meter = (sg_decision_meter){meter_take, NULL};
+    meter_left = 1 << 20, meter_taken = 0;
+    CHECK(allowed(decide(USER, "POST", "/containers/ok/attach?stream=1", NULL, ok, N(ok))));
+    CHECK(meter_taken > 1000); /* an inspect is dozens of values */
+    meter_left = 100;            /* the budget cannot hold the answer: fail closed */
+    CHECK(denied(decide(USER, "POST", "/containers/ok/attach?stream=1", NULL, ok, N(ok)), 503,
+                 "busy: test budget"));
+    meter = (sg_decision_meter){0};
+}
+
 TEST(existing_container_with_the_public_socket_is_not_isolated)
 {
     char mounts[600];
@@ -1099,6 +1127,7 @@ int main(void)
     RUN(devices_and_confinement);
     RUN(cgroup_namespace_made_private);
     RUN(existing_containers_must_be_isolated);
+    RUN(look_up_answers_are_paid_for_or_refused);
     RUN(existing_container_with_the_public_socket_is_not_isolated);
     RUN(exec);
     RUN(update_and_services);
