@@ -379,7 +379,7 @@ bool sg_conn_begin(sg_conn *c, const http_request *req, router_match *m,
         return true;
     }
     c->state = CONN_CONNECTING;
-    sg_upstream_acquire(c->srv, c);
+    sg_conn_connect_upstream(c);
     return true;
 }
 
@@ -513,7 +513,7 @@ static void conn_forward_buffered(sg_conn *c)
         return;
     c->ex->inspected = true;
     c->state = CONN_CONNECTING;
-    sg_upstream_acquire(c->srv, c);
+    sg_conn_connect_upstream(c);
 }
 
 static void conn_on_decided(void *arg, const sg_verdict *v, char *body, size_t len)
@@ -542,7 +542,7 @@ static void conn_on_decided(void *arg, const sg_verdict *v, char *body, size_t l
     } else {
         free(body); /* a target check: the body streams as it comes */
         c->state = CONN_CONNECTING;
-        sg_upstream_acquire(c->srv, c);
+        sg_conn_connect_upstream(c);
     }
     if (!c->closing)
         sg_conn_process(c);

@@ -17,8 +17,11 @@
 static bool conn_can_retry(const sg_conn *c);
 static void conn_retry(sg_conn *c);
 
-void sg_conn_on_upstream_ready(sg_conn *c, int status)
+static void conn_on_upstream_ready(void *owner, int status)
 {
+    sg_conn *c = owner;
+    if (status != 0)
+        c->up = NULL; /* already closed by the upstream layer */
     if (c->closing)
         return;
     sg_exchange *ex = c->ex;
@@ -59,7 +62,7 @@ void sg_conn_on_upstream_ready(sg_conn *c, int status)
     sg_conn_process(c);
 }
 
-void sg_conn_on_upstream_read(sg_conn *c) { sg_conn_process(c); }
+static void conn_on_upstream_readable(void *owner) { sg_conn_process(owner); }
 
 void sg_conn_on_upstream_error(sg_conn *c, int status)
 {
@@ -78,14 +81,36 @@ void sg_conn_on_upstream_error(sg_conn *c, int status)
     sg_conn_abort(c, "engine connection error");
 }
 
-void sg_conn_on_upstream_eof(sg_conn *c)
+static void conn_on_upstream_eof(void *owner)
 {
+    sg_conn *c = owner;
     if (c->state == CONN_RELAY) {
         sg_relay_on_upstream_eof(c);
         return;
     }
     sg_conn_process(c); /* consumes what is buffered, then sees the EOF */
 }
+
+static void conn_on_upstream_attached(void *owner, sg_upstream *up) { ((sg_conn *)owner)->up = up; }
+
+static void conn_on_upstream_error_cb(void *owner, int status)
+{
+    sg_conn_on_upstream_error(owner, status);
+}
+
+static void conn_on_upstream_abort(void *owner, const char *why) { sg_conn_abort(owner, why); }
+
+/* How the upstream layer reaches a connection: only through these. */
+static const sg_upstream_ops conn_upstream_ops = {
+    .attached = conn_on_upstream_attached,
+    .ready = conn_on_upstream_ready,
+    .readable = conn_on_upstream_readable,
+    .eof = conn_on_upstream_eof,
+    .error = conn_on_upstream_error_cb,
+    .abort = conn_on_upstream_abort,
+};
+
+void sg_conn_connect_upstream(sg_conn *c) { sg_upstream_acquire(c->srv, &conn_upstream_ops, c); }
 
 /* Forward request body bytes from c->in to dockerd, re-framed: a
  * Content-Length body as it is, a chunked one chunk by chunk re-encoded. */
@@ -154,7 +179,7 @@ static void conn_retry(sg_conn *c)
              (unsigned long long)c->id);
     sg_conn_detach_upstream(c, false);
     c->state = CONN_CONNECTING;
-    sg_upstream_acquire(c->srv, c);
+    sg_conn_connect_upstream(c);
 }
 
 /* The answer has begun: the retry copies are no longer needed. */

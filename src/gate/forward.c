@@ -192,13 +192,13 @@ static size_t forward_framing(const sg_exchange *ex, http_body_kind body,
 
 static void forward_on_upstream_written(uv_stream_t *s, int status)
 {
-    sg_upstream *up = s->data;
-    if (!up->conn)
+    sg_conn *c = ((sg_upstream *)s->data)->owner; /* the connection that sent */
+    if (!c)
         return;
     if (status < 0)
-        sg_conn_on_upstream_error(up->conn, status);
+        sg_conn_on_upstream_error(c, status);
     else /* body bytes may be waiting for room in the queue: pump them */
-        sg_conn_process(up->conn);
+        sg_conn_process(c);
 }
 
 /* Head, framing and the first body bytes (if any are at hand) leave in

@@ -225,11 +225,29 @@ struct sg_conn {
     sg_conn *prev, *next;
 };
 
+/*
+ * What an upstream tells whoever holds it: the upstream layer knows its
+ * owner only through these (it never calls a connection by name), so the
+ * request path above it and the pool below stay one-way. owner is the
+ * value given to sg_upstream_acquire.
+ */
+typedef struct {
+    /* The upstream is the owner's from now on (pooled, or connecting). */
+    void (*attached)(void *owner, sg_upstream *up);
+    /* Connected (status 0), or failed: then the upstream is already gone. */
+    void (*ready)(void *owner, int status);
+    void (*readable)(void *owner);             /* bytes in up->in          */
+    void (*eof)(void *owner);
+    void (*error)(void *owner, int status);    /* reported once            */
+    void (*abort)(void *owner, const char *why); /* cannot go on           */
+} sg_upstream_ops;
+
 struct sg_upstream {
     uv_pipe_t pipe;          /* pipe.data == this                        */
     uv_connect_t connect_req;
     sg_server *srv;
-    sg_conn *conn;           /* owner while in use; NULL when idle       */
+    void *owner;             /* while in use; NULL when idle             */
+    const sg_upstream_ops *ops; /* the owner's                           */
     sg_iobuf in;             /* dockerd bytes not yet consumed           */
     sg_io_watch watch;       /* reading dockerd, once connected          */
     bool connected;
@@ -269,14 +287,12 @@ void sg_conn_refuse(sg_conn *c, int status, const char *message);
 
 /* ---- exchange.c ---- */
 bool sg_conn_exchange_step(sg_conn *c);
-/* Called by upstream.c */
-void sg_conn_on_upstream_ready(sg_conn *c, int status);
-void sg_conn_on_upstream_read(sg_conn *c);
-void sg_conn_on_upstream_eof(sg_conn *c);
+/* Take an upstream for the decided request (CONN_CONNECTING). */
+void sg_conn_connect_upstream(sg_conn *c);
 void sg_conn_on_upstream_error(sg_conn *c, int status);
 
 /* ---- upstream.c ---- */
-void sg_upstream_acquire(sg_server *srv, sg_conn *c);
+void sg_upstream_acquire(sg_server *srv, const sg_upstream_ops *ops, void *owner);
 void sg_upstream_release(sg_upstream *up, bool reusable);
 void sg_upstream_set_reading(sg_upstream *up, bool on);
 void sg_upstream_pool_close(sg_server *srv);

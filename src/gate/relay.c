@@ -31,7 +31,7 @@ static void relay_after_write(sg_conn *c, int status)
 
 static void relay_on_engine_written(uv_stream_t *s, int status)
 {
-    relay_after_write(((sg_upstream *)s->data)->conn, status);
+    relay_after_write(((sg_upstream *)s->data)->owner, status);
 }
 
 static void relay_on_client_written(uv_stream_t *s, int status)

@@ -7,6 +7,9 @@
  * not free, and the benchmark's 1-connection figure is dominated by it. An
  * idle pooled connection keeps reading so that a close by dockerd, or any
  * stray byte, retires it at once instead of failing a later request.
+ *
+ * An upstream in use tells its owner what happens through the owner's
+ * sg_upstream_ops (gate.h); nothing here knows what a client connection is.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +29,7 @@ static void upstream_close(sg_upstream *up)
     if (up->closing)
         return;
     up->closing = true;
-    up->conn = NULL;
+    up->owner = NULL;
     sg_io_watch_read(&up->srv->io, &up->watch, false);
     uv_close((uv_handle_t *)&up->pipe, upstream_on_closed);
 }
@@ -60,29 +63,29 @@ static void upstream_on_readable(sg_io_watch *w)
     /* Bytes the client could not take yet move out of the shared buffer. */
     if (up->closing)
         sg_iobuf_free(&up->in);
-    else if (sg_iobuf_settle(&up->in) != 0 && up->conn)
-        sg_conn_abort(up->conn, "out of memory");
+    else if (sg_iobuf_settle(&up->in) != 0 && up->owner)
+        up->ops->abort(up->owner, "out of memory");
 }
 
 static void upstream_handle_read(sg_upstream *up, ssize_t nread)
 {
-    if (!up->conn) {
+    if (!up->owner) {
         /* Idle in the pool: dockerd closed it or sent something unasked. */
         upstream_pool_remove(up->srv, up);
         upstream_close(up);
         return;
     }
     if (nread > 0) {
-        sg_conn_on_upstream_read(up->conn);
+        up->ops->readable(up->owner);
     } else if (nread == UV_EOF) {
         up->eof = true;
         sg_upstream_set_reading(up, false);
-        sg_conn_on_upstream_eof(up->conn);
+        up->ops->eof(up->owner);
     } else if (nread == UV_ENOBUFS) {
         sg_upstream_set_reading(up, false);
     } else {
         sg_upstream_set_reading(up, false); /* an error is reported once */
-        sg_conn_on_upstream_error(up->conn, (int)nread);
+        up->ops->error(up->owner, (int)nread);
     }
 }
 
@@ -95,8 +98,8 @@ void sg_upstream_set_reading(sg_upstream *up, bool on)
     if (sg_io_watch_read(&up->srv->io, &up->watch, on) == 0)
         return;
     /* Never to be read again: the exchange on it fails, an idle one goes. */
-    if (up->conn) {
-        sg_conn_abort(up->conn, "cannot watch the engine socket");
+    if (up->owner) {
+        up->ops->abort(up->owner, "cannot watch the engine socket");
     } else {
         upstream_pool_remove(up->srv, up);
         upstream_close(up);
@@ -106,7 +109,8 @@ void sg_upstream_set_reading(sg_upstream *up, bool on)
 static void upstream_on_connect(uv_connect_t *req, int status)
 {
     sg_upstream *up = req->data;
-    sg_conn *c = up->conn;
+    void *owner = up->owner;
+    const sg_upstream_ops *ops = up->ops;
     uv_os_fd_t fd;
     if (status == 0 && uv_fileno((uv_handle_t *)&up->pipe, &fd) != 0)
         status = UV_EBADF;
@@ -114,40 +118,40 @@ static void upstream_on_connect(uv_connect_t *req, int status)
         up->connected = true;
         sg_io_watch_init(&up->watch, fd, upstream_on_readable, up);
     }
-    if (!c) { /* the client went away while we were connecting */
+    if (!owner) { /* the owner let go while we were connecting */
         upstream_close(up);
         return;
     }
-    if (status != 0) {
-        c->up = NULL;
+    if (status != 0)
         upstream_close(up);
-    }
-    sg_conn_on_upstream_ready(c, status);
+    ops->ready(owner, status);
 }
 
-void sg_upstream_acquire(sg_server *srv, sg_conn *c)
+void sg_upstream_acquire(sg_server *srv, const sg_upstream_ops *ops, void *owner)
 {
     sg_upstream *up = srv->idle;
     if (up) {
         srv->idle = up->next_idle;
         up->next_idle = NULL;
         srv->n_idle--;
-        up->conn = c;
+        up->owner = owner;
+        up->ops = ops;
         up->reused = true;
-        c->up = up;
-        sg_conn_on_upstream_ready(c, 0);
+        ops->attached(owner, up);
+        ops->ready(owner, 0);
         return;
     }
     up = calloc(1, sizeof *up);
     if (!up || uv_pipe_init(srv->loop, &up->pipe, 0) != 0) {
         free(up);
-        sg_conn_on_upstream_ready(c, UV_ENOMEM);
+        ops->ready(owner, UV_ENOMEM);
         return;
     }
     up->srv = srv;
     up->pipe.data = up;
-    up->conn = c;
-    c->up = up;
+    up->owner = owner;
+    up->ops = ops;
+    ops->attached(owner, up);
     up->connect_req.data = up;
     uv_pipe_connect(&up->connect_req, &up->pipe, srv->cfg.engine_path,
                     upstream_on_connect);
@@ -156,7 +160,7 @@ void sg_upstream_acquire(sg_server *srv, sg_conn *c)
 void sg_upstream_release(sg_upstream *up, bool reusable)
 {
     sg_server *srv = up->srv;
-    up->conn = NULL;
+    up->owner = NULL;
     if (!reusable || up->eof || up->in.len > 0 || srv->draining ||
         srv->n_idle >= SG_MAX_IDLE_UPSTREAMS) {
         upstream_close(up);
@@ -170,7 +174,7 @@ void sg_upstream_release(sg_upstream *up, bool reusable)
 }
 
 /* Closing an upstream that is still connecting is safe: libuv cancels the
- * connect request and upstream_on_connect sees conn == NULL. */
+ * connect request and upstream_on_connect sees owner == NULL. */
 void sg_upstream_abandon(sg_upstream *up) { upstream_close(up); }
 
 void sg_upstream_pool_close(sg_server *srv)
