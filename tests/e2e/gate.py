@@ -9,6 +9,7 @@ import json
 import os
 import signal
 import subprocess
+import threading
 import time
 
 from conftest import ENV, raw_request
@@ -34,7 +35,7 @@ def settings(images=None, derived=None, value=True, socket_mount=True, commands=
 
 
 class Gate:
-    def __init__(self, name, policy, extra=(), state=None, endpoint=None):
+    def __init__(self, name, policy, extra=(), state=None, endpoint=None, log_pipe=False):
         self.dir = os.path.join(ENV["TESTBED_DIR"], "g-" + name)
         os.makedirs(self.dir, exist_ok=True)
         self.pub = os.path.join(self.dir, "p.sock")
@@ -50,7 +51,10 @@ class Gate:
                 "--log-format", "json", "--shutdown-timeout", "5", *extra]
         env = dict(os.environ, **ASAN_ENV)
         self.log = open(self.log_file, "wb")
-        self.proc = subprocess.Popen(args, stdout=self.log, stderr=self.log, env=env)
+        # log_pipe: stderr is a pipe nobody reads until drain_log() (a stalled journald).
+        self.drainer = None
+        self.proc = subprocess.Popen(args, stdout=self.log,
+                                     stderr=subprocess.PIPE if log_pipe else self.log, env=env)
         deadline = time.monotonic() + 20
         while True:
             try:
@@ -75,6 +79,16 @@ class Gate:
             assert time.monotonic() < deadline, "reload not logged:\n" + self.text()[-2000:]
             time.sleep(0.05)
 
+    def drain_log(self):
+        """From now on, copy what sockgate writes on its stderr pipe into the log file."""
+        def copy():
+            for chunk in iter(lambda: os.read(self.proc.stderr.fileno(), 65536), b""):
+                self.log.write(chunk)
+                self.log.flush()
+        if self.proc.stderr and not self.drainer:
+            self.drainer = threading.Thread(target=copy, daemon=True)
+            self.drainer.start()
+
     def text(self):
         with open(self.log_file, "rb") as f:
             return f.read().decode(errors="replace")
@@ -89,8 +103,12 @@ class Gate:
         return out
 
     def stop(self):
+        self.drain_log()
         self.proc.send_signal(signal.SIGTERM)
         rc = self.proc.wait(timeout=30)
+        if self.drainer:
+            self.drainer.join(timeout=30)
+            self.proc.stderr.close()
         self.log.close()
         text = self.text()
         for bad in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
