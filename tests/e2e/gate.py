@@ -8,6 +8,7 @@ every policy test is also a sanitizer test: stop() fails on any report.
 import json
 import os
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -89,7 +90,28 @@ class Gate:
             self.drainer = threading.Thread(target=copy, daemon=True)
             self.drainer.start()
 
+    def settle(self, timeout=10):
+        """sockgate writes its log from a thread of its own, a moment after a line
+        is queued (and a decision line is queued before its request is answered):
+        wait until the status socket says nothing is left in the queue, so that
+        the log holds the lines of every request already answered."""
+        if self.proc.poll() is not None or (self.proc.stderr and not self.drainer):
+            return  # exited, or its stderr is a pipe left stalled on purpose
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+                    s.settimeout(5)
+                    s.connect(os.path.join(self.state, "status.sock"))
+                    data = b"".join(iter(lambda: s.recv(65536), b""))
+                if json.loads(data)["log"]["queued_bytes"] == 0:
+                    return
+            except (OSError, ValueError, KeyError):
+                return  # no status socket: nothing to ask
+            time.sleep(0.02)
+
     def text(self):
+        self.settle()
         with open(self.log_file, "rb") as f:
             return f.read().decode(errors="replace")
 
