@@ -11,8 +11,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/log.h"
+#include "base/log_writer.h"
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "registry/digest_cmd.h"
@@ -47,6 +49,25 @@ static int ensure_state_dir(const char *dir)
     return -1;
 }
 
+/*
+ * The gate's log goes through the writer thread, so that a stalled stderr
+ * costs log lines, never the event loop; at exit what is queued gets
+ * SG_LOG_FLUSH_MS to be written. The thread starts after, and ends before,
+ * curl's global state, which wants no other thread running. The other
+ * commands write their few lines at once.
+ */
+static int serve(sg_serve_options *o)
+{
+    if (ensure_state_dir(o->server.state_dir) != 0 || sg_registry_global_init() != 0)
+        return 1;
+    if (sg_log_writer_start(STDERR_FILENO, SG_LOG_QUEUE_BYTES) != 0)
+        sg_warn("no log writer thread: log lines are written on the event loop");
+    int rc = sg_server_run(&o->server);
+    sg_log_writer_stop(SG_LOG_FLUSH_MS);
+    sg_registry_global_cleanup();
+    return rc;
+}
+
 static int cmd_serve(int argc, char **argv)
 {
     sg_serve_options o;
@@ -56,13 +77,8 @@ static int cmd_serve(int argc, char **argv)
         return rc == 2 ? 0 : 2;
     }
     sg_log_setup(o.log_format, o.log_level);
-    if (ensure_state_dir(o.server.state_dir) != 0 || sg_registry_global_init() != 0) {
-        sg_registry_config_free(&o.server.registry);
-        return 1;
-    }
-    rc = sg_server_run(&o.server);
+    rc = serve(&o);
     sg_registry_config_free(&o.server.registry);
-    sg_registry_global_cleanup();
     return rc;
 }
 

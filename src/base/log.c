@@ -1,13 +1,17 @@
 /*
  * log.c — formatting of log lines (see log.h).
  *
- * Each line is written with a single write(2) so that lines from one
- * process never interleave mid-line in the journal.
+ * A line is formatted on the thread that logs it and handed whole to
+ * base/log_writer.c, which owns writing it: at once, or through the
+ * queue `sockgate serve` drains on a thread of its own.
  */
 #include "base/log.h"
 
+#include "base/log_writer.h"
+
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -35,22 +39,10 @@ static void log_timestamp(char *out, size_t outsz)
     snprintf(out + n, outsz - n, ".%03ldZ", ts.tv_nsec / 1000000);
 }
 
-static void log_write_line(const char *line)
+/* JSON: one object per line, the event's fields after time, level, msg. */
+static char *log_format_json(sg_log_level level, const char *ts, const char *msg,
+                             json_t *fields)
 {
-    size_t len = strlen(line);
-    while (len > 0) {
-        ssize_t n = write(STDERR_FILENO, line, len);
-        if (n <= 0)
-            return; /* nowhere left to complain */
-        line += n;
-        len -= (size_t)n;
-    }
-}
-
-static void log_emit_json(sg_log_level level, const char *msg, json_t *fields)
-{
-    char ts[40];
-    log_timestamp(ts, sizeof ts);
     json_t *obj = json_object();
     json_object_set_new(obj, "time", json_string(ts));
     json_object_set_new(obj, "level", json_string(level_names[level]));
@@ -59,55 +51,68 @@ static void log_emit_json(sg_log_level level, const char *msg, json_t *fields)
         json_object_update(obj, fields);
     char *text = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(obj);
-    if (!text)
-        return;
-    size_t len = strlen(text);
-    char *line = malloc(len + 2);
-    if (line) {
-        memcpy(line, text, len);
-        line[len] = '\n';
-        line[len + 1] = '\0';
-        log_write_line(line);
-        free(line);
-    }
-    free(text);
+    return text;
 }
 
-static void log_emit_text(sg_log_level level, const char *msg, json_t *fields)
+/* Text: the fields as key=value after msg, cut at the buffer's end. */
+static size_t log_format_text(sg_log_level level, const char *ts, const char *msg,
+                              json_t *fields, char *line, size_t linesz)
 {
-    char ts[40];
-    log_timestamp(ts, sizeof ts);
-    char line[4096];
-    int n = snprintf(line, sizeof line, "%s sockgate[%ld] %s: %s", ts,
-                     (long)getpid(), level_names[level], msg);
+    int n = snprintf(line, linesz, "%s sockgate[%ld] %s: %s", ts, (long)getpid(),
+                     level_names[level], msg);
     const char *key;
     json_t *value;
     json_object_foreach(fields, key, value)
     {
-        if (n < 0 || (size_t)n >= sizeof line - 2)
+        if (n < 0 || (size_t)n >= linesz - 1)
             break;
         char *v = json_is_string(value)
                       ? NULL
                       : json_dumps(value, JSON_ENCODE_ANY | JSON_COMPACT);
-        n += snprintf(line + n, sizeof line - (size_t)n, " %s=%s", key,
+        n += snprintf(line + n, linesz - (size_t)n, " %s=%s", key,
                       v ? v : json_string_value(value));
         free(v);
     }
-    if (n < 0 || (size_t)n > sizeof line - 2)
-        n = (int)sizeof line - 2;
-    line[n] = '\n';
-    line[n + 1] = '\0';
-    log_write_line(line);
+    if (n < 0 || (size_t)n > linesz - 1)
+        n = (int)linesz - 1;
+    return (size_t)n;
+}
+
+/* A text line is cut here; JSON lines are whole (audit pipelines parse them). */
+#define LOG_TEXT_MAX 4096
+
+char *sg_log_format_line(sg_log_level level, const char *msg, json_t *fields)
+{
+    char ts[40];
+    log_timestamp(ts, sizeof ts);
+    if (log_format == SG_LOG_JSON)
+        return log_format_json(level, ts, msg, fields);
+    char line[LOG_TEXT_MAX];
+    size_t len = log_format_text(level, ts, msg, fields, line, sizeof line);
+    return strndup(line, len);
+}
+
+/* Formatted on the caller's thread; base/log_writer.c decides when the
+ * line is written. */
+static void log_emit(sg_log_level level, const char *msg, json_t *fields, bool audit)
+{
+    if (level < log_min)
+        return;
+    char *text = sg_log_format_line(level, msg, fields);
+    if (text)
+        sg_log_put(text, strlen(text), audit);
+    free(text);
 }
 
 void sg_log_event(sg_log_level level, const char *msg, json_t *fields)
 {
-    if (level >= log_min) {
-        if (log_format == SG_LOG_JSON)
-            log_emit_json(level, msg, fields);
-        else
-            log_emit_text(level, msg, fields);
-    }
+    log_emit(level, msg, fields, false);
+    json_decref(fields);
+}
+
+void sg_log_audit(sg_log_level level, const char *msg, json_t *fields)
+{
+    log_emit(level, msg, fields, true);
     json_decref(fields);
 }
 

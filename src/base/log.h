@@ -3,6 +3,7 @@
  *
  * stderr because the intended home is a systemd service, where journald
  * collects it; JSON because decisions must be machine-readable for audits.
+ * Logging never blocks `sockgate serve`'s event loop: see log_writer.h.
  */
 #ifndef SG_LOG_H
 #define SG_LOG_H
@@ -23,6 +24,19 @@ void sg_log(sg_log_level level, const char *fmt, ...)
  * the fields are printed as key=value after msg.
  */
 void sg_log_event(sg_log_level level, const char *msg, json_t *fields);
+
+/*
+ * The same for a line of the audit trail (the gate's decisions): a lost
+ * one is counted on its own (base/log_writer.h, `sockgate status`).
+ */
+void sg_log_audit(sg_log_level level, const char *msg, json_t *fields);
+
+/*
+ * One line as it would be logged, without its newline, whatever the
+ * level; `fields` is only read. malloc'd, NULL when out of memory. For the
+ * log writer's own warnings.
+ */
+char *sg_log_format_line(sg_log_level level, const char *msg, json_t *fields);
 
 #define sg_debug(...) sg_log(SG_LOG_DEBUG, __VA_ARGS__)
 #define sg_info(...) sg_log(SG_LOG_INFO, __VA_ARGS__)

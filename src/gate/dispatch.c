@@ -43,7 +43,7 @@ void sg_conn_log_decision(sg_conn *c, const sg_verdict *v, const char *detail)
                           "status", v->kind == SG_VERDICT_DENY ? v->status : 0);
     if (detail)
         json_object_set_new(f, "message", json_string(detail));
-    sg_log_event(SG_LOG_INFO, "decision", f);
+    sg_log_audit(SG_LOG_INFO, "decision", f);
 }
 
 /* One block for the exchange, its target and room for the head it will

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "base/log_writer.h"
 #include "gate/gate.h"
 
 typedef struct {
@@ -44,6 +45,18 @@ static void status_limits(json_t *doc, const sg_server *srv)
     json_object_set_new(doc, "limits", b);
 }
 
+/* What the log lost (base/log_writer.h): a stalled or failing log output
+ * costs lines, never the gate, and this is where that shows. */
+static json_t *status_log(void)
+{
+    sg_log_counters c = sg_log_stats();
+    return json_pack("{s:I,s:I,s:I,s:I,s:I}", "queued_bytes", (json_int_t)c.queued_bytes,
+                     "lines_written", (json_int_t)c.lines_written, "lines_dropped",
+                     (json_int_t)c.lines_dropped, "audit_lines_dropped",
+                     (json_int_t)c.audit_lines_dropped, "write_errors",
+                     (json_int_t)c.write_errors);
+}
+
 static char *status_document(sg_server *srv)
 {
     json_t *doc = json_pack(
@@ -58,6 +71,7 @@ static char *status_document(sg_server *srv)
         (json_int_t)srv->stats.rewritten, "decisions", (json_int_t)srv->stats.decisions,
         "decision_us", (json_int_t)srv->stats.decision_us);
     status_limits(doc, srv);
+    json_object_set_new(doc, "log", status_log());
     char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(doc);
     return text;

@@ -10,6 +10,8 @@
  */
 #include "policy/settings.h"
 
+#include "base/regfile.h"
+
 #include <errno.h>
 #include <grp.h>
 #include <jansson.h>
@@ -19,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Real files are a few KiB; the bound keeps a wrong path (a log, an image)
+ * from being read whole on the event loop. */
 #define SETTINGS_MAX_BYTES (4 * 1024 * 1024)
 
 typedef struct {
@@ -505,22 +509,13 @@ sg_settings *sg_settings_parse(const char *text, size_t len, const char *name,
 
 sg_settings *sg_settings_load(const char *path, char *err, size_t errsz)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errsz, "%s: %s", path, strerror(errno));
+    /* Read without blocking: a FIFO or a device at the path is refused at
+     * once instead of holding the event loop (see base/regfile.h). */
+    size_t len = 0;
+    char *text = sg_regfile_read(path, SETTINGS_MAX_BYTES, &len, err, errsz);
+    if (!text)
         return NULL;
-    }
-    char *text = malloc(SETTINGS_MAX_BYTES + 1);
-    size_t len = text ? fread(text, 1, SETTINGS_MAX_BYTES + 1, f) : 0;
-    bool read_error = ferror(f) != 0;
-    fclose(f);
-    sg_settings *s = NULL;
-    if (!text || read_error)
-        snprintf(err, errsz, "%s: cannot read the file", path);
-    else if (len > SETTINGS_MAX_BYTES)
-        snprintf(err, errsz, "%s: larger than %d bytes", path, SETTINGS_MAX_BYTES);
-    else
-        s = sg_settings_parse(text, len, path, err, errsz);
+    sg_settings *s = sg_settings_parse(text, len, path, err, errsz);
     free(text);
     return s;
 }

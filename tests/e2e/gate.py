@@ -8,7 +8,9 @@ every policy test is also a sanitizer test: stop() fails on any report.
 import json
 import os
 import signal
+import socket
 import subprocess
+import threading
 import time
 
 from conftest import ENV, raw_request
@@ -34,7 +36,8 @@ def settings(images=None, derived=None, value=True, socket_mount=True, commands=
 
 
 class Gate:
-    def __init__(self, name, policy, extra=(), state=None, endpoint=None, binary=None):
+    def __init__(self, name, policy, extra=(), state=None, endpoint=None, log_pipe=False,
+                 binary=None):
         self.dir = os.path.join(ENV["TESTBED_DIR"], "g-" + name)
         os.makedirs(self.dir, exist_ok=True)
         self.pub = os.path.join(self.dir, "p.sock")
@@ -52,7 +55,10 @@ class Gate:
                 "--log-format", "json", "--shutdown-timeout", "5", *extra]
         env = dict(os.environ, **ASAN_ENV)
         self.log = open(self.log_file, "wb")
-        self.proc = subprocess.Popen(args, stdout=self.log, stderr=self.log, env=env)
+        # log_pipe: stderr is a pipe nobody reads until drain_log() (a stalled journald).
+        self.drainer = None
+        self.proc = subprocess.Popen(args, stdout=self.log,
+                                     stderr=subprocess.PIPE if log_pipe else self.log, env=env)
         deadline = time.monotonic() + 20
         while True:
             try:
@@ -77,7 +83,38 @@ class Gate:
             assert time.monotonic() < deadline, "reload not logged:\n" + self.text()[-2000:]
             time.sleep(0.05)
 
+    def drain_log(self):
+        """From now on, copy what sockgate writes on its stderr pipe into the log file."""
+        def copy():
+            for chunk in iter(lambda: os.read(self.proc.stderr.fileno(), 65536), b""):
+                self.log.write(chunk)
+                self.log.flush()
+        if self.proc.stderr and not self.drainer:
+            self.drainer = threading.Thread(target=copy, daemon=True)
+            self.drainer.start()
+
+    def settle(self, timeout=10):
+        """sockgate writes its log from a thread of its own, a moment after a line
+        is queued (and a decision line is queued before its request is answered):
+        wait until the status socket says nothing is left in the queue, so that
+        the log holds the lines of every request already answered."""
+        if self.proc.poll() is not None or (self.proc.stderr and not self.drainer):
+            return  # exited, or its stderr is a pipe left stalled on purpose
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+                    s.settimeout(5)
+                    s.connect(os.path.join(self.state, "status.sock"))
+                    data = b"".join(iter(lambda: s.recv(65536), b""))
+                if json.loads(data)["log"]["queued_bytes"] == 0:
+                    return
+            except (OSError, ValueError, KeyError):
+                return  # no status socket: nothing to ask
+            time.sleep(0.02)
+
     def text(self):
+        self.settle()
         with open(self.log_file, "rb") as f:
             return f.read().decode(errors="replace")
 
@@ -91,8 +128,12 @@ class Gate:
         return out
 
     def stop(self):
+        self.drain_log()
         self.proc.send_signal(signal.SIGTERM)
         rc = self.proc.wait(timeout=30)
+        if self.drainer:
+            self.drainer.join(timeout=30)
+            self.proc.stderr.close()
         self.log.close()
         text = self.text()
         for bad in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):

@@ -1,8 +1,17 @@
 /*
  * test_settings.c — admin-settings.json validation: what is read, what is
- * ignored, and errors that name the key path and the line.
+ * ignored, and errors that name the key path and the line; the file is
+ * read only if it is a regular file, without ever blocking.
  */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "policy/settings.h"
 #include "unit.h"
@@ -113,6 +122,78 @@ TEST(missing_file)
     CHECK(strstr(err, "No such file") != NULL);
 }
 
+/* A scratch directory for the file-type tests. */
+static char scratch[64];
+static char scratch_file[96]; /* fits a unix socket's sun_path */
+
+static const char *scratch_path(const char *name)
+{
+    snprintf(scratch_file, sizeof scratch_file, "%s/%s", scratch, name);
+    return scratch_file;
+}
+
+/* An fopen(3) of a FIFO waits for a writer: if the loader ever blocks
+ * again, SIGALRM ends this binary and run-all reports it, instead of the
+ * suite hanging. */
+TEST(fifo_refused_without_blocking)
+{
+    const char *path = scratch_path("fifo.json");
+    CHECK(mkfifo(path, 0600) == 0);
+    alarm(10);
+    sg_settings *s = sg_settings_load(path, err, sizeof err);
+    alarm(0);
+    CHECK(s == NULL);
+    CHECK(strstr(err, "not a regular file (a FIFO)") != NULL);
+    sg_settings_unref(s);
+    unlink(path);
+}
+
+TEST(directory_refused)
+{
+    CHECK(sg_settings_load(scratch, err, sizeof err) == NULL);
+    CHECK(strstr(err, "not a regular file (a directory)") != NULL);
+}
+
+TEST(socket_refused)
+{
+    const char *path = scratch_path("sock.json");
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    CHECK(strlen(path) < sizeof sa.sun_path);
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    CHECK(fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0);
+    CHECK(sg_settings_load(path, err, sizeof err) == NULL);
+    CHECK(strstr(err, "not a regular file (a socket)") != NULL);
+    close(fd);
+    unlink(path);
+}
+
+TEST(device_refused)
+{
+    CHECK(sg_settings_load("/dev/null", err, sizeof err) == NULL);
+    CHECK(strstr(err, "not a regular file (a character device)") != NULL);
+}
+
+/* A regular file is read whole; one over the bound is refused unread
+ * (a sparse file: its size is what counts). */
+TEST(regular_file_and_its_bound)
+{
+    const char *path = scratch_path("admin-settings.json");
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    fputs("{\"enhancedContainerIsolation\": {\"value\": true}}", f);
+    fclose(f);
+    sg_settings *s = sg_settings_load(path, err, sizeof err);
+    CHECK(s != NULL && s->eci_enabled);
+    sg_settings_unref(s);
+    CHECK(truncate(path, 5 * 1024 * 1024) == 0);
+    CHECK(sg_settings_load(path, err, sizeof err) == NULL);
+    CHECK(strstr(err, "larger than 4194304 bytes") != NULL);
+    unlink(path);
+}
+
 TEST(docker_desktop_settings_beside_eci)
 {
     sg_settings *s = parse(
@@ -221,6 +302,17 @@ int main(void)
     RUN(bad_command_list_type);
     RUN(not_json_and_duplicates);
     RUN(missing_file);
+    snprintf(scratch, sizeof scratch, "/tmp/sg-unit-settings.XXXXXX");
+    if (!mkdtemp(scratch)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    RUN(fifo_refused_without_blocking);
+    RUN(directory_refused);
+    RUN(socket_refused);
+    RUN(device_refused);
+    RUN(regular_file_and_its_bound);
+    rmdir(scratch);
     RUN(docker_desktop_settings_beside_eci);
     RUN(docker_desktop_settings_errors);
     RUN(exemptions);
