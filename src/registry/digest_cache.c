@@ -69,11 +69,12 @@ bool sg_dc_persisted(const sg_digest_cache *c, const char *key, char out[80])
     return true;
 }
 
-bool sg_dc_fresh(const sg_digest_cache *c, const char *key)
+bool sg_dc_fresh(const sg_digest_cache *c, const char *key, unsigned margin_s)
 {
     json_t *e = json_object_get(c->entries, key);
     json_int_t fetched = json_integer_value(json_object_get(e, "fetched"));
-    return cache_digest(c, key) && time(NULL) - fetched < (json_int_t)c->ttl;
+    return cache_digest(c, key) &&
+           time(NULL) - fetched + (json_int_t)margin_s < (json_int_t)c->ttl;
 }
 
 void sg_dc_store(sg_digest_cache *c, const char *key, const char *digest)
@@ -96,7 +97,7 @@ void sg_digest_cache_lookup(sg_digest_cache *c, const char *domain, const char *
         sg_dc_tell(c, key, SG_REGISTRY_ERROR, NULL, "sockgate is shutting down", cb, arg);
         return;
     }
-    if (sg_dc_fresh(c, key) && sg_dc_persisted(c, key, digest)) {
+    if (sg_dc_fresh(c, key, 0) && sg_dc_persisted(c, key, digest)) {
         cb(arg, SG_REGISTRY_OK, digest, false, NULL);
         return;
     }
@@ -115,8 +116,11 @@ sg_digest_cache *sg_digest_cache_new(uv_loop_t *loop, const sg_registry_config *
     c->ttl = ttl_seconds;
     c->state_file = state_file ? strdup(state_file) : NULL;
     c->entries = json_object();
-    if ((state_file && !c->state_file) || !c->entries || sg_dc_refresh_init(c) != 0) {
+    c->asked = json_object();
+    if ((state_file && !c->state_file) || !c->entries || !c->asked ||
+        sg_dc_refresh_init(c) != 0) {
         json_decref(c->entries);
+        json_decref(c->asked);
         free(c->state_file);
         free(c);
         return NULL;
@@ -135,6 +139,7 @@ void sg_dc_release(sg_digest_cache *c)
     if (!c->closing || !c->ticker_closed || c->jobs || c->n_timers > 0)
         return;
     json_decref(c->entries);
+    json_decref(c->asked);
     free(c->watched);
     free(c->state_file);
     free(c);

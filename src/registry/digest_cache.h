@@ -20,7 +20,10 @@
  *     before its own on the thread pool: then it is answered as if the
  *     registry were unreachable (a persisted digest if there is one, else
  *     the failure), and the look-up goes on; its answer still updates the
- *     cache.
+ *     cache;
+ *   - a reload asks only about tags it adds, the periodic refresh keeps its
+ *     cadence, and no reload makes a tag be asked about twice within a few
+ *     seconds (digest_refresh.c).
  *
  * Look-ups run on libuv's thread pool; callbacks run on the loop thread.
  */
@@ -73,7 +76,9 @@ void sg_digest_cache_lookup(sg_digest_cache *c, const char *domain, const char *
                             const char *reference, sg_digest_cb cb, void *arg);
 
 /* Keep the tags of these references fresh in the background (copied;
- * replaces the previous list; n == 0 stops refreshing). */
+ * replaces the previous list; n == 0 stops refreshing). Tags not in the
+ * previous list are asked about now unless their answer stays fresh until
+ * the next periodic refresh. */
 void sg_digest_cache_watch(sg_digest_cache *c, const sg_image_ref *refs, size_t n);
 
 /* For `sockgate status`: a copy of every cached answer. */

@@ -16,6 +16,8 @@
 #ifndef SG_DIGEST_CACHE_INT_H
 #define SG_DIGEST_CACHE_INT_H
 
+#include <stdint.h>
+
 #include "base/ticker.h"
 #include "registry/digest_cache.h"
 
@@ -38,6 +40,8 @@ struct sg_digest_cache {
     /* digest_refresh.c */
     sg_image_ref *watched;   /* tags refreshed in the background           */
     size_t n_watched;
+    json_t *asked;           /* key → uv_now() of its last reload refresh  */
+    uint64_t every_ms;       /* the ticker's period; 0 while stopped       */
     sg_ticker ticker;
     bool ticker_closed;
 };
@@ -47,8 +51,8 @@ void sg_dc_key(char *out, size_t n, const char *domain, const char *path,
                const char *reference);
 /* The persisted digest for key into out[80]; false when there is none. */
 bool sg_dc_persisted(const sg_digest_cache *c, const char *key, char out[80]);
-/* Is key's answer younger than the TTL? */
-bool sg_dc_fresh(const sg_digest_cache *c, const char *key);
+/* Is key's answer younger than the TTL, and still will be in margin_s? */
+bool sg_dc_fresh(const sg_digest_cache *c, const char *key, unsigned margin_s);
 void sg_dc_store(sg_digest_cache *c, const char *key, const char *digest);
 /* Free c if it is closing and nothing of it is left on the loop. */
 void sg_dc_release(sg_digest_cache *c);

@@ -10,6 +10,8 @@
  *     loopback listener that reads and never answers), with a persisted
  *     digest used as when the registry is unreachable; the late answer
  *     still updates the cache and answers nobody twice;
+ *   - a storm of watch() calls asks at most once per tag it adds, and the
+ *     periodic refresh keeps its cadence through it;
  *   - freeing the cache answers every waiter once, cancels queued jobs and
  *     is safe with jobs still running (ASan watches).
  *
@@ -63,6 +65,16 @@ static int fake_calls(void)
 {
     uv_mutex_lock(&fake.mu);
     int n = fake.calls;
+    uv_mutex_unlock(&fake.mu);
+    return n;
+}
+
+static int fake_calls_for(const char *what)
+{
+    int n = 0;
+    uv_mutex_lock(&fake.mu);
+    for (int i = 0; i < fake.calls && i < 4096; i++)
+        n += strcmp(fake.asked[i], what) == 0;
     uv_mutex_unlock(&fake.mu);
     return n;
 }
@@ -402,6 +414,74 @@ TEST(a_hanging_registry_costs_each_caller_one_timeout_however_deep_the_queue)
     sg_registry_config_free(&cfg);
 }
 
+/* ---- reloads ------------------------------------------------------------ */
+
+TEST(a_watch_storm_asks_at_most_once_per_tag_it_adds)
+{
+    uv_loop_t loop;
+    sg_registry_config cfg;
+    /* A registry that fails at once: nothing ever becomes fresh, and no
+     * look-up stays in flight to merge with. */
+    sg_digest_cache *c = fake_cache(&loop, &cfg, 5000, NULL, 300);
+    fake_reset(false, SG_REGISTRY_UNREACHABLE, NULL);
+    sg_image_ref list[3] = {ref_of("docker:cli"), ref_of("busybox:1"), ref_of("alpine:3")};
+    for (int i = 0; i < 1000; i++) {
+        sg_digest_cache_watch(c, list, i % 2 ? 3 : 2); /* alpine:3 comes and goes */
+        uv_run(&loop, UV_RUN_NOWAIT);
+    }
+    for (int i = 0; i < 1000; i++)
+        sg_digest_cache_watch(c, list, 3);
+    run_for(&loop, 100);
+    CHECK_INT(fake_calls_for("library/docker:cli"), 1);
+    CHECK_INT(fake_calls_for("library/busybox:1"), 1);
+    CHECK_INT(fake_calls_for("library/alpine:3"), 1);
+    CHECK_INT(fake_calls(), 3);
+    finish(&loop, c);
+}
+
+TEST(a_listed_tag_with_a_fresh_answer_is_not_asked_on_reload)
+{
+    snprintf(state_path, sizeof state_path, "/tmp/sg-test-digests-%d.json", (int)getpid());
+    FILE *f = fopen(state_path, "w");
+    CHECK(f != NULL);
+    if (f) {
+        fprintf(f, "{\"docker.io/library/docker:cli\": {\"digest\": \"%s\", \"fetched\": %lld}}",
+                DIGEST_A, (long long)time(NULL));
+        fclose(f);
+    }
+    uv_loop_t loop;
+    sg_registry_config cfg;
+    sg_digest_cache *c = fake_cache(&loop, &cfg, 5000, state_path, 300);
+    fake_reset(false, SG_REGISTRY_OK, DIGEST_B);
+    sg_image_ref list[2] = {ref_of("docker:cli"), ref_of("busybox:1")};
+    sg_digest_cache_watch(c, list, 2);
+    run_for(&loop, 100);
+    CHECK_INT(fake_calls_for("library/docker:cli"), 0); /* fresh till the next tick */
+    CHECK_INT(fake_calls_for("library/busybox:1"), 1);
+    finish(&loop, c);
+    unlink(state_path);
+}
+
+TEST(the_periodic_refresh_keeps_its_cadence_through_reloads)
+{
+    uv_loop_t loop;
+    sg_registry_config cfg;
+    /* TTL 10 s: a tick every 5 s (half the TTL, and the minimum). */
+    sg_digest_cache *c = fake_cache(&loop, &cfg, 5000, NULL, 10);
+    fake_reset(false, SG_REGISTRY_UNREACHABLE, NULL);
+    sg_image_ref r = ref_of("docker:cli");
+    sg_digest_cache_watch(c, &r, 1); /* asked now */
+    /* A reload every 50 ms for 5.6 s: restarting the ticker at each would
+     * never let it tick (or, with delay 0, tick at every reload). */
+    for (int i = 0; i < 112; i++) {
+        run_for(&loop, 50);
+        sg_digest_cache_watch(c, &r, 1);
+    }
+    CHECK_INT(fake_calls_for("library/docker:cli"), 2);
+    sg_digest_cache_watch(c, NULL, 0); /* stops it */
+    finish(&loop, c);
+}
+
 /* ---- freeing ------------------------------------------------------------ */
 
 static sg_digest_cache *freed_from_cb;
@@ -468,6 +548,9 @@ int main(void)
     RUN(a_background_refresh_and_lookups_share_one_request);
     RUN(each_waiter_has_its_own_deadline_and_the_late_answer_still_counts);
     RUN(a_hanging_registry_costs_each_caller_one_timeout_however_deep_the_queue);
+    RUN(a_watch_storm_asks_at_most_once_per_tag_it_adds);
+    RUN(a_listed_tag_with_a_fresh_answer_is_not_asked_on_reload);
+    RUN(the_periodic_refresh_keeps_its_cadence_through_reloads);
     RUN(free_answers_every_waiter_once_and_leaves_running_jobs_safe);
     sg_registry_global_cleanup();
     return UNIT_DONE();
