@@ -380,7 +380,7 @@ TEST(a_hanging_registry_costs_each_caller_one_timeout_however_deep_the_queue)
     CHECK_INT(hang.requests, 1);
     for (int i = 0; i < 6; i++) {
         CHECK_INT(one[i].st, SG_REGISTRY_UNREACHABLE);
-        CHECK(one[i].at < 1.5);
+        CHECK(one[i].at < 1.8);
     }
     run_for(&loop, 300); /* that job ends (curl's own timeout) */
     /* Eight keys on four threads: four wait in the queue, and still every
@@ -400,9 +400,11 @@ TEST(a_hanging_registry_costs_each_caller_one_timeout_however_deep_the_queue)
         CHECK_INT(eight[i].st, SG_REGISTRY_UNREACHABLE);
         latest = eight[i].at > latest ? eight[i].at : latest;
     }
-    if (latest >= 1.5)
+    /* Waiting for the pool, the queued four would be answered at ~2 s;
+     * the rest is slack for a loaded machine. */
+    if (latest >= 1.8)
         fprintf(stderr, "  the last of eight answered after %.2f s\n", latest);
-    CHECK(latest >= 0.95 && latest < 1.5);
+    CHECK(latest >= 0.95 && latest < 1.8);
     run_for(&loop, 1500); /* the queued four run now, answer nobody */
     CHECK_INT(hang.conns, 1 + 8);
     for (int i = 0; i < 8; i++)
