@@ -15,7 +15,8 @@ enum {
     OPT_LISTEN = 256, OPT_RESTRICTED, OPT_ENGINE, OPT_SETTINGS, OPT_STATE_DIR,
     OPT_SOCKET_GROUP, OPT_SOCKET_MODE, OPT_LOG_FORMAT, OPT_LOG_LEVEL,
     OPT_SHUTDOWN_TIMEOUT, OPT_REGISTRY_ENDPOINT, OPT_INSECURE_REGISTRY,
-    OPT_REGISTRY_CONFIG, OPT_PROTECT, OPT_DIGEST_TTL, OPT_HEADER_TIMEOUT, OPT_STATUS_SOCKET, OPT_HELP,
+    OPT_REGISTRY_CONFIG, OPT_REGISTRY_TIMEOUT, OPT_PROTECT, OPT_DIGEST_TTL,
+    OPT_HEADER_TIMEOUT, OPT_STATUS_SOCKET, OPT_HELP,
     OPT_BODY_TIMEOUT, OPT_INSPECT_BUDGET, OPT_DECISION_BUDGET, OPT_MAX_CONNECTIONS,
 };
 
@@ -33,6 +34,7 @@ static const struct option serve_long_options[] = {
     {"registry-endpoint", required_argument, NULL, OPT_REGISTRY_ENDPOINT},
     {"insecure-registry", required_argument, NULL, OPT_INSECURE_REGISTRY},
     {"registry-config", required_argument, NULL, OPT_REGISTRY_CONFIG},
+    {"registry-timeout", required_argument, NULL, OPT_REGISTRY_TIMEOUT},
     {"protect", required_argument, NULL, OPT_PROTECT},
     {"digest-ttl", required_argument, NULL, OPT_DIGEST_TTL},
     {"header-timeout", required_argument, NULL, OPT_HEADER_TIMEOUT},
@@ -73,6 +75,8 @@ void sg_serve_usage(FILE *to)
         "  --insecure-registry NAME allow plain HTTP to registry NAME (repeatable;\n"
         "                           loopback registries always may)\n"
         "  --registry-config FILE   Docker config.json with registry credentials\n"
+        "  --registry-timeout SEC   the longest a registry look-up may take, and the\n"
+        "                           longest a request waits for one (default 15)\n"
         "  --protect PATH           one more socket no container may mount (repeatable)\n"
         "  --digest-ttl SEC         how long a registry digest is trusted before it is\n"
         "                           asked again (default 300)\n"
@@ -208,6 +212,13 @@ static int serve_apply(sg_serve_options *o, int opt, const char *arg)
         free(s->registry.auth_config_path);
         s->registry.auth_config_path = strdup(arg);
         return 0;
+    case OPT_REGISTRY_TIMEOUT: {
+        unsigned ms;
+        if (parse_seconds(arg, &ms) != 0 || ms == 0)
+            return serve_bad("--registry-timeout", arg, "want seconds, 1 to 3600");
+        s->registry.total_timeout_ms = ms;
+        return 0;
+    }
     case OPT_PROTECT:
         if (s->n_protect >= sizeof s->protect / sizeof *s->protect)
             return serve_bad("--protect", arg, "too many protected paths");

@@ -5,7 +5,8 @@
  * restarting service manager may already be binding them again), close
  * idle connections, let busy ones finish their current exchange for at most
  * --shutdown-timeout, then close whatever is left. The loop ends when no
- * handle is left, and everything is freed, so leak checkers see a clean exit.
+ * handle is left and no registry look-up is still running (queued ones are
+ * dropped), and everything is freed, so leak checkers see a clean exit.
  *
  * SIGHUP, or a change of the settings file: reload it; a file that does not
  * validate leaves the running policy in force and says why. Requests already
@@ -47,6 +48,11 @@ static void server_finish(sg_server *srv)
         srv->info_req = NULL;
     }
     sg_engine_socket_close_idle(srv->env.engine);
+    /* No request is left to ask the registry: look-ups still queued on
+     * the thread pool are dropped, so the exit waits for the running ones
+     * only (one registry timeout at most), not for every queued refresh. */
+    sg_digest_cache_free(srv->env.digests);
+    srv->env.digests = NULL;
 }
 
 void sg_server_conn_closed(sg_server *srv)

@@ -1,13 +1,15 @@
 /*
  * digest_cache.c — registry answers kept in memory and in the state
- * directory (see digest_cache.h).
+ * directory, the look-up entry point and the cache's lifetime (see
+ * digest_cache.h; look-ups in flight: digest_flight.c; the background
+ * refresh: digest_refresh.c).
  *
  * The file is JSON: {"docker.io/library/docker:cli": {"digest": "sha256:…",
  * "fetched": 1764350000}, …}, written to a temporary file and renamed, so a
  * crash never leaves half a file. Only positive answers are kept: a "not
  * found" must be asked again next time.
  */
-#include "registry/digest_cache.h"
+#include "registry/digest_cache_int.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -16,35 +18,9 @@
 #include <time.h>
 
 #include "base/log.h"
-#include "base/ticker.h"
 
-struct sg_digest_cache {
-    uv_loop_t *loop;
-    const sg_registry_config *cfg;
-    char *state_file;
-    unsigned ttl;
-    json_t *entries;   /* key → {"digest", "fetched"} */
-    sg_image_ref *watched; /* tags refreshed in the background */
-    size_t n_watched;
-    sg_ticker ticker;    /* the refresh (base/ticker.h)               */
-    int in_flight;     /* thread-pool jobs not yet completed */
-    bool closing;
-};
-
-typedef struct {
-    uv_work_t work;
-    sg_digest_cache *cache;
-    char key[1024];
-    char domain[256], path[256], reference[160];
-    sg_registry_status st;
-    char digest[80];
-    char err[512];
-    sg_digest_cb cb;
-    void *arg;
-} digest_job;
-
-static void cache_key(char *out, size_t n, const char *domain, const char *path,
-                      const char *reference)
+void sg_dc_key(char *out, size_t n, const char *domain, const char *path,
+               const char *reference)
 {
     bool is_digest = strchr(reference, ':') != NULL;
     snprintf(out, n, "%s/%s%s%s", domain, path, is_digest ? "@" : ":", reference);
@@ -79,114 +55,53 @@ static void cache_save(sg_digest_cache *c)
         sg_warn("digest cache: cannot write %s", c->state_file);
 }
 
-static void job_run(uv_work_t *w)
+static const char *cache_digest(const sg_digest_cache *c, const char *key)
 {
-    digest_job *j = w->data;
-    j->st = sg_registry_manifest_digest(j->cache->cfg, j->domain, j->path, j->reference,
-                                        j->digest, j->err, sizeof j->err);
+    return json_string_value(json_object_get(json_object_get(c->entries, key), "digest"));
 }
 
-static void cache_store(sg_digest_cache *c, const char *key, const char *digest)
+bool sg_dc_persisted(const sg_digest_cache *c, const char *key, char out[80])
 {
+    const char *d = cache_digest(c, key);
+    if (!d)
+        return false;
+    snprintf(out, 80, "%s", d);
+    return true;
+}
+
+bool sg_dc_fresh(const sg_digest_cache *c, const char *key, unsigned margin_s)
+{
+    json_t *e = json_object_get(c->entries, key);
+    json_int_t fetched = json_integer_value(json_object_get(e, "fetched"));
+    return cache_digest(c, key) &&
+           time(NULL) - fetched + (json_int_t)margin_s < (json_int_t)c->ttl;
+}
+
+void sg_dc_store(sg_digest_cache *c, const char *key, const char *digest)
+{
+    const char *old = cache_digest(c, key);
+    bool changed = !old || strcmp(old, digest) != 0;
     json_t *e = json_pack("{s:s,s:I}", "digest", digest, "fetched", (json_int_t)time(NULL));
-    json_t *old = json_object_get(c->entries, key);
-    bool changed = !old || strcmp(json_string_value(json_object_get(old, "digest")) ?
-                                      json_string_value(json_object_get(old, "digest")) : "",
-                                  digest) != 0;
     json_object_set_new(c->entries, key, e);
     if (changed)
         sg_info("digest cache: %s is %s", key, digest);
     cache_save(c);
 }
 
-static void job_done(uv_work_t *w, int status)
-{
-    digest_job *j = w->data;
-    sg_digest_cache *c = j->cache;
-    c->in_flight--;
-    if (status == 0 && j->st == SG_REGISTRY_OK)
-        cache_store(c, j->key, j->digest);
-    if (j->cb) {
-        json_t *e = json_object_get(c->entries, j->key);
-        const char *cached = json_string_value(json_object_get(e, "digest"));
-        bool unreachable = j->st == SG_REGISTRY_UNREACHABLE || j->st == SG_REGISTRY_ERROR;
-        if (j->st == SG_REGISTRY_OK)
-            j->cb(j->arg, SG_REGISTRY_OK, j->digest, false, NULL);
-        else if (unreachable && cached)
-            j->cb(j->arg, SG_REGISTRY_OK, cached, true, NULL);
-        else
-            j->cb(j->arg, j->st, NULL, false, j->err);
-    } else if (j->st != SG_REGISTRY_OK) {
-        sg_warn("digest cache: refreshing %s: %s", j->key, j->err);
-    }
-    free(j);
-}
-
-static void cache_fetch(sg_digest_cache *c, const char *domain, const char *path,
-                        const char *reference, const char *key, sg_digest_cb cb, void *arg)
-{
-    digest_job *j = calloc(1, sizeof *j);
-    if (!j) {
-        if (cb)
-            cb(arg, SG_REGISTRY_ERROR, NULL, false, "out of memory");
-        return;
-    }
-    j->cache = c;
-    j->cb = cb;
-    j->arg = arg;
-    snprintf(j->key, sizeof j->key, "%s", key);
-    snprintf(j->domain, sizeof j->domain, "%s", domain);
-    snprintf(j->path, sizeof j->path, "%s", path);
-    snprintf(j->reference, sizeof j->reference, "%s", reference);
-    j->work.data = j;
-    c->in_flight++;
-    if (uv_queue_work(c->loop, &j->work, job_run, job_done) != 0) {
-        c->in_flight--;
-        free(j);
-        if (cb)
-            cb(arg, SG_REGISTRY_ERROR, NULL, false, "cannot queue the registry look-up");
-    }
-}
-
 void sg_digest_cache_lookup(sg_digest_cache *c, const char *domain, const char *path,
                             const char *reference, sg_digest_cb cb, void *arg)
 {
-    char key[1024];
-    cache_key(key, sizeof key, domain, path, reference);
-    json_t *e = json_object_get(c->entries, key);
-    json_int_t fetched = json_integer_value(json_object_get(e, "fetched"));
-    const char *digest = json_string_value(json_object_get(e, "digest"));
-    if (digest && time(NULL) - fetched < (json_int_t)c->ttl) {
+    char key[SG_DC_KEY_MAX], digest[80];
+    sg_dc_key(key, sizeof key, domain, path, reference);
+    if (c->closing) {
+        sg_dc_tell(c, key, SG_REGISTRY_ERROR, NULL, "sockgate is shutting down", cb, arg);
+        return;
+    }
+    if (sg_dc_fresh(c, key, 0) && sg_dc_persisted(c, key, digest)) {
         cb(arg, SG_REGISTRY_OK, digest, false, NULL);
         return;
     }
-    cache_fetch(c, domain, path, reference, key, cb, arg);
-}
-
-static void cache_refresh(sg_ticker *t)
-{
-    sg_digest_cache *c = t->data;
-    for (size_t i = 0; i < c->n_watched; i++) {
-        const sg_image_ref *r = &c->watched[i];
-        char key[1024];
-        cache_key(key, sizeof key, r->domain, r->path, r->tag);
-        cache_fetch(c, r->domain, r->path, r->tag, key, NULL, NULL);
-    }
-}
-
-void sg_digest_cache_watch(sg_digest_cache *c, const sg_image_ref *refs, size_t n)
-{
-    free(c->watched);
-    c->watched = n ? malloc(n * sizeof *refs) : NULL;
-    c->n_watched = c->watched ? n : 0;
-    if (c->n_watched)
-        memcpy(c->watched, refs, n * sizeof *refs);
-    if (c->n_watched > 0) {
-        uint64_t every = (uint64_t)(c->ttl > 2 ? c->ttl / 2 : 1) * 1000;
-        sg_ticker_start(&c->ticker, cache_refresh, 0, every);
-    } else {
-        sg_ticker_stop(&c->ticker);
-    }
+    sg_dc_ask(c, domain, path, reference, key, cb, arg);
 }
 
 sg_digest_cache *sg_digest_cache_new(uv_loop_t *loop, const sg_registry_config *cfg,
@@ -197,37 +112,48 @@ sg_digest_cache *sg_digest_cache_new(uv_loop_t *loop, const sg_registry_config *
         return NULL;
     c->loop = loop;
     c->cfg = cfg;
+    c->fetch = sg_registry_manifest_digest;
     c->ttl = ttl_seconds;
     c->state_file = state_file ? strdup(state_file) : NULL;
     c->entries = json_object();
-    if (sg_ticker_init(loop, &c->ticker) != 0) {
+    c->asked = json_object();
+    if ((state_file && !c->state_file) || !c->entries || !c->asked ||
+        sg_dc_refresh_init(c) != 0) {
         json_decref(c->entries);
+        json_decref(c->asked);
         free(c->state_file);
         free(c);
         return NULL;
     }
-    c->ticker.data = c;
-    sg_ticker_unref(&c->ticker); /* never keeps the loop alive alone */
     cache_load(c);
     return c;
 }
 
-static void cache_on_ticker_closed(uv_handle_t *h)
+void sg_digest_cache_set_fetcher(sg_digest_cache *c, sg_digest_fetch_fn fn)
 {
-    sg_digest_cache *c = ((sg_ticker *)h->data)->data;
+    c->fetch = fn;
+}
+
+void sg_dc_release(sg_digest_cache *c)
+{
+    if (!c->closing || !c->ticker_closed || c->jobs || c->n_timers > 0)
+        return;
     json_decref(c->entries);
+    json_decref(c->asked);
     free(c->watched);
     free(c->state_file);
     free(c);
 }
 
-/* Jobs still on the thread pool hold a pointer to the cache: the caller
- * frees it only after the loop has run dry (they are done by then). */
+/* closing first: a callback run by the flight's close that looks up again
+ * is answered at once, and no job is started for it. */
 void sg_digest_cache_free(sg_digest_cache *c)
 {
-    if (!c)
+    if (!c || c->closing)
         return;
-    sg_ticker_close(&c->ticker, cache_on_ticker_closed);
+    c->closing = true;
+    sg_dc_flight_close(c);
+    sg_dc_refresh_close(c);
 }
 
 json_t *sg_digest_cache_snapshot(const sg_digest_cache *c)

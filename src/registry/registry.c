@@ -808,6 +808,11 @@ static sg_registry_status rg_digest(const rg_ctx *ctx, const char *image, const 
     return st;
 }
 
+long sg_registry_total_timeout_ms(const sg_registry_config *cfg)
+{
+    return cfg && cfg->total_timeout_ms > 0 ? cfg->total_timeout_ms : RG_DEFAULT_TOTAL_MS;
+}
+
 sg_registry_status sg_registry_manifest_digest(const sg_registry_config *cfg, const char *name,
                                                const char *path, const char *reference,
                                                char digest_out[80], char *err, size_t errsz)
@@ -827,7 +832,7 @@ sg_registry_status sg_registry_manifest_digest(const sg_registry_config *cfg, co
     snprintf(url, sizeof url, "%s/v2/%s/manifests/%s", base, path, reference);
 
     rg_ctx ctx = {cfg, name, 0, RG_DEFAULT_CONNECT_MS};
-    long total = cfg && cfg->total_timeout_ms > 0 ? cfg->total_timeout_ms : RG_DEFAULT_TOTAL_MS;
+    long total = sg_registry_total_timeout_ms(cfg);
     if (cfg && cfg->connect_timeout_ms > 0)
         ctx.connect_ms = cfg->connect_timeout_ms;
     ctx.deadline_ms = rg_now_ms() + total;

@@ -79,4 +79,9 @@ sg_registry_status sg_registry_manifest_digest(const sg_registry_config *cfg,
 
 const char *sg_registry_status_name(sg_registry_status st);
 
+/* The time limit of one whole look-up under cfg (its default when unset,
+ * --registry-timeout in `sockgate serve`); also the longest the digest
+ * cache lets a caller wait for one. */
+long sg_registry_total_timeout_ms(const sg_registry_config *cfg);
+
 #endif
