@@ -25,6 +25,21 @@ typedef enum {
 
 #define SG_CALLER_MAX_GROUPS 64
 
+/* The container behind a restricted-socket connection (gate/identify.c). */
+typedef enum {
+    SG_CONTAINER_NONE,    /* the public socket: no container to name      */
+    SG_CONTAINER_PENDING, /* being identified: no request is read yet     */
+    SG_CONTAINER_KNOWN,   /* cgroup and PID namespace agree with dockerd  */
+    SG_CONTAINER_UNKNOWN, /* cannot be told: never the most permissive    */
+} sg_container_state;
+
+typedef struct {
+    sg_container_state state;
+    char id[65];          /* dockerd's ID                                 */
+    char name[128];       /* without the leading '/'                      */
+    char image[256];      /* Config.Image, as the container was created   */
+} sg_caller_container;
+
 typedef struct {
     sg_socket_kind socket;
     pid_t pid;                            /* -1 when unknown               */
@@ -33,6 +48,7 @@ typedef struct {
     gid_t groups[SG_CALLER_MAX_GROUPS];   /* supplementary groups          */
     size_t n_groups;
     bool host_pidns;                      /* in sockgate's PID namespace   */
+    sg_caller_container container;        /* restricted socket: who        */
 } sg_caller;
 
 const char *sg_socket_kind_name(sg_socket_kind kind);

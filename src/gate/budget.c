@@ -9,6 +9,7 @@
 #include "gate/budget.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 void sg_budget_init(sg_budget *b, uint64_t bytes, uint32_t decisions)
 {
@@ -27,16 +28,30 @@ void sg_budget_free(sg_budget *b)
     b->n_callers = b->cap_callers = 0;
 }
 
-static sg_budget_caller *budget_find(sg_budget *b, sg_socket_kind socket, uid_t uid)
+static sg_budget_key budget_key_of(const sg_caller *who)
+{
+    sg_budget_key k = {.socket = who->socket};
+    if (who->socket == SG_SOCKET_PUBLIC)
+        k.uid = who->uid;
+    else if (who->container.state == SG_CONTAINER_KNOWN)
+        memcpy(k.container, who->container.id, sizeof k.container);
+    return k;
+}
+
+static bool budget_key_eq(const sg_budget_key *a, const sg_budget_key *b)
+{
+    return a->socket == b->socket && a->uid == b->uid && strcmp(a->container, b->container) == 0;
+}
+
+static sg_budget_caller *budget_find(sg_budget *b, const sg_budget_key *key)
 {
     for (size_t i = 0; i < b->n_callers; i++)
-        if (b->callers[i].socket == socket &&
-            (socket == SG_SOCKET_RESTRICTED || b->callers[i].uid == uid))
+        if (budget_key_eq(&b->callers[i].key, key))
             return &b->callers[i];
     return NULL;
 }
 
-static sg_budget_caller *budget_add(sg_budget *b, sg_socket_kind socket, uid_t uid)
+static sg_budget_caller *budget_add(sg_budget *b, const sg_budget_key *key)
 {
     if (b->n_callers == b->cap_callers) {
         size_t cap = b->cap_callers ? b->cap_callers * 2 : 8;
@@ -47,7 +62,7 @@ static sg_budget_caller *budget_add(sg_budget *b, sg_socket_kind socket, uid_t u
         b->cap_callers = cap;
     }
     sg_budget_caller *e = &b->callers[b->n_callers++];
-    *e = (sg_budget_caller){.socket = socket, .uid = uid};
+    *e = (sg_budget_caller){.key = *key};
     return e;
 }
 
@@ -60,12 +75,12 @@ static bool cost_fits(sg_budget_cost used, sg_budget_cost add, sg_budget_cost li
 int sg_budget_take(sg_budget *b, sg_budget_hold *h, const sg_caller *who, sg_budget_cost cost,
                    const char **why)
 {
-    if (h->budget && (h->socket != who->socket || (who->socket != SG_SOCKET_RESTRICTED &&
-                                                   h->uid != who->uid))) {
+    sg_budget_key key = budget_key_of(who);
+    if (h->budget && !budget_key_eq(&h->key, &key)) {
         *why = "sockgate: internal error: one request charged to two callers";
         return 503;
     }
-    sg_budget_caller *e = budget_find(b, who->socket, who->uid);
+    sg_budget_caller *e = budget_find(b, &key);
     sg_budget_cost mine = e ? e->used : (sg_budget_cost){0};
     if (!cost_fits(mine, cost, b->share)) {
         b->refused_caller++;
@@ -78,7 +93,7 @@ int sg_budget_take(sg_budget *b, sg_budget_hold *h, const sg_caller *who, sg_bud
         *why = "sockgate: busy: the memory for requests being inspected is in use; retry shortly";
         return 503;
     }
-    if (!e && !(e = budget_add(b, who->socket, who->uid))) {
+    if (!e && !(e = budget_add(b, &key))) {
         *why = "sockgate: out of memory";
         return 503;
     }
@@ -86,7 +101,7 @@ int sg_budget_take(sg_budget *b, sg_budget_hold *h, const sg_caller *who, sg_bud
     e->used.decisions += cost.decisions;
     b->used.bytes += cost.bytes;
     b->used.decisions += cost.decisions;
-    *h = (sg_budget_hold){.budget = b, .socket = who->socket, .uid = who->uid,
+    *h = (sg_budget_hold){.budget = b, .key = key,
                           .held = {h->held.bytes + cost.bytes,
                                    h->held.decisions + cost.decisions}};
     return 0;
@@ -105,7 +120,7 @@ void sg_budget_give(sg_budget_hold *h, sg_budget_cost cost)
     h->held.decisions -= cost.decisions;
     b->used.bytes -= cost.bytes;
     b->used.decisions -= cost.decisions;
-    sg_budget_caller *e = budget_find(b, h->socket, h->uid);
+    sg_budget_caller *e = budget_find(b, &h->key);
     if (!e)
         return;
     e->used.bytes -= cost.bytes;

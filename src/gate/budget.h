@@ -12,9 +12,9 @@
  * exhausted by everyone together, 503. Either way the request is refused
  * before it costs anything, and everyone else goes on.
  *
- * A caller is the peer's uid on the public socket. On the restricted socket
- * every container shares one socket and cannot be told apart (yet), so the
- * restricted socket is one caller: its containers share one share.
+ * A caller is the peer's uid on the public socket, and the calling container
+ * on the restricted socket (gate/identify.c); the restricted socket's
+ * callers that cannot be identified share one share.
  *
  * Pure bookkeeping, no I/O: unit-tested in tests/unit/test_budget.c.
  */
@@ -41,9 +41,15 @@ typedef struct {
     uint32_t decisions;
 } sg_budget_cost;
 
+/* Who pays: a uid on the public socket, a container on the restricted one. */
 typedef struct {
     sg_socket_kind socket;
     uid_t uid;
+    char container[65];           /* restricted: the ID, "" if unknown      */
+} sg_budget_key;
+
+typedef struct {
+    sg_budget_key key;
     sg_budget_cost used;
 } sg_budget_caller;
 
@@ -59,8 +65,7 @@ typedef struct {
 /* What one request holds, given back by sg_budget_hold_release. */
 typedef struct {
     sg_budget *budget;            /* NULL: nothing held yet                 */
-    sg_socket_kind socket;
-    uid_t uid;
+    sg_budget_key key;
     sg_budget_cost held;
 } sg_budget_hold;
 

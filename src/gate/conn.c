@@ -111,8 +111,9 @@ void sg_conn_detach_upstream(sg_conn *c, bool reusable)
         sg_upstream_release(up, reusable);
 }
 
-static void conn_cancel_decision(sg_conn *c)
+static void conn_cancel_pending(sg_conn *c)
 {
+    sg_identify_cancel(c);
     if (c->decision) {
         sg_decision_cancel(c->decision);
         c->decision = NULL;
@@ -126,7 +127,7 @@ void sg_conn_abort(sg_conn *c, const char *why)
             conn_close_handles(c);
         return;
     }
-    conn_cancel_decision(c);
+    conn_cancel_pending(c);
     sg_debug("conn %llu: closing: %s", (unsigned long long)c->id, why);
     c->closing = true;
     sg_conn_detach_upstream(c, false);
@@ -210,7 +211,7 @@ void sg_conn_close_gracefully(sg_conn *c)
     if (c->closing)
         return;
     c->closing = true;
-    conn_cancel_decision(c);
+    conn_cancel_pending(c);
     sg_conn_detach_upstream(c, false);
     sg_io_watch_read(&c->srv->io, &c->watch, false);
     uv_shutdown_t *req = malloc(sizeof *req);
@@ -301,6 +302,10 @@ static void conn_on_client_eof(sg_conn *c)
         sg_relay_on_client_eof(c, gone);
         return;
     }
+    if (c->state == CONN_IDENTIFYING && c->in.len > 0) {
+        c->close_after = true; /* a request came before the half-close: answer it */
+        return;
+    }
     if (!c->ex) {
         /* Between requests (a partial head counts as nothing): done. */
         sg_conn_close_gracefully(c);
@@ -369,6 +374,7 @@ void sg_conn_process(sg_conn *c)
             switch (c->state) {
             case CONN_READ_HEAD: more = sg_conn_read_head(c); break;
             case CONN_INSPECT_BODY: more = sg_conn_inspect_body(c); break;
+            case CONN_IDENTIFYING:
             case CONN_CONNECTING:
             case CONN_DECIDING: more = false; break;
             case CONN_EXCHANGE: more = sg_conn_exchange_step(c); break;
@@ -464,5 +470,7 @@ void sg_conn_accept(sg_listener *l)
     conn_read_peer(c);
     if (conn_over_limit(c))
         return;
+    if (c->kind == SG_SOCKET_RESTRICTED)
+        sg_identify_start(c); /* requests are read once it is known who calls */
     sg_conn_update_flow(c);
 }

@@ -41,6 +41,13 @@ void sg_conn_log_decision(sg_conn *c, const sg_verdict *v, const char *detail)
                           v->isolated, "method", http_method_name(c->ex->method), "target",
                           c->ex->target, "image", v->image, "rule", v->rule, "verdict", verdict,
                           "status", v->kind == SG_VERDICT_DENY ? v->status : 0);
+    if (who->socket == SG_SOCKET_RESTRICTED) /* which container asked (identify.c) */
+        json_object_update_new(f, who->container.state == SG_CONTAINER_KNOWN
+                                      ? json_pack("{s:s,s:s,s:s}", "container",
+                                                  who->container.name, "container_id",
+                                                  who->container.id, "container_image",
+                                                  who->container.image)
+                                      : json_pack("{s:s}", "container", "(unidentified)"));
     if (detail)
         json_object_set_new(f, "message", json_string(detail));
     sg_log_audit(SG_LOG_INFO, "decision", f);

@@ -4,6 +4,7 @@
  *   listener.c  accept: the public and restricted sockets (or systemd's)
  *   conn.c      one client connection: lifetime, reading, backpressure,
  *               one exchange (request + response) at a time, in order
+ *   identify.c  restricted socket: which container is calling
  *   dispatch.c  parse → route → decide one request; body inspection
  *   exchange.c  forward the request, stream the response, finish
  *   forward.c   the re-framed request head sockgate sends to dockerd
@@ -32,6 +33,7 @@
 #include "base/ticker.h"
 #include "http/http.h"
 #include "decide/decide.h"
+#include "decide/peer_container.h"
 #include "decide/policy_env.h"
 #include "gate/budget.h"
 #include "policy/settings.h"
@@ -128,7 +130,9 @@ struct sg_server {
 };
 
 typedef enum {
-    CONN_READ_HEAD,    /* waiting for the next request head            */
+    CONN_READ_HEAD,    /* waiting for the next request head (first: a
+                          zeroed connection starts here)               */
+    CONN_IDENTIFYING,  /* restricted socket: asking who the caller is  */
     CONN_INSPECT_BODY, /* buffering a body: policy or hijack route     */
     CONN_DECIDING,     /* waiting for sg_decision_start()'s verdict    */
     CONN_CONNECTING,   /* head decided, waiting for an upstream        */
@@ -207,6 +211,8 @@ struct sg_conn {
     sg_upstream *up;
     sg_decision *decision;   /* CONN_DECIDING: the pending decision      */
     sg_caller caller;        /* who the client is (SO_PEERCRED), its socket */
+    sg_peer_container peer;  /* restricted: its cgroup's container, PID ns */
+    sg_engine_req *identify_req; /* CONN_IDENTIFYING: dockerd asked       */
     sg_io_watch watch;       /* reading the client (base/ioloop.h)       */
     bool client_eof;
     bool close_after;        /* close once the current exchange ends    */
@@ -276,6 +282,10 @@ void sg_conn_update_flow(sg_conn *c);
 void sg_conn_abort(sg_conn *c, const char *why);
 void sg_conn_close_gracefully(sg_conn *c);
 void sg_conn_drain(sg_conn *c);
+
+/* ---- identify.c ---- */
+void sg_identify_start(sg_conn *c);
+void sg_identify_cancel(sg_conn *c);
 
 /* ---- dispatch.c ---- */
 bool sg_conn_read_head(sg_conn *c);

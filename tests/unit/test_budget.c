@@ -59,17 +59,28 @@ TEST(process_budget_exhausted_by_many_callers_gets_503)
     sg_budget_free(&b);
 }
 
-TEST(restricted_socket_is_one_caller_whatever_the_uid)
+TEST(restricted_callers_pay_by_container_unknown_ones_together)
 {
     sg_budget b;
     sg_budget_init(&b, 400, 1000);
-    sg_caller c1 = caller(SG_SOCKET_RESTRICTED, 0), c2 = caller(SG_SOCKET_RESTRICTED, 100000);
-    sg_budget_hold h1 = {0}, h2 = {0};
+    sg_caller u1 = caller(SG_SOCKET_RESTRICTED, 0), u2 = caller(SG_SOCKET_RESTRICTED, 100000);
+    u1.container.state = u2.container.state = SG_CONTAINER_UNKNOWN;
+    sg_caller k1 = u1, k2 = u1;
+    k1.container.state = k2.container.state = SG_CONTAINER_KNOWN;
+    memset(k1.container.id, 'a', 64);
+    memset(k2.container.id, 'b', 64);
+    sg_budget_hold h1 = {0}, h2 = {0}, h3 = {0}, h4 = {0}, h5 = {0};
     const char *why = NULL;
-    CHECK_INT(sg_budget_take(&b, &h1, &c1, (sg_budget_cost){80, 0}, &why), 0);
-    CHECK_INT(sg_budget_take(&b, &h2, &c2, (sg_budget_cost){80, 0}, &why), 429);
-    CHECK_INT(b.n_callers, 1);
+    CHECK_INT(sg_budget_take(&b, &h1, &u1, (sg_budget_cost){80, 0}, &why), 0);
+    CHECK_INT(sg_budget_take(&b, &h2, &u2, (sg_budget_cost){80, 0}, &why), 429); /* one share */
+    CHECK_INT(sg_budget_take(&b, &h3, &k1, (sg_budget_cost){80, 0}, &why), 0);
+    CHECK_INT(sg_budget_take(&b, &h4, &k2, (sg_budget_cost){80, 0}, &why), 0);  /* its own */
+    CHECK_INT(sg_budget_take(&b, &h5, &k1, (sg_budget_cost){80, 0}, &why), 429);
+    CHECK_INT(b.n_callers, 3);
     sg_budget_hold_release(&h1);
+    sg_budget_hold_release(&h3);
+    sg_budget_hold_release(&h4);
+    CHECK_INT(b.n_callers, 0);
     sg_budget_free(&b);
 }
 
@@ -99,7 +110,7 @@ int main(void)
 {
     RUN(caller_over_its_share_gets_429_others_go_on);
     RUN(process_budget_exhausted_by_many_callers_gets_503);
-    RUN(restricted_socket_is_one_caller_whatever_the_uid);
+    RUN(restricted_callers_pay_by_container_unknown_ones_together);
     RUN(partial_give_and_growing_hold);
     return UNIT_DONE();
 }
