@@ -650,24 +650,51 @@ json_t *sg_gojson_parse(const char *buf, size_t len, sg_gojson_error *err)
     return root;
 }
 
+/* The next byte at or after *i outside any string (a string is skipped
+ * whole, escapes included), or -1 at the end: the one lexing that the
+ * pre-parse scans below share. */
+static int gj_next_outside(const char *buf, size_t len, size_t *i)
+{
+    while (*i < len) {
+        char ch = buf[(*i)++];
+        if (ch != '"')
+            return (unsigned char)ch;
+        while (*i < len) {
+            char in = buf[(*i)++];
+            if (in == '\\')
+                (*i)++;
+            else if (in == '"')
+                break;
+        }
+    }
+    return -1;
+}
+
 size_t sg_gojson_count_values(const char *buf, size_t len)
 {
     size_t n = 1; /* the top-level value */
-    bool in_string = false;
-    for (size_t i = 0; i < len; i++) {
-        char ch = buf[i];
-        if (in_string) {
-            if (ch == '\\')
-                i++;
-            else if (ch == '"')
-                in_string = false;
-        } else if (ch == '"') {
-            in_string = true;
-        } else if (ch == '[' || ch == '{' || ch == ',' || ch == ':') {
+    int ch;
+    for (size_t i = 0; (ch = gj_next_outside(buf, len, &i)) >= 0;)
+        if (ch == '[' || ch == '{' || ch == ',' || ch == ':')
             n++; /* a first element, a next one, or a member's value */
-        }
-    }
     return n;
+}
+
+size_t sg_gojson_object_end(const char *buf, size_t len)
+{
+    size_t i = 0, depth = 0;
+    while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\n' || buf[i] == '\r'))
+        i++;
+    if (i == len || buf[i] != '{')
+        return 0;
+    int ch;
+    while ((ch = gj_next_outside(buf, len, &i)) >= 0) {
+        if (ch == '{' || ch == '[')
+            depth++;
+        else if ((ch == '}' || ch == ']') && --depth == 0)
+            return i;
+    }
+    return 0;
 }
 
 /*

@@ -67,6 +67,15 @@ json_t *sg_gojson_parse(const char *buf, size_t len, sg_gojson_error *err);
 size_t sg_gojson_count_values(const char *buf, size_t len);
 
 /*
+ * The length of the JSON object at the start of buf (after JSON
+ * whitespace), or 0 when buf holds no complete object. Only strings and
+ * nesting are tracked: for valid JSON this is exactly where Go's
+ * json.Decoder stops reading an object (what dockerd reads of an exec
+ * start's body before it hijacks).
+ */
+size_t sg_gojson_object_end(const char *buf, size_t len);
+
+/*
  * Member of obj whose key matches name the way Go matches a JSON key to a
  * struct field named `name` (name is ASCII): exact match first, else a
  * key that folds equal. NULL if none or obj is not an object. If `key_out`

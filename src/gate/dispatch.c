@@ -455,39 +455,6 @@ static bool json_space(char ch)
 }
 
 /*
- * The length of the JSON object at the start of p (after JSON whitespace),
- * or 0 when p holds no complete object. Only strings and nesting are
- * tracked: for valid JSON this is exactly where Go's json.Decoder stops
- * reading an object; for invalid JSON dockerd's decode fails and it
- * answers without hijacking, so nothing can leak either way.
- */
-static size_t json_object_end(const char *p, size_t len)
-{
-    size_t i = 0, depth = 0;
-    while (i < len && json_space(p[i]))
-        i++;
-    if (i == len || p[i] != '{')
-        return 0;
-    bool in_string = false;
-    for (; i < len; i++) {
-        char ch = p[i];
-        if (in_string) {
-            if (ch == '\\')
-                i++;
-            else if (ch == '"')
-                in_string = false;
-        } else if (ch == '"') {
-            in_string = true;
-        } else if (ch == '{' || ch == '[') {
-            depth++;
-        } else if ((ch == '}' || ch == ']') && --depth == 0) {
-            return i + 1;
-        }
-    }
-    return 0;
-}
-
-/*
  * Cut a buffered body down to what dockerd reads of it before it hijacks
  * (sg_body_use), so that no byte of it can turn into stream data. Returns
  * false when the request was answered here instead.
@@ -501,7 +468,7 @@ static bool conn_trim_unread_body(sg_conn *c)
         size_t i = 0;
         while (i < ex->inspect.len && json_space(ex->inspect.data[i]))
             i++;
-        size_t end = json_object_end(ex->inspect.data, ex->inspect.len);
+        size_t end = sg_gojson_object_end(ex->inspect.data, ex->inspect.len);
         if (end > 0) {
             ex->inspect.len = end; /* what follows the object is never read */
         } else if (i < ex->inspect.len && ex->inspect.data[i] != '{') {

@@ -565,6 +565,15 @@ TEST(too_many_values_refused_and_counted_before_parsing)
     CHECK_INT(sg_gojson_count_values("[]", 2), 2);
 }
 
+TEST(object_end_is_where_go_stops_reading)
+{
+    const char *b = " {\"Detach\":false,\"x\":\"}\\\"{\",\"y\":[{}]}tail";
+    CHECK_INT(sg_gojson_object_end(b, strlen(b)), strlen(b) - 4);
+    CHECK_INT(sg_gojson_object_end("[1]", 3), 0);     /* not an object */
+    CHECK_INT(sg_gojson_object_end("{\"a\":1", 6), 0);  /* not whole */
+    CHECK_INT(sg_gojson_object_end("  ", 2), 0);
+}
+
 int main(void)
 {
     RUN(dockerd_create_body);
@@ -590,5 +599,6 @@ int main(void)
     RUN(fold_function);
     RUN(round_trip);
     RUN(too_many_values_refused_and_counted_before_parsing);
+    RUN(object_end_is_where_go_stops_reading);
     return UNIT_DONE();
 }
