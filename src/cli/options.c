@@ -90,7 +90,7 @@ void sg_serve_usage(FILE *to)
         "  --decision-budget N      decisions waiting for look-ups at once (default 1024;\n"
         "                           a caller gets a quarter)\n"
         "  --max-connections N      client connections at once; more are answered 503\n"
-        "                           (default: what the open-file limit allows, at most\n"
+        "                           (default: the open-file limit less 512, at most\n"
         "                           65536)\n"
         "  --status-socket PATH     root-only socket for `sockgate status` (default\n"
         "                           STATE-DIR/status.sock; \"none\" for none)\n"

@@ -12,7 +12,11 @@
  *
  * Reading is switched on and off by sg_conn_update_flow() alone, from the
  * state and both write queues: that single function is the backpressure.
+ *
+ * What each state does with the bytes is the request path's (dispatch.c,
+ * exchange.c, relay.c, identify.c), reached through srv->stages only.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -84,7 +88,8 @@ static void conn_on_closed(uv_handle_t *h)
     sg_h2_inspect_free(c->h2);
     free(c->linger);
     free(c);
-    sg_server_conn_closed(srv);
+    if (srv->conn_closed)
+        srv->conn_closed(srv);
 }
 
 static void conn_close_handles(sg_conn *c)
@@ -113,7 +118,7 @@ void sg_conn_detach_upstream(sg_conn *c, bool reusable)
 
 static void conn_cancel_pending(sg_conn *c)
 {
-    sg_identify_cancel(c);
+    c->srv->stages->cancel(c);
     if (c->decision) {
         sg_decision_cancel(c->decision);
         c->decision = NULL;
@@ -299,7 +304,7 @@ static void conn_on_client_eof(sg_conn *c)
     c->client_eof = true;
     conn_set_reading(c, false);
     if (c->state == CONN_RELAY) {
-        sg_relay_on_client_eof(c, gone);
+        c->srv->stages->relay_client_eof(c, gone);
         return;
     }
     if (c->state == CONN_IDENTIFYING && c->in.len > 0) {
@@ -367,18 +372,19 @@ void sg_conn_process(sg_conn *c)
         return;
     }
     c->in_process = true;
+    const sg_conn_stages *stages = c->srv->stages;
     do {
         c->process_again = false;
         bool more = true;
         while (more && !c->closing) {
             switch (c->state) {
-            case CONN_READ_HEAD: more = sg_conn_read_head(c); break;
-            case CONN_INSPECT_BODY: more = sg_conn_inspect_body(c); break;
+            case CONN_READ_HEAD: more = stages->read_head(c); break;
+            case CONN_INSPECT_BODY: more = stages->inspect_body(c); break;
             case CONN_IDENTIFYING:
             case CONN_CONNECTING:
             case CONN_DECIDING: more = false; break;
-            case CONN_EXCHANGE: more = sg_conn_exchange_step(c); break;
-            case CONN_RELAY: sg_relay_pump(c); more = false; break;
+            case CONN_EXCHANGE: more = stages->exchange(c); break;
+            case CONN_RELAY: stages->relay(c); more = false; break;
             }
         }
     } while (c->process_again && !c->closing);
@@ -421,9 +427,9 @@ void sg_conn_sweep(sg_conn *c, uint64_t now_ms, uint64_t head_ms, uint64_t body_
     if (slow_body) {
         c->srv->stats.slow_bodies++;
         c->ex->req_done = false; /* the rest of the body is never read */
-        sg_conn_refuse(c, 408, "sockgate: the request body took too long to arrive");
+        c->srv->stages->refuse(c, 408, "sockgate: the request body took too long to arrive");
     } else {
-        sg_reply_error(c, 408, true, "sockgate: the request head took too long to arrive");
+        c->srv->stages->refuse(c, 408, "sockgate: the request head took too long to arrive");
     }
 }
 
@@ -435,8 +441,10 @@ static bool conn_over_limit(sg_conn *c)
     if (srv->n_conns <= srv->max_conns)
         return false;
     srv->stats.refused_connections++;
-    sg_reply_error(c, 503, true, "sockgate: too many connections (limit %zu); retry shortly",
-                   srv->max_conns);
+    char msg[96];
+    snprintf(msg, sizeof msg, "sockgate: too many connections (limit %zu); retry shortly",
+             srv->max_conns);
+    srv->stages->refuse(c, 503, msg); /* no request yet: answered, then closed */
     return true;
 }
 
@@ -470,7 +478,6 @@ void sg_conn_accept(sg_listener *l)
     conn_read_peer(c);
     if (conn_over_limit(c))
         return;
-    if (c->kind == SG_SOCKET_RESTRICTED)
-        sg_identify_start(c); /* requests are read once it is known who calls */
+    srv->stages->accepted(c); /* the restricted socket: who calls, first */
     sg_conn_update_flow(c);
 }

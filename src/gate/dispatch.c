@@ -548,3 +548,24 @@ bool sg_conn_inspect_body(sg_conn *c)
     /* conn_on_decided moves the connection on, unless it was refused here */
     return !c->closing && c->state == CONN_READ_HEAD;
 }
+
+/* ---- the request path, as the connection sees it --------------------------- */
+
+static void path_accepted(sg_conn *c)
+{
+    if (c->kind == SG_SOCKET_RESTRICTED)
+        sg_identify_start(c); /* requests are read once it is known who calls */
+}
+
+static void path_relay(sg_conn *c) { sg_relay_pump(c); }
+
+const sg_conn_stages sg_request_path = {
+    .read_head = sg_conn_read_head,
+    .inspect_body = sg_conn_inspect_body,
+    .exchange = sg_conn_exchange_step,
+    .relay = path_relay,
+    .relay_client_eof = sg_relay_on_client_eof,
+    .accepted = path_accepted,
+    .cancel = sg_identify_cancel,
+    .refuse = sg_conn_refuse,
+};

@@ -91,6 +91,24 @@ struct sg_listener {
     sg_listener *next;
 };
 
+/*
+ * The stages of the request path above conn.c. conn.c owns a connection's
+ * lifetime, reading, writing and backpressure, and moves it on only through
+ * this table (sg_request_path, in dispatch.c), never by calling a stage by
+ * name: the request path depends on the connection, not the other way
+ * round. A step returns true to go on with the next at once.
+ */
+typedef struct {
+    bool (*read_head)(sg_conn *c);                 /* CONN_READ_HEAD      */
+    bool (*inspect_body)(sg_conn *c);              /* CONN_INSPECT_BODY   */
+    bool (*exchange)(sg_conn *c);                  /* CONN_EXCHANGE       */
+    void (*relay)(sg_conn *c);                     /* CONN_RELAY          */
+    void (*relay_client_eof)(sg_conn *c, bool peer_gone);
+    void (*accepted)(sg_conn *c);                  /* before any request  */
+    void (*cancel)(sg_conn *c);                    /* what waits on look-ups */
+    void (*refuse)(sg_conn *c, int status, const char *message); /* answer, maybe close */
+} sg_conn_stages;
+
 struct sg_server {
     uv_loop_t *loop;
     sg_ioloop io;        /* reads the client and engine sockets (base/ioloop.h) */
@@ -101,6 +119,8 @@ struct sg_server {
     sg_upstream *idle;   /* idle upstream pool, most recent first */
     router_match *spare_match; /* one, reused by every request (dispatch.c) */
     size_t n_idle;
+    const sg_conn_stages *stages; /* the request path (sg_request_path) */
+    void (*conn_closed)(sg_server *srv); /* after each close (server.c: drain) */
     sg_conn *conns;      /* every open client connection */
     size_t n_conns;
     size_t max_conns;    /* beyond it, new connections are answered 503 */
@@ -288,6 +308,7 @@ void sg_identify_start(sg_conn *c);
 void sg_identify_cancel(sg_conn *c);
 
 /* ---- dispatch.c ---- */
+extern const sg_conn_stages sg_request_path;
 bool sg_conn_read_head(sg_conn *c);
 void sg_conn_log_decision(sg_conn *c, const sg_verdict *v, const char *detail);
 bool sg_conn_begin(sg_conn *c, const http_request *req, router_match *m,
@@ -360,7 +381,6 @@ size_t sg_stream_queued(const uv_stream_t *s);
 
 /* ---- server.c ---- */
 int sg_server_run(const sg_server_config *cfg);
-void sg_server_conn_closed(sg_server *srv);
 void sg_conn_sweep(sg_conn *c, uint64_t now_ms, uint64_t head_ms, uint64_t body_ms);
 
 /* ---- status.c ---- */

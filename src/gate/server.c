@@ -55,7 +55,7 @@ static void server_finish(sg_server *srv)
     srv->env.digests = NULL;
 }
 
-void sg_server_conn_closed(sg_server *srv)
+static void server_conn_closed(sg_server *srv)
 {
     if (srv->draining && srv->n_conns == 0)
         server_finish(srv);
@@ -140,18 +140,23 @@ static void server_raise_fd_limit(void)
 
 /*
  * Connections past the limit are answered 503. Without --max-connections,
- * the limit is what the descriptors allow: a busy connection holds two (the
- * client, dockerd), and some are kept for the listeners, the idle pool, the
- * registry and the log, so that accept() itself never runs out.
+ * the limit is what the descriptors allow after a reserve: for the
+ * listeners, the idle pool, the registry, the log and the engine
+ * connections of requests in flight, so that accept() itself never runs
+ * out. Idle keep-alive clients hold one descriptor each, busy ones two; a
+ * busy request that finds no descriptor for dockerd is answered 502.
  */
+#define SG_FD_RESERVE 512
+
 static size_t server_max_connections(const sg_server_config *cfg)
 {
     struct rlimit rl;
     size_t by_fds = 16384;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
-        by_fds = rl.rlim_cur > 2 * SG_MAX_IDLE_UPSTREAMS + 64
-                     ? (size_t)(rl.rlim_cur - 2 * SG_MAX_IDLE_UPSTREAMS - 64) / 2
-                     : 1;
+        by_fds = rl.rlim_cur > 2 * SG_FD_RESERVE ? (size_t)rl.rlim_cur - SG_FD_RESERVE
+                                                 : (size_t)rl.rlim_cur / 2;
+    if (by_fds == 0)
+        by_fds = 1;
     if (cfg->max_connections)
         return cfg->max_connections < by_fds ? cfg->max_connections : by_fds;
     return by_fds < 65536 ? by_fds : 65536;
@@ -374,6 +379,8 @@ int sg_server_run(const sg_server_config *cfg)
 {
     sg_server srv;
     memset(&srv, 0, sizeof srv);
+    srv.stages = &sg_request_path;
+    srv.conn_closed = server_conn_closed;
     srv.cfg = *cfg;
     srv.loop = uv_default_loop();
     if (sg_ioloop_init(&srv.io, srv.loop) != 0) {
