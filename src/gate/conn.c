@@ -1,6 +1,7 @@
 /*
- * conn.c — one client connection: accept → parse → route → decide →
- * forward/stream, one exchange at a time.
+ * conn.c — one client connection: its lifetime, reading, writing and
+ * backpressure; the request path's stages (accept → parse → route →
+ * decide → forward/stream) move it on, one exchange at a time.
  *
  * The connection is a small state machine (sg_conn_state in gate.h) driven
  * by sg_conn_process(), which runs after every event (client bytes, dockerd

@@ -20,39 +20,6 @@
 
 /* ---- starting an exchange ---------------------------------------------- */
 
-/* One line per decision worth auditing: denials, rewrites, pins. detail,
- * if any, is logged as its message (the BuildKit reader's refusals, whose
- * rule alone does not say what the build asked for). */
-void sg_conn_log_decision(sg_conn *c, const sg_verdict *v, const char *detail)
-{
-    if (v->kind == SG_VERDICT_DENY)
-        c->srv->stats.denied++;
-    else if (v->rewritten)
-        c->srv->stats.rewritten++;
-    if (!v->log)
-        return;
-    const char *verdict = v->kind == SG_VERDICT_DENY ? "denied"
-                          : v->rewritten             ? "allowed, rewritten"
-                                                     : "allowed";
-    const sg_caller *who = &c->caller;
-    json_t *f = json_pack("{s:I,s:i,s:i,s:i,s:s,s:b,s:s,s:s,s:s,s:s,s:s,s:i}", "conn",
-                          (json_int_t)c->id, "pid", (int)who->pid, "uid", (int)who->uid, "gid",
-                          (int)who->gid, "socket", sg_socket_kind_name(who->socket), "isolated",
-                          v->isolated, "method", http_method_name(c->ex->method), "target",
-                          c->ex->target, "image", v->image, "rule", v->rule, "verdict", verdict,
-                          "status", v->kind == SG_VERDICT_DENY ? v->status : 0);
-    if (who->socket == SG_SOCKET_RESTRICTED) /* which container asked (identify.c) */
-        json_object_update_new(f, who->container.state == SG_CONTAINER_KNOWN
-                                      ? json_pack("{s:s,s:s,s:s}", "container",
-                                                  who->container.name, "container_id",
-                                                  who->container.id, "container_image",
-                                                  who->container.image)
-                                      : json_pack("{s:s}", "container", "(unidentified)"));
-    if (detail)
-        json_object_set_new(f, "message", json_string(detail));
-    sg_log_audit(SG_LOG_INFO, "decision", f);
-}
-
 /* One block for the exchange, its target and room for the head it will
  * forward (malloc, not calloc: glibc's calloc skips the per-thread cache
  * that makes a small malloc cheap). */
@@ -83,25 +50,6 @@ static sg_exchange *exchange_new(const http_request *req)
         memcpy(ex->upgrade_proto, up->value, up->value_len);
     }
     return ex;
-}
-
-/* A request that fails before it reaches dockerd: answer and maybe close.
- * The connection stays usable only if no body bytes are left unread. */
-void sg_conn_refuse(sg_conn *c, int status, const char *message)
-{
-    bool close = !c->ex || !c->ex->req_done || !c->ex->client_keep_alive ||
-                 c->client_eof || c->srv->draining;
-    sg_conn_detach_upstream(c, false);
-    sg_reply_error(c, status, close, "%s", message);
-    if (close && c->ex) { /* a lingering close holds none of the budget */
-        sg_iobuf_free(&c->ex->inspect);
-        sg_budget_hold_release(&c->ex->hold);
-    }
-    if (!close) {
-        sg_exchange_free(c->ex);
-        c->ex = NULL;
-        c->state = CONN_READ_HEAD;
-    }
 }
 
 static void conn_reply_redirect(sg_conn *c, const router_match *m)

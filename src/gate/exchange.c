@@ -64,7 +64,7 @@ static void conn_on_upstream_ready(void *owner, int status)
 
 static void conn_on_upstream_readable(void *owner) { sg_conn_process(owner); }
 
-void sg_conn_on_upstream_error(sg_conn *c, int status)
+static void conn_on_upstream_error(sg_conn *c, int status)
 {
     sg_debug("conn %llu: engine connection error: %s", (unsigned long long)c->id,
              uv_strerror(status));
@@ -95,10 +95,18 @@ static void conn_on_upstream_attached(void *owner, sg_upstream *up) { ((sg_conn 
 
 static void conn_on_upstream_error_cb(void *owner, int status)
 {
-    sg_conn_on_upstream_error(owner, status);
+    conn_on_upstream_error(owner, status);
 }
 
 static void conn_on_upstream_abort(void *owner, const char *why) { sg_conn_abort(owner, why); }
+
+static void conn_on_upstream_written(void *owner, int status)
+{
+    if (status < 0)
+        conn_on_upstream_error(owner, status);
+    else /* body bytes may be waiting for room in the queue: pump them */
+        sg_conn_process(owner);
+}
 
 /* How the upstream layer reaches a connection: only through these. */
 static const sg_upstream_ops conn_upstream_ops = {
@@ -108,6 +116,7 @@ static const sg_upstream_ops conn_upstream_ops = {
     .eof = conn_on_upstream_eof,
     .error = conn_on_upstream_error_cb,
     .abort = conn_on_upstream_abort,
+    .written = conn_on_upstream_written,
 };
 
 void sg_conn_connect_upstream(sg_conn *c) { sg_upstream_acquire(c->srv, &conn_upstream_ops, c); }

@@ -190,17 +190,6 @@ static size_t forward_framing(const sg_exchange *ex, http_body_kind body,
     return (size_t)(p - out);
 }
 
-static void forward_on_upstream_written(uv_stream_t *s, int status)
-{
-    sg_conn *c = ((sg_upstream *)s->data)->owner; /* the connection that sent */
-    if (!c)
-        return;
-    if (status < 0)
-        sg_conn_on_upstream_error(c, status);
-    else /* body bytes may be waiting for room in the queue: pump them */
-        sg_conn_process(c);
-}
-
 /* Head, framing and the first body bytes (if any are at hand) leave in
  * one write: one syscall, one wake-up of dockerd. The framing is written
  * right after the head, in the room the exchange keeps for it, so a
@@ -212,14 +201,14 @@ int sg_forward_send_head(sg_conn *c, http_body_kind body, uint64_t length,
     size_t flen = forward_framing(ex, body, length, ex->head + ex->head_len);
     uv_buf_t bufs[2] = {sg_buf(ex->head, ex->head_len + flen), sg_buf(data, len)};
     return sg_stream_write((uv_stream_t *)&c->up->pipe, bufs, len ? 2 : 1,
-                           forward_on_upstream_written);
+                           sg_upstream_on_written);
 }
 
 /* Write raw body bytes (used for Content-Length bodies and relays). */
 int sg_forward_bytes(uv_stream_t *s, const char *data, size_t len)
 {
     uv_buf_t b = sg_buf((char *)data, len);
-    return sg_stream_write(s, &b, 1, forward_on_upstream_written);
+    return sg_stream_write(s, &b, 1, sg_upstream_on_written);
 }
 
 int sg_forward_chunk(uv_stream_t *s, const char *data, size_t len)
@@ -229,11 +218,11 @@ int sg_forward_chunk(uv_stream_t *s, const char *data, size_t len)
     uv_buf_t bufs[3] = {sg_buf(size_line, n),
                         sg_buf((char *)data, len),
                         sg_buf("\r\n", 2)};
-    return sg_stream_write(s, bufs, 3, forward_on_upstream_written);
+    return sg_stream_write(s, bufs, 3, sg_upstream_on_written);
 }
 
 int sg_forward_last_chunk(uv_stream_t *s)
 {
     uv_buf_t b = sg_buf("0\r\n\r\n", 5);
-    return sg_stream_write(s, &b, 1, forward_on_upstream_written);
+    return sg_stream_write(s, &b, 1, sg_upstream_on_written);
 }

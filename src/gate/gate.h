@@ -11,6 +11,7 @@
  *   upstream.c  connections to dockerd's socket and the keep-alive pool
  *   relay.c     raw two-way relay after dockerd confirms a hijack
  *   reply.c     sockgate's own answers (Engine-style JSON errors)
+ *   audit.c     the decision line of every decision worth auditing
  *   stream_io.c writes with backpressure, peer-gone checks
  *   server.c    start, signals, reload, draining shutdown
  *   status.c    the read-only admin socket of `sockgate status`
@@ -265,6 +266,7 @@ typedef struct {
     void (*readable)(void *owner);             /* bytes in up->in          */
     void (*eof)(void *owner);
     void (*error)(void *owner, int status);    /* reported once            */
+    void (*written)(void *owner, int status);  /* a request write is done  */
     void (*abort)(void *owner, const char *why); /* cannot go on           */
 } sg_upstream_ops;
 
@@ -303,6 +305,9 @@ void sg_conn_abort(sg_conn *c, const char *why);
 void sg_conn_close_gracefully(sg_conn *c);
 void sg_conn_drain(sg_conn *c);
 
+/* ---- audit.c ---- */
+void sg_conn_log_decision(sg_conn *c, const sg_verdict *v, const char *detail);
+
 /* ---- identify.c ---- */
 void sg_identify_start(sg_conn *c);
 void sg_identify_cancel(sg_conn *c);
@@ -310,20 +315,19 @@ void sg_identify_cancel(sg_conn *c);
 /* ---- dispatch.c ---- */
 extern const sg_conn_stages sg_request_path;
 bool sg_conn_read_head(sg_conn *c);
-void sg_conn_log_decision(sg_conn *c, const sg_verdict *v, const char *detail);
 bool sg_conn_begin(sg_conn *c, const http_request *req, router_match *m,
                    router_status rs);
 bool sg_conn_inspect_body(sg_conn *c);
-void sg_conn_refuse(sg_conn *c, int status, const char *message);
 
 /* ---- exchange.c ---- */
 bool sg_conn_exchange_step(sg_conn *c);
 /* Take an upstream for the decided request (CONN_CONNECTING). */
 void sg_conn_connect_upstream(sg_conn *c);
-void sg_conn_on_upstream_error(sg_conn *c, int status);
 
 /* ---- upstream.c ---- */
 void sg_upstream_acquire(sg_server *srv, const sg_upstream_ops *ops, void *owner);
+/* The write callback for what is sent to dockerd: tells the owner. */
+void sg_upstream_on_written(uv_stream_t *s, int status);
 void sg_upstream_release(sg_upstream *up, bool reusable);
 void sg_upstream_set_reading(sg_upstream *up, bool on);
 void sg_upstream_pool_close(sg_server *srv);
@@ -362,6 +366,9 @@ void sg_reply_error(sg_conn *c, int status, bool close, const char *fmt, ...)
 void sg_reply_redirect(sg_conn *c, const char *location, bool close);
 /* HTTP/2 with prior knowledge: GOAWAY (HTTP_1_1_REQUIRED), then close. */
 void sg_reply_h2_refusal(sg_conn *c);
+/* A request that fails before it reaches dockerd: answer, and close unless
+ * the connection can go on with the next request. */
+void sg_conn_refuse(sg_conn *c, int status, const char *message);
 
 /* ---- stream_io.c ---- */
 /* A uv_buf_t without a call into libuv (uv_buf_init is not inline). */

@@ -1,5 +1,7 @@
 /*
- * reply.c — answers sockgate gives itself instead of forwarding.
+ * reply.c — answers sockgate gives itself instead of forwarding, and the
+ * refusal of a request that will not reach dockerd (sg_conn_refuse: answer,
+ * then go on with the next request or close).
  *
  * They look like dockerd's own errors (`{"message":"..."}` with an
  * application/json type), because that is what every Engine client prints
@@ -124,4 +126,23 @@ void sg_reply_h2_refusal(sg_conn *c)
         return;
     }
     sg_conn_close_gracefully(c);
+}
+
+/* A request that fails before it reaches dockerd: answer and maybe close.
+ * The connection stays usable only if no body bytes are left unread. */
+void sg_conn_refuse(sg_conn *c, int status, const char *message)
+{
+    bool close = !c->ex || !c->ex->req_done || !c->ex->client_keep_alive ||
+                 c->client_eof || c->srv->draining;
+    sg_conn_detach_upstream(c, false);
+    sg_reply_error(c, status, close, "%s", message);
+    if (close && c->ex) { /* a lingering close holds none of the budget */
+        sg_iobuf_free(&c->ex->inspect);
+        sg_budget_hold_release(&c->ex->hold);
+    }
+    if (!close) {
+        sg_exchange_free(c->ex);
+        c->ex = NULL;
+        c->state = CONN_READ_HEAD;
+    }
 }

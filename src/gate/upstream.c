@@ -173,6 +173,13 @@ void sg_upstream_release(sg_upstream *up, bool reusable)
     sg_upstream_set_reading(up, true);
 }
 
+void sg_upstream_on_written(uv_stream_t *s, int status)
+{
+    sg_upstream *up = s->data;
+    if (up->owner)
+        up->ops->written(up->owner, status);
+}
+
 /* Closing an upstream that is still connecting is safe: libuv cancels the
  * connect request and upstream_on_connect sees owner == NULL. */
 void sg_upstream_abandon(sg_upstream *up) { upstream_close(up); }
