@@ -33,11 +33,11 @@ typedef enum {
     SG_CONTAINER_UNKNOWN, /* cannot be told: never the most permissive    */
 } sg_container_state;
 
+/* Kept small: every connection carries one (the name and image, for the
+ * audit line, are the gate's: gate/identify.c). */
 typedef struct {
     sg_container_state state;
-    char id[65];          /* dockerd's ID                                 */
-    char name[128];       /* without the leading '/'                      */
-    char image[256];      /* Config.Image, as the container was created   */
+    char id[65];          /* dockerd's ID when KNOWN, else ""             */
 } sg_caller_container;
 
 typedef struct {

@@ -32,9 +32,9 @@ void sg_conn_log_decision(sg_conn *c, const sg_verdict *v, const char *detail)
     if (who->socket == SG_SOCKET_RESTRICTED) /* which container asked (identify.c) */
         json_object_update_new(f, who->container.state == SG_CONTAINER_KNOWN
                                       ? json_pack("{s:s,s:s,s:s}", "container",
-                                                  who->container.name, "container_id",
+                                                  c->identity->name, "container_id",
                                                   who->container.id, "container_image",
-                                                  who->container.image)
+                                                  c->identity->image)
                                       : json_pack("{s:s}", "container", "(unidentified)"));
     if (detail)
         json_object_set_new(f, "message", json_string(detail));

@@ -87,6 +87,7 @@ static void conn_on_closed(uv_handle_t *h)
     sg_exchange_free(c->ex);
     sg_iobuf_free(&c->in);
     sg_h2_inspect_free(c->h2);
+    free(c->identity);
     free(c->linger);
     free(c);
     if (srv->conn_closed)

@@ -61,6 +61,17 @@ typedef struct sg_conn sg_conn;
 typedef struct sg_upstream sg_upstream;
 typedef struct sg_listener sg_listener;
 
+/* The restricted socket's caller, beyond sg_caller.container: what the
+ * kernel said, dockerd's look-up while it is pending, and the container's
+ * name and image for the audit line. Allocated for restricted connections
+ * only, so that an idle public connection costs none of it. */
+typedef struct {
+    sg_peer_container peer;  /* its cgroup's container, its PID namespace */
+    sg_engine_req *req;      /* CONN_IDENTIFYING: dockerd asked            */
+    char name[128];          /* without the leading '/'                    */
+    char image[256];         /* Config.Image, as the container was created */
+} sg_identity;
+
 typedef struct {
     const char *engine_path;
     const char *listen_path;
@@ -232,8 +243,7 @@ struct sg_conn {
     sg_upstream *up;
     sg_decision *decision;   /* CONN_DECIDING: the pending decision      */
     sg_caller caller;        /* who the client is (SO_PEERCRED), its socket */
-    sg_peer_container peer;  /* restricted: its cgroup's container, PID ns */
-    sg_engine_req *identify_req; /* CONN_IDENTIFYING: dockerd asked       */
+    sg_identity *identity;   /* restricted socket only (identify.c)      */
     sg_io_watch watch;       /* reading the client (base/ioloop.h)       */
     bool client_eof;
     bool close_after;        /* close once the current exchange ends    */

@@ -13,6 +13,7 @@
  * One look-up per restricted connection; the public socket is untouched.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -23,12 +24,11 @@
 static void identify_done(sg_conn *c, sg_container_state state)
 {
     c->caller.container.state = state;
-    if (state != SG_CONTAINER_KNOWN)
-        c->caller.container.id[0] = c->caller.container.name[0] =
-            c->caller.container.image[0] = '\0';
+    if (state != SG_CONTAINER_KNOWN && c->identity)
+        c->caller.container.id[0] = c->identity->name[0] = c->identity->image[0] = '\0';
     if (state == SG_CONTAINER_KNOWN)
         sg_debug("conn %llu: the restricted caller is container %s (%s)",
-                 (unsigned long long)c->id, c->caller.container.name, c->caller.container.id);
+                 (unsigned long long)c->id, c->identity->name, c->caller.container.id);
     else
         sg_debug("conn %llu: the restricted caller cannot be identified",
                  (unsigned long long)c->id);
@@ -55,9 +55,9 @@ static bool identify_agrees(const json_t *inspect, const sg_peer_container *peer
 static void identify_on_inspect(void *arg, int status, json_t *body)
 {
     sg_conn *c = arg;
-    c->identify_req = NULL;
-    sg_caller_container *who = &c->caller.container;
-    bool ok = status == 200 && identify_agrees(body, &c->peer, c->caller.host_pidns);
+    sg_identity *who = c->identity;
+    who->req = NULL;
+    bool ok = status == 200 && identify_agrees(body, &who->peer, c->caller.host_pidns);
     if (ok) {
         const char *name = json_string_value(json_object_get(body, "Name"));
         const char *image =
@@ -71,28 +71,33 @@ static void identify_on_inspect(void *arg, int status, json_t *body)
 
 void sg_identify_start(sg_conn *c)
 {
-    int pidfd = sg_peer_pidfd(c->watch.fd);
-    bool read = sg_peer_container_read(c->caller.pid, pidfd, &c->peer);
-    if (pidfd >= 0)
-        close(pidfd);
     c->state = CONN_IDENTIFYING;
     c->caller.container.state = SG_CONTAINER_PENDING;
+    sg_identity *who = c->identity = calloc(1, sizeof *c->identity);
+    if (!who) {
+        identify_done(c, SG_CONTAINER_UNKNOWN);
+        return;
+    }
+    int pidfd = sg_peer_pidfd(c->watch.fd);
+    bool read = sg_peer_container_read(c->caller.pid, pidfd, &who->peer);
+    if (pidfd >= 0)
+        close(pidfd);
     if (!read) {
         identify_done(c, SG_CONTAINER_UNKNOWN);
         return;
     }
-    snprintf(c->caller.container.id, sizeof c->caller.container.id, "%s", c->peer.id);
+    snprintf(c->caller.container.id, sizeof c->caller.container.id, "%s", who->peer.id);
     char path[128];
-    snprintf(path, sizeof path, "/containers/%s/json", c->peer.id);
-    c->identify_req = sg_engine_get(c->srv->env.engine, path, identify_on_inspect, c);
-    if (!c->identify_req)
+    snprintf(path, sizeof path, "/containers/%s/json", who->peer.id);
+    who->req = sg_engine_get(c->srv->env.engine, path, identify_on_inspect, c);
+    if (!who->req)
         identify_done(c, SG_CONTAINER_UNKNOWN);
 }
 
 void sg_identify_cancel(sg_conn *c)
 {
-    if (c->identify_req) {
-        sg_engine_cancel(c->srv->env.engine, c->identify_req);
-        c->identify_req = NULL;
+    if (c->identity && c->identity->req) {
+        sg_engine_cancel(c->srv->env.engine, c->identity->req);
+        c->identity->req = NULL;
     }
 }
