@@ -6,6 +6,8 @@
  */
 #include "registry/auth.h"
 
+#include "base/regfile.h"
+
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <jansson.h>
@@ -350,8 +352,18 @@ sg_cred_status sg_auth_config_lookup(const char *path, const char *name, char **
     *user = *pass = NULL;
     if (!path)
         return SG_CRED_NONE;
+    /* A look-up runs on the thread pool: a FIFO at the path must not hold
+     * a pool thread for ever (base/regfile.h). */
+    char err[512];
+    size_t len;
+    char *text = sg_regfile_read(path, 1u << 20, &len, err, sizeof err);
+    if (!text) {
+        snprintf(why, whysz, "config.json %s", err);
+        return SG_CRED_ERROR;
+    }
     json_error_t jerr;
-    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    free(text);
     if (!root) {
         snprintf(why, whysz, "config.json %s: %s (line %d)", path, jerr.text, jerr.line);
         return SG_CRED_ERROR;

@@ -15,9 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "base/log.h"
+#include "base/regfile.h"
 
 void sg_dc_key(char *out, size_t n, const char *domain, const char *path,
                const char *reference)
@@ -26,14 +28,29 @@ void sg_dc_key(char *out, size_t n, const char *domain, const char *path,
     snprintf(out, n, "%s/%s%s%s", domain, path, is_digest ? "@" : ":", reference);
 }
 
+/* The persisted answers: a few hundred bytes per listed tag. */
+#define SG_DIGEST_STATE_MAX (4u << 20)
+
 static void cache_load(sg_digest_cache *c)
 {
     if (!c->state_file)
         return;
+    if (access(c->state_file, F_OK) != 0)
+        return; /* first start: nothing persisted yet */
+    /* Read at start, on the loop: a FIFO or a device put at the path must
+     * not hold it (base/regfile.h). Unreadable: start empty, and say so. */
+    char err[512];
+    size_t len;
+    char *text = sg_regfile_read(c->state_file, SG_DIGEST_STATE_MAX, &len, err, sizeof err);
     json_error_t jerr;
-    json_t *j = json_load_file(c->state_file, 0, &jerr);
-    if (!j)
-        return; /* first start, or unreadable: start empty */
+    json_t *j = text ? json_loadb(text, len, 0, &jerr) : NULL;
+    if (text && !j)
+        snprintf(err, sizeof err, "%s: %s", c->state_file, jerr.text);
+    free(text);
+    if (!j) {
+        sg_warn("digest cache: starting empty: %s", err);
+        return;
+    }
     if (json_is_object(j)) {
         json_decref(c->entries);
         c->entries = j;
