@@ -32,6 +32,11 @@
  */
 #define SG_GOJSON_MAX_VALUES 65536
 #define SG_GOJSON_VALUE_COST 160
+/* The refusal of such a body (413), wherever it is found: a format for
+ * SG_GOJSON_MAX_VALUES. */
+#define SG_GOJSON_TOO_LARGE_FMT                                                  \
+    "sockgate: the request body has more than %d JSON values; sockgate does not " \
+    "inspect bodies that large"
 
 typedef enum {
     SG_GOJSON_OK,

@@ -9,38 +9,38 @@
 #include "cli/daemon_json.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
+
+#include "base/regfile.h"
 
 #define DAEMON_JSON_MAX (1 << 20)
 
-/* Read a regular file whole, without blocking on a FIFO or a device. */
+/* Read it whole, without blocking on a FIFO or a device (base/regfile.h);
+ * *missing when there is nothing at the path. */
 static json_t *daemon_json_load(const char *path, FILE *out, bool *missing)
 {
-    *missing = false;
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) {
-        *missing = errno == ENOENT;
-        if (!*missing)
-            fprintf(out, "dockerd's configuration %s: %s\n", path, strerror(errno));
+    *missing = access(path, F_OK) != 0 && errno == ENOENT;
+    if (*missing)
+        return NULL;
+    char why[512];
+    size_t len;
+    char *text = sg_regfile_read(path, DAEMON_JSON_MAX, &len, why, sizeof why);
+    if (!text) {
+        fprintf(out, "dockerd's configuration %s\n", why);
         return NULL;
     }
-    struct stat st;
-    json_t *j = NULL;
     json_error_t err;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > DAEMON_JSON_MAX)
-        fprintf(out, "dockerd's configuration %s: not a regular file of at most 1 MiB\n", path);
-    else if (!(j = json_loadfd(fd, JSON_REJECT_DUPLICATES, &err)) || !json_is_object(j))
+    json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
+    free(text);
+    if (!j || !json_is_object(j)) {
         fprintf(out, "dockerd's configuration %s: line %d: %s\n", path, err.line,
                 j ? "not a JSON object" : err.text);
-    close(fd);
-    if (j && !json_is_object(j)) {
         json_decref(j);
-        j = NULL;
+        return NULL;
     }
     return j;
 }

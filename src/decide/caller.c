@@ -3,6 +3,8 @@
  */
 #include "decide/caller.h"
 
+#include "decide/peer_container.h"
+
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,11 +22,9 @@ const char *sg_socket_kind_name(sg_socket_kind kind)
  * when the connection is accepted, while the peer is still connected. */
 static bool caller_same_pidns(pid_t pid)
 {
-    char path[64];
-    struct stat ours, theirs;
-    snprintf(path, sizeof path, "/proc/%d/ns/pid", (int)pid);
-    return stat("/proc/self/ns/pid", &ours) == 0 && stat(path, &theirs) == 0 &&
-           ours.st_dev == theirs.st_dev && ours.st_ino == theirs.st_ino;
+    uint64_t our_dev, our_ino, dev, ino;
+    return sg_pidns_self(&our_dev, &our_ino) && sg_pidns_of(pid, &dev, &ino) &&
+           our_dev == dev && our_ino == ino;
 }
 
 void sg_caller_from_socket(int fd, sg_socket_kind kind, sg_caller *c)

@@ -375,10 +375,7 @@ static json_t *decision_parse(sg_decision *d, const char *body, size_t len)
     if (j)
         return j;
     if (jerr.status == SG_GOJSON_TOO_LARGE)
-        decision_fail(d, 413,
-                      "sockgate: the request body has more than %d JSON values; sockgate does "
-                      "not inspect bodies that large",
-                      SG_GOJSON_MAX_VALUES);
+        decision_fail(d, 413, SG_GOJSON_TOO_LARGE_FMT, SG_GOJSON_MAX_VALUES);
     else if (jerr.status == SG_GOJSON_AMBIGUOUS)
         decision_fail(d, 400,
                       "sockgate: ambiguous request body: %s; dockerd would merge keys that "

@@ -96,16 +96,26 @@ bool sg_cgroup_container_id(const char *text, size_t len, char out[SG_CONTAINER_
     return true;
 }
 
-bool sg_pidns_of(pid_t pid, uint64_t *dev, uint64_t *ino)
+static bool pidns_at(const char *path, uint64_t *dev, uint64_t *ino)
 {
-    char path[64];
     struct stat st;
-    snprintf(path, sizeof path, "/proc/%d/ns/pid", (int)pid);
-    if (pid <= 0 || stat(path, &st) != 0)
+    if (stat(path, &st) != 0)
         return false;
     *dev = st.st_dev;
     *ino = st.st_ino;
     return true;
+}
+
+bool sg_pidns_of(pid_t pid, uint64_t *dev, uint64_t *ino)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/ns/pid", (int)pid);
+    return pid > 0 && pidns_at(path, dev, ino);
+}
+
+bool sg_pidns_self(uint64_t *dev, uint64_t *ino)
+{
+    return pidns_at("/proc/self/ns/pid", dev, ino);
 }
 
 int sg_peer_pidfd(int sock_fd)

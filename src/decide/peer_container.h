@@ -50,6 +50,8 @@ bool sg_peer_container_read(pid_t pid, int pidfd, sg_peer_container *out);
 
 /* The PID namespace of pid (a container's init): false when unreadable. */
 bool sg_pidns_of(pid_t pid, uint64_t *dev, uint64_t *ino);
+/* sockgate's own PID namespace. */
+bool sg_pidns_self(uint64_t *dev, uint64_t *ino);
 
 /* The peer's pidfd (SO_PEERPIDFD), or -1 when the kernel has none. */
 int sg_peer_pidfd(int sock_fd);

@@ -226,8 +226,7 @@ static bool conn_take_decision_budget(sg_conn *c, const char *body, size_t len)
         size_t values = sg_gojson_count_values(body, len);
         if (values > SG_GOJSON_MAX_VALUES) {
             char msg[160];
-            snprintf(msg, sizeof msg, "sockgate: the request body has more than %d JSON values; "
-                     "sockgate does not inspect bodies that large", SG_GOJSON_MAX_VALUES);
+            snprintf(msg, sizeof msg, SG_GOJSON_TOO_LARGE_FMT, SG_GOJSON_MAX_VALUES);
             sg_conn_refuse(c, 413, msg);
             return false;
         }
@@ -505,13 +504,11 @@ static void path_accepted(sg_conn *c)
         sg_identify_start(c); /* requests are read once it is known who calls */
 }
 
-static void path_relay(sg_conn *c) { sg_relay_pump(c); }
-
 const sg_conn_stages sg_request_path = {
     .read_head = sg_conn_read_head,
     .inspect_body = sg_conn_inspect_body,
     .exchange = sg_conn_exchange_step,
-    .relay = path_relay,
+    .relay = sg_relay_pump,
     .relay_client_eof = sg_relay_on_client_eof,
     .accepted = path_accepted,
     .cancel = sg_identify_cancel,

@@ -64,8 +64,9 @@ static void conn_on_upstream_ready(void *owner, int status)
 
 static void conn_on_upstream_readable(void *owner) { sg_conn_process(owner); }
 
-static void conn_on_upstream_error(sg_conn *c, int status)
+static void conn_on_upstream_error(void *owner, int status)
 {
+    sg_conn *c = owner;
     sg_debug("conn %llu: engine connection error: %s", (unsigned long long)c->id,
              uv_strerror(status));
     if (c->ex && c->state == CONN_EXCHANGE && !c->ex->resp_started &&
@@ -93,11 +94,6 @@ static void conn_on_upstream_eof(void *owner)
 
 static void conn_on_upstream_attached(void *owner, sg_upstream *up) { ((sg_conn *)owner)->up = up; }
 
-static void conn_on_upstream_error_cb(void *owner, int status)
-{
-    conn_on_upstream_error(owner, status);
-}
-
 static void conn_on_upstream_abort(void *owner, const char *why) { sg_conn_abort(owner, why); }
 
 static void conn_on_upstream_written(void *owner, int status)
@@ -114,7 +110,7 @@ static const sg_upstream_ops conn_upstream_ops = {
     .ready = conn_on_upstream_ready,
     .readable = conn_on_upstream_readable,
     .eof = conn_on_upstream_eof,
-    .error = conn_on_upstream_error_cb,
+    .error = conn_on_upstream_error,
     .abort = conn_on_upstream_abort,
     .written = conn_on_upstream_written,
 };
