@@ -281,6 +281,18 @@ def api(sock, method, path, body=None, chunked=False, extra=b"", ctype="applicat
         return status, resp
 
 
+def derived_image(ref, files_tar, base="docker:cli"):
+    """ref: base with the files of a tar added, made on the engine directly
+    (set-up, not under test); an image derived from an allowed one."""
+    cid = out(engine_cli("create", base, "true"))
+    try:
+        engine_cli("cp", "-", cid + ":/", input=files_tar, timeout=300)
+        engine_cli("commit", cid, ref)
+    finally:
+        engine_cli("rm", "-f", cid, check=False)
+    return ref
+
+
 def host_user(name, subdirs=()):
     """A non-root user (made anew) whose home is on the test bed, in a group of
     its own (for a gate's --socket-group), able to reach the test bed's

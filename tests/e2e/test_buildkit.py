@@ -22,7 +22,7 @@ import tarfile
 
 import pytest
 
-from conftest import ENV, docker_cli, engine_cli, host_user, out, remove_host_user
+from conftest import ENV, derived_image, docker_cli, engine_cli, host_user, remove_host_user
 from gate import Gate, settings
 
 NEWEST = os.environ.get("SG_NEWEST_ROOT", "/opt/sockgate-testbed/docker-newest")
@@ -202,13 +202,7 @@ def buildx_rootfs_tar():
 def buildx_image():
     """docker:cli with the buildx plugin: derived from an allowed image, made
     on the engine directly (set-up, not under test)."""
-    cid = out(engine_cli("create", "docker:cli", "true"))
-    try:
-        engine_cli("cp", "-", cid + ":/", input=buildx_rootfs_tar(), timeout=300)
-        engine_cli("commit", cid, BUILDX_IMAGE)
-    finally:
-        engine_cli("rm", "-f", cid, check=False)
-    yield BUILDX_IMAGE
+    yield derived_image(BUILDX_IMAGE, buildx_rootfs_tar())
     engine_cli("rmi", "-f", BUILDX_IMAGE, check=False)
 
 

@@ -15,7 +15,7 @@ import pytest
 
 from clients import (BLOCKED_PREFIX, CLIENTS, NODE, client_gate, gate_socket,  # noqa: F401
                      run_node, socket_kind)
-from conftest import docker_cli, engine_cli, out
+from conftest import derived_image, docker_cli, engine_cli, out
 from gate import Gate, settings
 
 NODE_IMAGE = "sg-node-client:e2e"
@@ -82,13 +82,7 @@ def node_rootfs_tar():
 def node_image():
     """docker:cli plus Node and the pinned clients: an image derived from an
     allowed one, made on the engine directly (set-up, not under test)."""
-    cid = out(engine_cli("create", "docker:cli", "true"))
-    try:
-        engine_cli("cp", "-", cid + ":/", input=node_rootfs_tar(), timeout=300)
-        engine_cli("commit", cid, NODE_IMAGE)
-    finally:
-        engine_cli("rm", "-f", cid, check=False)
-    yield NODE_IMAGE
+    yield derived_image(NODE_IMAGE, node_rootfs_tar())
     engine_cli("rmi", "-f", NODE_IMAGE, check=False)
 
 

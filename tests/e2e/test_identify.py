@@ -5,12 +5,11 @@ namespace) confirmed by dockerd, and every decision line carries it. A
 caller that is not a container it can confirm is "(unidentified)" and is
 served exactly as before (the restricted socket's rules apply to all)."""
 
-import os
-import pwd
+import socket
 
 import pytest
 
-from conftest import ENV, api, docker_cli, engine_cli, out, raw_request
+from conftest import Reader, api, connect, docker_cli, engine_cli, out, raw_request
 from gate import Gate, settings
 
 PREFIX = "enhanced container isolation: "
@@ -63,17 +62,8 @@ def test_a_host_process_on_the_restricted_socket_is_unidentified(gate):
 def test_a_request_sent_with_the_connect_is_answered_after_identification(gate):
     # Bytes that arrive while the gate asks dockerd who is calling wait in
     # the connection's buffer, then are read as usual (also after a half-close).
-    import socket
-    s = socket.socket(socket.AF_UNIX)
-    s.connect(gate.res)
-    s.sendall(b"GET /_ping HTTP/1.1\r\nHost: d\r\n\r\n")
-    s.shutdown(socket.SHUT_WR)
-    s.settimeout(10)
-    data = b""
-    while True:
-        chunk = s.recv(4096)
-        if not chunk:
-            break
-        data += chunk
-    s.close()
-    assert data.startswith(b"HTTP/1.1 200 "), data
+    with connect(gate.res, timeout=10) as s:
+        s.sendall(b"GET /_ping HTTP/1.1\r\nHost: d\r\n\r\n")
+        s.shutdown(socket.SHUT_WR)
+        status, _, body = Reader(s).response()
+    assert status == 200 and body == b"OK", (status, body)
