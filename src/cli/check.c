@@ -30,21 +30,21 @@ static void check_images(const sg_settings *s)
 
 static void check_commands(const sg_settings *s)
 {
-    printf("command list: %s", s->commands_type == SG_COMMANDS_NONE    ? "none\n"
-                               : s->commands_type == SG_COMMANDS_ALLOW ? "allow"
+    printf("command list: %s", s->commands.type == SG_COMMANDS_NONE    ? "none\n"
+                               : s->commands.type == SG_COMMANDS_ALLOW ? "allow"
                                                                        : "deny");
-    for (size_t i = 0; i < s->n_commands; i++)
-        printf(" %s", s->commands[i]);
-    if (s->commands_type == SG_COMMANDS_NONE)
+    for (size_t i = 0; i < s->commands.n; i++)
+        printf(" %s", s->commands.names[i]);
+    if (s->commands.type == SG_COMMANDS_NONE)
         return;
     printf("\n  routes it %s on the restricted socket:\n",
-           s->commands_type == SG_COMMANDS_DENY ? "blocks" : "lets through");
+           s->commands.type == SG_COMMANDS_DENY ? "blocks" : "lets through");
     for (size_t r = 1; r < ROUTE_COUNT; r++) {
         const route_info *ri = route_lookup((route_id)r);
-        if (s->command_policy.route_hit[r])
+        if (s->commands.compiled.route_hit[r])
             printf("    %-7s %s\n", http_method_name(ri->method), ri->pattern);
     }
-    if (s->commands_type == SG_COMMANDS_ALLOW)
+    if (s->commands.type == SG_COMMANDS_ALLOW)
         printf("    HEAD/GET /_ping (always)\n");
 }
 

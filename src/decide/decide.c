@@ -10,19 +10,21 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "decide/rule_scope.h"
 #include "decide/rules.h"
 #include "http/query.h"
 
-/* The commandList: only on the restricted socket, only with the policy on. */
+/* The commandList (the global one, or the caller's image policy's): only on
+ * the restricted socket, only with the policy on. */
 static bool command_list_blocks(const sg_settings *policy, const sg_request_ctx *ctx,
-                                sg_verdict *v)
+                                const sg_command_list *list, sg_verdict *v)
 {
     if (ctx->caller.socket != SG_SOCKET_RESTRICTED || !policy->eci_enabled ||
-        policy->commands_type == SG_COMMANDS_NONE)
+        list->type == SG_COMMANDS_NONE)
         return false;
     route_id route = ctx->route_status == ROUTER_MATCH ? ctx->match->route : ROUTE_NONE;
     const char *route_path = ctx->match->route_path ? ctx->match->route_path : ctx->match->path;
-    if (!sg_commands_blocked(&policy->command_policy, route, route_path))
+    if (!sg_commands_blocked(&list->compiled, route, route_path))
         return false;
     v->kind = SG_VERDICT_DENY;
     v->status = 403;
@@ -34,7 +36,7 @@ static bool command_list_blocks(const sg_settings *policy, const sg_request_ctx 
              ctx->target);
     const route_info *ri = route_lookup(route);
     snprintf(v->rule, sizeof v->rule, "commandList %s: %s",
-             policy->commands_type == SG_COMMANDS_DENY ? "deny" : "allow",
+             list->type == SG_COMMANDS_DENY ? "deny" : "allow",
              ri ? ri->id_name : "unknown route");
     return true;
 }
@@ -142,8 +144,9 @@ static void choose_plan(const sg_settings *policy, const sg_request_ctx *ctx,
     route_id route = ctx->match->route;
     bool eci = policy->eci_enabled, iso = v->isolated;
     bool ports = policy->ports != SG_PORTS_DEFAULT;
+    bool tenants = policy->tenants; /* creates are labelled, labels checked */
     const char *action = iso ? existing_action(route) : NULL;
-    if (route == ROUTE_CONTAINER_CREATE && (eci || ports)) {
+    if (route == ROUTE_CONTAINER_CREATE && (eci || ports || tenants)) {
         plan(v, SG_VERDICT_INSPECT_BODY, SG_PLAN_CREATE, "container create");
     } else if (route == ROUTE_CONTAINER_START && eci) {
         plan(v, SG_VERDICT_INSPECT_BODY, SG_PLAN_START, "container start");
@@ -155,8 +158,12 @@ static void choose_plan(const sg_settings *policy, const sg_request_ctx *ctx,
         v->action = "restart";
         subject_from_path(ctx->match, v);
     } else if ((route == ROUTE_SERVICE_CREATE || route == ROUTE_SERVICE_UPDATE) &&
-               (eci || ports)) {
+               (eci || ports || tenants)) {
         plan(v, SG_VERDICT_INSPECT_BODY, SG_PLAN_SERVICE, "service spec");
+    } else if (route == ROUTE_VOLUME_CREATE && (iso || tenants)) {
+        plan(v, SG_VERDICT_INSPECT_BODY, SG_PLAN_VOLUME_CREATE, "volume create");
+    } else if (route == ROUTE_NETWORK_CREATE && (iso || tenants)) {
+        plan(v, SG_VERDICT_INSPECT_BODY, SG_PLAN_NETWORK_CREATE, "network create");
     } else if (!iso) {
         return;
     } else if (action && route == ROUTE_COMMIT) {
@@ -175,13 +182,53 @@ static void choose_plan(const sg_settings *policy, const sg_request_ctx *ctx,
         subject_from_path(ctx->match, v);
     } else if (route == ROUTE_CONTAINER_UPDATE) {
         plan(v, SG_VERDICT_INSPECT_BODY, SG_PLAN_UPDATE, "container update");
-    } else if (route == ROUTE_VOLUME_CREATE) {
-        plan(v, SG_VERDICT_INSPECT_BODY, SG_PLAN_VOLUME_CREATE, "volume create");
-    } else if (route == ROUTE_NETWORK_CREATE) {
-        plan(v, SG_VERDICT_INSPECT_BODY, SG_PLAN_NETWORK_CREATE, "network create");
     } else if (route == ROUTE_NETWORK_CONNECT) {
         plan(v, SG_VERDICT_CHECK_TARGET, SG_PLAN_NETWORK_CONNECT, "network connect");
         subject_from_path(ctx->match, v);
+    }
+}
+
+/* Scope "own": the tenant's request acts on its own objects only. Lists are
+ * narrowed here; a request on one object is looked at (SG_PLAN_OWNED, or the
+ * plan the isolation rules chose, which the ownership rule also binds). */
+static void scope_plan(const sg_request_ctx *ctx, const http_query *q, const sg_tenancy *t,
+                       sg_verdict *v)
+{
+    if (ctx->route_status != ROUTER_MATCH || v->kind == SG_VERDICT_DENY)
+        return;
+    route_id route = ctx->match->route;
+    const char *why;
+    switch (sg_scope_route_class(route)) {
+    case SG_SCOPE_SHARED:
+    case SG_SCOPE_CREATE: /* planned above: the caller is isolated */
+        return;
+    case SG_SCOPE_REFUSED: {
+        char msg[600];
+        const route_info *ri = route_lookup(route);
+        snprintf(msg, sizeof msg, "sockgate: %s is not available to a tenant whose scope is "
+                 "\"own\"", ri ? ri->id_name : "this request");
+        deny(v, 403, "scope: not a tenant's", msg);
+        return;
+    }
+    case SG_SCOPE_LIST:
+        if (sg_scope_list_query(q, route, t->id, v->query, sizeof v->query, &why) != 0)
+            deny(v, 400, "scope: list", why);
+        return;
+    case SG_SCOPE_SUBJECT:
+        break;
+    }
+    if (route == ROUTE_NETWORK_CONNECT || route == ROUTE_NETWORK_DISCONNECT) {
+        /* the container joining or leaving is in the body: read it */
+        plan(v, SG_VERDICT_INSPECT_BODY, SG_PLAN_OWNED, "scope: own");
+        subject_from_path(ctx->match, v);
+    } else if (v->plan == SG_PLAN_NONE) {
+        plan(v, SG_VERDICT_CHECK_TARGET, SG_PLAN_OWNED, "scope: own");
+        if (route == ROUTE_COMMIT)
+            subject_from_query(q, v);
+        else
+            subject_from_path(ctx->match, v);
+    } else if (!v->subject[0] && !v->subject_in_query) {
+        subject_from_path(ctx->match, v); /* an update: the isolation rule needs none */
     }
 }
 
@@ -195,9 +242,15 @@ void sg_decide_request(const sg_settings *policy, const sg_request_ctx *ctx,
     verdict->kind = SG_VERDICT_ALLOW;
     verdict->plan = SG_PLAN_NONE;
     verdict->subject[0] = verdict->pin[0] = '\0';
-    verdict->message[0] = verdict->rule[0] = verdict->image[0] = '\0';
+    verdict->message[0] = verdict->rule[0] = verdict->image[0] = verdict->query[0] = '\0';
     verdict->isolated = sg_caller_isolated(policy, &ctx->caller);
-    if (command_list_blocks(policy, ctx, verdict))
+    sg_tenancy t;
+    sg_tenancy_resolve(policy, &ctx->caller, ctx->tenant, &t);
+    if (t.refused) {
+        deny(verdict, 403, "tenant: refused", t.refused);
+        return;
+    }
+    if (command_list_blocks(policy, ctx, t.commands, verdict))
         return;
     http_query q;
     if (query_unreadable(ctx, &q, verdict))
@@ -208,6 +261,8 @@ void sg_decide_request(const sg_settings *policy, const sg_request_ctx *ctx,
         else
             memcpy(verdict->rule, "policy off", sizeof "policy off");
         choose_plan(policy, ctx, &q, verdict);
+        if (t.id && t.scope == SG_SCOPE_OWN)
+            scope_plan(ctx, &q, &t, verdict);
     }
     http_query_free(&q);
 }

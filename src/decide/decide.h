@@ -30,6 +30,7 @@
 #include "decide/caller.h"
 #include "decide/plan.h"
 #include "decide/policy_env.h"
+#include "decide/tenant.h"
 #include "decide/verdict.h"
 #include "http/http.h"
 #include "policy/settings.h"
@@ -68,6 +69,9 @@ typedef struct {
     char message[2048];   /* DENY: the Engine-style error message             */
     char rule[1400];      /* what decided, for the log                        */
     char image[600];      /* the image concerned, if any                      */
+    /* ALLOW: forward with this query instead ("" : the request's own): a
+     * scoped tenant's list, narrowed to its objects (rule_scope.c). */
+    char query[4096];
 } sg_verdict;
 
 /*
@@ -91,6 +95,7 @@ typedef struct {
     const char *content_type;  /* Content-Type value, NUL-terminated, or NULL */
     bool body_chunked;         /* the body came chunked                      */
     sg_decision_meter meter;   /* look-up answers against the budget          */
+    const sg_tenant *tenant;   /* restricted socket: the container's tenant   */
 } sg_request_ctx;
 
 void sg_decide_request(const sg_settings *policy, const sg_request_ctx *ctx,

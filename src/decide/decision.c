@@ -39,7 +39,9 @@
 #include "decide/host_paths.h"
 #include "decide/image_verify.h"
 #include "decide/pins.h"
+#include "decide/rule_scope.h"
 #include "decide/rules.h"
+#include "decide/tenant.h"
 
 typedef enum { PHASE_FACTS, PHASE_IMAGE, PHASE_DONE } decision_phase;
 
@@ -57,6 +59,10 @@ struct sg_decision {
     json_t *body;          /* the parsed body (INSPECT_BODY plans)          */
     sg_spec spec;          /* create, service, update                       */
     json_t *image_holder;  /* the object whose "Image" names the image      */
+    json_t *hostconfig;    /* create, service: where dockerd reads it       */
+    sg_tenant tenant;      /* the caller's container's, copied              */
+    sg_tenancy tenancy;    /* resolved from it once                          */
+    sg_policy_choice *choice; /* a new root container's image policy        */
     char image[600];
     bool exec_privileged;
     sg_facts facts;
@@ -157,10 +163,13 @@ static void decision_fail(sg_decision *d, int status, const char *fmt, ...)
 static void decision_pin_subject(sg_decision *d)
 {
     const char *id = NULL;
+    sg_fact_kind owned = sg_scope_subject_kind(d->route);
     if (d->plan == SG_PLAN_START || d->plan == SG_PLAN_EXISTING ||
-        d->plan == SG_PLAN_EXEC_CREATE)
+        d->plan == SG_PLAN_EXEC_CREATE ||
+        (d->plan == SG_PLAN_OWNED && owned == SG_FACT_CONTAINER))
         id = sg_pin_id(&d->facts, SG_FACT_CONTAINER, d->subject);
-    else if (d->plan == SG_PLAN_NETWORK_CONNECT)
+    else if (d->plan == SG_PLAN_NETWORK_CONNECT ||
+             (d->plan == SG_PLAN_OWNED && owned == SG_FACT_NETWORK))
         id = sg_pin_id(&d->facts, SG_FACT_NETWORK, d->subject);
     if (id)
         snprintf(d->v.pin, sizeof d->v.pin, "%s", id);
@@ -211,7 +220,8 @@ static void decision_finish(sg_decision *d)
 static sg_rule_ctx decision_rule_ctx(const sg_decision *d)
 {
     return (sg_rule_ctx){.policy = d->s, .env = d->env, .caller = &d->caller,
-                         .isolated = d->isolated, .dirs = &d->dirs, .facts = &d->facts};
+                         .isolated = d->isolated, .dirs = &d->dirs, .facts = &d->facts,
+                         .tenancy = &d->tenancy};
 }
 
 /* The spec the socket rule rewrites or checks: the request's, or (start)
@@ -222,6 +232,56 @@ static const sg_spec *decision_socket_spec(const sg_decision *d)
         return &d->spec;
     const sg_fact *f = sg_facts_find(&d->facts, SG_FACT_CONTAINER, d->subject);
     return f && f->has_spec ? &f->spec : &d->spec;
+}
+
+/* ---- tenants: a container that gets the restricted socket ----------------- */
+
+static void decision_add_label(sg_decision *d, const char *label, const char *value,
+                               const char *why)
+{
+    if (sg_edits_add(&d->edits, SG_EDIT_SET_LABEL, d->body, "Labels", value, label, why) != 0)
+        d->edits.failed = true; /* decision_allow refuses */
+}
+
+static void decision_on_policy(void *arg, const char *pattern, const char *error)
+{
+    sg_decision *d = arg;
+    d->choice = NULL;
+    if (d->cancelled || d->done)
+        return;
+    d->refs++;
+    if (error)
+        sg_socket_deny(&d->findings, d->image, error);
+    else
+        decision_add_label(d, SG_POLICY_LABEL, pattern ? pattern : "",
+                           "tenant: the image policy proven for this image");
+    decision_finish(d);
+    decision_unref(d);
+}
+
+/*
+ * The image is proven and the container will get the restricted socket. A
+ * tenant's container stays in its tenant under its policy; anyone else's
+ * starts a new tenant, whose image policy is proven now, once, and
+ * recorded (tenant.h).
+ */
+static void decision_label_socket_container(sg_decision *d, const char *pinned)
+{
+    if (d->tenancy.id) {
+        decision_add_label(d, SG_POLICY_LABEL, d->tenancy.policy ? d->tenancy.policy : "",
+                           "tenant: the creating tenant's image policy");
+        decision_finish(d);
+        return;
+    }
+    char id[SG_TENANT_ID_MAX];
+    if (!sg_tenant_new_id(id)) {
+        sg_socket_deny(&d->findings, d->image, "no randomness for a new tenant's ID");
+        decision_finish(d);
+        return;
+    }
+    decision_add_label(d, SG_TENANT_LABEL, id, "tenant: a new tenant");
+    const sg_fact *f = sg_facts_find(&d->facts, SG_FACT_IMAGE, d->image);
+    d->choice = sg_policy_choose(d->env, d->s, pinned, f ? f->json : NULL, decision_on_policy, d);
 }
 
 static void decision_on_verdict(void *arg, const sg_image_verdict *iv)
@@ -245,7 +305,10 @@ static void decision_on_verdict(void *arg, const sg_image_verdict *iv)
     if (why)
         sg_socket_deny(&d->findings, iv->image, why);
     d->v.log = true;
-    decision_finish(d);
+    if (!why && d->plan == SG_PLAN_CREATE && d->s->tenants)
+        decision_label_socket_container(d, iv->pinned);
+    else
+        decision_finish(d);
     decision_unref(d);
 }
 
@@ -297,7 +360,8 @@ static sg_rule_input decision_input(const sg_decision *d, const sg_rule_ctx *rc)
 {
     return (sg_rule_input){.rc = rc, .plan = d->plan, .spec = &d->spec, .body = d->body,
                            .subject = d->subject, .action = d->action, .image = d->image,
-                           .exec_privileged = d->exec_privileged};
+                           .exec_privileged = d->exec_privileged, .route = d->route,
+                           .hostconfig = d->hostconfig};
 }
 
 /* The image of a start is its container's: what the socket rule proves. */
@@ -416,6 +480,7 @@ static void decision_read_create(sg_decision *d, sg_jx *r)
         sg_hostconfig_of_create(d->body, &hc);
     }
     decision_take_image(d, d->body, "Config", r);
+    d->hostconfig = hc.hc;
     json_t *net = sg_jx_object(r, d->body, "Config", "NetworkingConfig");
     if (sg_spec_from_create(hc.hc, net, &d->spec, r) != 0)
         sg_jx_fail(r, "out of memory");
@@ -430,6 +495,7 @@ static void decision_read_service(sg_decision *d, sg_jx *r)
         return;
     }
     decision_take_image(d, hc.hc, "TaskTemplate.ContainerSpec", r);
+    d->hostconfig = hc.hc;
     if (sg_spec_from_service(d->body, &d->spec, r) != 0)
         sg_jx_fail(r, "out of memory");
 }
@@ -504,6 +570,9 @@ static sg_decision *decision_new(sg_policy_env *env, const sg_settings *policy,
     d->env = env;
     d->s = sg_settings_ref((sg_settings *)policy);
     d->caller = ctx->caller;
+    if (ctx->tenant)
+        d->tenant = *ctx->tenant;
+    sg_tenancy_resolve(policy, &d->caller, ctx->tenant ? &d->tenant : NULL, &d->tenancy);
     d->isolated = first->isolated;
     d->route = ctx->match ? ctx->match->route : ROUTE_NONE;
     d->plan = first->plan;
@@ -611,6 +680,10 @@ void sg_decision_cancel(sg_decision *d)
     if (d->check) {
         sg_image_check_cancel(d->check);
         d->check = NULL;
+    }
+    if (d->choice) {
+        sg_policy_choice_cancel(d->choice);
+        d->choice = NULL;
     }
     sg_facts_free(&d->facts); /* pending look-ups are cancelled: no callbacks */
     decision_unref(d);

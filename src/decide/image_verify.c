@@ -36,6 +36,7 @@ struct sg_image_check {
     size_t digest_j;        /* wildcard entries: next local digest     */
     bool any_entry_matched;
     char error[1024];       /* the most specific failure so far        */
+    bool unreachable;       /* a registry look-up had no answer         */
     sg_image_verdict v;
     sg_image_verify_cb cb;
     void *arg;
@@ -90,6 +91,7 @@ static void check_allow(sg_image_check *k, const char *pinned, const char *rule)
 
 static void check_deny(sg_image_check *k, const char *reason, const char *rule)
 {
+    k->v.unreachable = k->unreachable;
     snprintf(k->v.reason, sizeof k->v.reason, "%s", reason);
     snprintf(k->v.rule, sizeof k->v.rule, "%s", rule);
     check_finish(k, false);
@@ -168,6 +170,7 @@ static void check_on_tag_digest(void *arg, sg_registry_status st, const char *di
         } else {
             char name[SG_REF_MAX];
             sg_image_ref_string(&e->ref, name, sizeof name);
+            k->unreachable |= st != SG_REGISTRY_OK && st != SG_REGISTRY_NOT_FOUND;
             if (st == SG_REGISTRY_OK)
                 snprintf(k->error, sizeof k->error,
                          "the local image is not the registry's content for %s (the registry "
@@ -201,6 +204,7 @@ static void check_on_wildcard_digest(void *arg, sg_registry_status st, const cha
             snprintf(rule, sizeof rule, "imageList: %s", e->text);
             check_allow(k, pin, rule);
         } else {
+            k->unreachable |= st != SG_REGISTRY_NOT_FOUND;
             snprintf(k->error, sizeof k->error,
                      st == SG_REGISTRY_NOT_FOUND
                          ? "the local image's digest %s is not in the registry; pull the "
@@ -325,6 +329,7 @@ static void check_on_sub_verdict(void *arg, const sg_image_verdict *v)
                      v->rule);
             check_allow(k, k->image_id, rule);
         } else {
+            k->unreachable |= v->unreachable;
             k->cand_rd++;
             check_candidate_digest(k);
         }

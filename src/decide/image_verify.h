@@ -29,6 +29,8 @@ typedef struct {
     char pinned[700];   /* allowed: reference to create the container from */
     char reason[1024];  /* denied: what is wrong and what to do          */
     char rule[1400];    /* the imageList entry that decided, or why none  */
+    bool unreachable;   /* denied because a registry gave no answer: the
+                           image could not be told either way             */
 } sg_image_verdict;
 
 typedef void (*sg_image_verify_cb)(void *arg, const sg_image_verdict *v);

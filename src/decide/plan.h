@@ -20,6 +20,8 @@ typedef enum {
     SG_PLAN_NETWORK_CREATE,   /* network create body (driver)                */
     SG_PLAN_NETWORK_CONNECT,  /* the network a container joins               */
     SG_PLAN_VOLUME_CREATE,    /* volume create body (a local device)         */
+    SG_PLAN_OWNED,            /* scope "own": the object in the path (and a
+                                 network connect's container) is the tenant's */
 } sg_plan;
 
 #endif

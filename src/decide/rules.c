@@ -21,6 +21,9 @@ bool sg_rule_applies(const sg_rule *r, const sg_rule_input *in)
     case SG_RULE_ALWAYS: return true;
     case SG_RULE_POLICY_ON: return in->rc->policy->eci_enabled;
     case SG_RULE_ISOLATED: return in->rc->isolated;
+    case SG_RULE_TENANTS: return in->rc->policy->tenants;
+    case SG_RULE_SCOPED:
+        return in->rc->tenancy && in->rc->tenancy->id && in->rc->tenancy->scope == SG_SCOPE_OWN;
     }
     return true;
 }
@@ -242,6 +245,13 @@ static void check_socket(const sg_rule_input *in, sg_rule_output *out)
 /* ---- the table ------------------------------------------------------------ */
 
 const sg_rule sg_rule_table[] = {
+    /* First: what is not the tenant's does not exist for it, whatever else
+     * would be said of it. */
+    {"scope: own", PLAN(OWNED) | PLAN(EXISTING) | PLAN(START) | PLAN(EXEC_CREATE) |
+     PLAN(EXEC_START) | PLAN(UPDATE) | PLAN(NETWORK_CONNECT) | PLAN(CREATE),
+     SG_RULE_SCOPED, sg_scope_want, sg_scope_arrived, sg_scope_check},
+    {"tenant: labels", PLAN(CREATE) | PLAN(VOLUME_CREATE) | PLAN(NETWORK_CREATE) |
+     PLAN(SERVICE), SG_RULE_TENANTS, NULL, NULL, sg_tenant_labels_check},
     {"isolation: container", PLAN(CREATE) | PLAN(SERVICE), SG_RULE_ISOLATED,
      want_spec_isolation, arrived_mounts_and_joins, check_container},
     {"isolation: update and volume create", PLAN(UPDATE) | PLAN(VOLUME_CREATE),

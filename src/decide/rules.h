@@ -33,6 +33,7 @@
 #include "decide/host_paths.h"
 #include "decide/plan.h"
 #include "decide/policy_env.h"
+#include "decide/tenant.h"
 #include "decide/verdict.h"
 #include "http/query.h"
 #include "policy/settings.h"
@@ -45,6 +46,7 @@ typedef struct {
     bool isolated;                /* sg_caller_isolated() under policy      */
     const sg_allowed_dirs *dirs;  /* filesharingAllowedDirectories for them */
     const sg_facts *facts;
+    const sg_tenancy *tenancy;    /* the caller's tenant, scope and list    */
 } sg_rule_ctx;
 
 /* The network a container is connected to (network connect). */
@@ -141,6 +143,9 @@ typedef struct {
     const char *image;          /* the image the request (or a start's
                                    container) names                          */
     bool exec_privileged;       /* an exec create asks for privileges        */
+    route_id route;             /* the request's route                       */
+    json_t *hostconfig;         /* a create's host configuration, where
+                                   dockerd reads it (hostconfig.c), or NULL */
 } sg_rule_input;
 
 /* What a rule may write: refusals, edits, and — the socket rule — the
@@ -151,11 +156,26 @@ typedef struct {
     sg_socket_exposures *exposures;
 } sg_rule_output;
 
+/* ---- rule_scope.c: tenants ---- */
+
+/* What an ownership check reads: the object in the path, a network
+ * connect's container, a create's volumes, containers and networks. */
+void sg_scope_want(const sg_rule_input *in, sg_facts *facts);
+void sg_scope_arrived(const sg_rule_input *in, const sg_fact *f, sg_facts *facts);
+/* Everything the request names is the tenant's, or it is answered like
+ * something that does not exist; a network connect's container is pinned. */
+void sg_scope_check(const sg_rule_input *in, sg_rule_output *out);
+/* Labels: none under io.sockgate. from any caller; the tenant's own on what
+ * it creates (and an empty tenant label on others' containers). */
+void sg_tenant_labels_check(const sg_rule_input *in, sg_rule_output *out);
+
 typedef enum {
     SG_RULE_POLICY_ON, /* everyone, while enhancedContainerIsolation is on   */
     SG_RULE_ISOLATED,  /* isolated callers only                               */
     SG_RULE_ALWAYS,    /* everyone, policy on or off (the settings the Engine
                           API can enforce for all: ports)                    */
+    SG_RULE_TENANTS,   /* everyone, while the settings name tenants          */
+    SG_RULE_SCOPED,    /* a tenant whose scope is "own"                      */
 } sg_rule_who;
 
 typedef struct {

@@ -231,6 +231,22 @@ static int edit_ports_local(json_t *bindings)
     return 0;
 }
 
+/* obj's Labels (as Go would find the key) gets label = value; a missing or
+ * null Labels becomes an object first. */
+static int edit_set_label(json_t *obj, const char *label, const char *value)
+{
+    const char *key = "Labels";
+    json_t *labels = sg_gojson_get(obj, "Labels", &key);
+    if (!json_is_object(labels)) {
+        if (labels && !json_is_null(labels))
+            return -1; /* the rule refused such a body already */
+        labels = json_object();
+        if (!labels || json_object_set_new(obj, key, labels) != 0)
+            return -1;
+    }
+    return json_object_set_new(labels, label, json_string(value));
+}
+
 static int edit_apply(const sg_edit *x, json_t *body)
 {
     switch (x->kind) {
@@ -246,6 +262,8 @@ static int edit_apply(const sg_edit *x, json_t *body)
         return edit_rename_key(x->obj, x->key, x->value);
     case SG_EDIT_SET_FALSE:
         return json_object_set_new(x->obj, x->key, json_false());
+    case SG_EDIT_SET_LABEL:
+        return edit_set_label(x->obj, x->target, x->value);
     case SG_EDIT_PORTS_LOCAL:
         return edit_ports_local(x->obj);
     case SG_EDIT_EXPOSE_LOCAL: {

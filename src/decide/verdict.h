@@ -71,6 +71,7 @@ typedef enum {
                              bindings: the ports -P would publish everywhere  */
     SG_EDIT_ARRAY_STRING, /* obj (an array)[index] = value (a name pinned)     */
     SG_EDIT_RENAME_KEY,   /* obj[key] moves to obj[value] (EndpointsConfig)    */
+    SG_EDIT_SET_LABEL,    /* obj.Labels[target] = value, Labels made if absent  */
 } sg_edit_kind;
 
 typedef struct {

@@ -36,6 +36,9 @@ void sg_conn_log_decision(sg_conn *c, const sg_verdict *v, const char *detail)
                                                   who->container.id, "container_image",
                                                   c->identity->image)
                                       : json_pack("{s:s}", "container", "(unidentified)"));
+    if (who->socket == SG_SOCKET_RESTRICTED && who->container.state == SG_CONTAINER_KNOWN &&
+        c->identity->tenant.id[0]) /* and whose tenant it is in (decide/tenant.h) */
+        json_object_set_new(f, "tenant", json_string(c->identity->tenant.id));
     if (detail)
         json_object_set_new(f, "message", json_string(detail));
     sg_log_audit(SG_LOG_INFO, "decision", f);

@@ -63,6 +63,7 @@ void sg_exchange_free(sg_exchange *ex)
         return;
     /* the target and the head share the exchange's block */
     free(ex->match);
+    free(ex->head_heap);
     free(ex->pending);
     free(ex->content_type);
     sg_settings_unref(ex->policy);

@@ -201,7 +201,30 @@ static sg_request_ctx conn_request_ctx(sg_conn *c, const router_match *m, router
                             .route_status = rs, .match = m,
                             .content_type = ex->content_type,
                             .body_chunked = ex->req_body == HTTP_BODY_CHUNKED,
-                            .meter = {conn_meter_take, c}};
+                            .meter = {conn_meter_take, c},
+                            .tenant = c->identity && c->caller.container.state ==
+                                                         SG_CONTAINER_KNOWN
+                                          ? &c->identity->tenant
+                                          : NULL};
+}
+
+/* The head to forward, with the verdict's query when it has one (a scoped
+ * tenant's narrowed list): then in a block of its own, as it may be longer
+ * than the room the exchange kept. */
+static size_t conn_forward_head(sg_exchange *ex, const http_request *req, const router_match *m,
+                                const sg_verdict *v)
+{
+    if (!v->query[0])
+        return sg_forward_head(req, m, ex->buffered, ex->head_buf);
+    size_t qlen = strlen(v->query), room = sg_forward_head_room(req) + qlen;
+    if (!(ex->head_heap = malloc(room)))
+        return 0;
+    ex->head_buf = ex->head_heap;
+    ex->head_cap = room - SG_FRAMING_MAX;
+    router_match narrowed = *m;
+    narrowed.query = v->query;
+    narrowed.query_len = qlen;
+    return sg_forward_head(req, &narrowed, ex->buffered, ex->head_buf);
 }
 
 static void conn_keep_content_type(sg_exchange *ex, const http_request *req)
@@ -298,7 +321,7 @@ bool sg_conn_begin(sg_conn *c, const http_request *req, router_match *m,
     ex->buffered = ex->decide_body || (ex->body_use != SG_BODY_STREAMED && !ex->req_done);
     bool kept = true;
     if (v.kind != SG_VERDICT_DENY) {
-        ex->head_len = sg_forward_head(req, m, ex->buffered, ex->head_buf);
+        ex->head_len = conn_forward_head(ex, req, m, &v);
         ex->head = ex->head_len ? ex->head_buf : NULL;
         if (ex->decide_body || (check_target && ex->buffered))
             kept = conn_keep_for_later(ex, &m, &v);

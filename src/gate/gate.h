@@ -70,6 +70,7 @@ typedef struct {
     sg_engine_req *req;      /* CONN_IDENTIFYING: dockerd asked            */
     char name[128];          /* without the leading '/'                    */
     char image[256];         /* Config.Image, as the container was created */
+    sg_tenant tenant;        /* from its labels (decide/tenant.h)          */
 } sg_identity;
 
 typedef struct {
@@ -199,6 +200,7 @@ typedef struct {
     char *head;              /* forwarded head without framing/final CRLF,
                                 until dockerd answers (retry); NULL after */
     char *head_buf;          /* its room, in the exchange's block         */
+    char *head_heap;         /* or here, when the query was rewritten     */
     size_t head_len;
     size_t head_cap;         /* room for the head before its framing      */
     uint64_t decide_started_ns; /* uv_hrtime() as its decision started    */

@@ -64,6 +64,8 @@ static void identify_on_inspect(void *arg, int status, json_t *body)
             json_string_value(json_object_get(json_object_get(body, "Config"), "Image"));
         snprintf(who->name, sizeof who->name, "%s", name && name[0] == '/' ? name + 1 : "");
         snprintf(who->image, sizeof who->image, "%s", image ? image : "");
+        /* labels the gate cannot read: not a caller it can place */
+        ok = sg_tenant_from_inspect(body, &who->tenant);
     }
     json_decref(body);
     identify_done(c, ok ? SG_CONTAINER_KNOWN : SG_CONTAINER_UNKNOWN);

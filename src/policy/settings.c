@@ -52,6 +52,13 @@ sg_settings *sg_settings_ref(sg_settings *s)
     return s;
 }
 
+static void command_list_free(sg_command_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->names[i]);
+    free(l->names);
+}
+
 void sg_settings_unref(sg_settings *s)
 {
     if (!s || --s->refs > 0)
@@ -59,9 +66,13 @@ void sg_settings_unref(sg_settings *s)
     for (size_t i = 0; i < s->n_images; i++)
         free(s->images[i].text);
     free(s->images);
-    for (size_t i = 0; i < s->n_commands; i++)
-        free(s->commands[i]);
-    free(s->commands);
+    command_list_free(&s->commands);
+    for (size_t i = 0; i < s->n_image_policies; i++) {
+        free(s->image_policies[i].pattern);
+        command_list_free(&s->image_policies[i].commands);
+        sg_settings_unref(s->image_policies[i].match);
+    }
+    free(s->image_policies);
     for (size_t i = 0; i < s->n_shares; i++)
         free(s->shares[i].path);
     free(s->shares);
@@ -142,6 +153,9 @@ static bool settings_object(const settings_reader *r, json_t *obj, const char *k
     return true;
 }
 
+static bool settings_image_entry(const settings_reader *r, const char *kp, const char *text,
+                                 sg_image_entry *e);
+
 static bool settings_images(const settings_reader *r, json_t *list, sg_settings *s)
 {
     const char *kp = "enhancedContainerIsolation.dockerSocketMount.imageList.images";
@@ -156,78 +170,78 @@ static bool settings_images(const settings_reader *r, json_t *list, sg_settings 
     {
         if (!json_is_string(v))
             return settings_fail(r, kp, "entry %zu must be a string", i + 1);
-        const char *text = json_string_value(v);
-        sg_image_entry *e = &s->images[s->n_images];
-        e->text = strdup(text);
-        s->n_images++;
-        if (strcmp(text, "*") == 0) {
-            e->everyone = true;
-            continue;
-        }
-        const char *why = NULL;
-        if (sg_image_ref_parse(text, SG_REF_DEFAULT_TAG | SG_REF_ALLOW_WILDCARD,
-                               &e->ref, &why) != 0)
-            return settings_fail(r, kp, "entry %zu \"%s\" is not a valid image reference: %s",
-                                 i + 1, text, why ? why : "invalid");
+        char ekp[128];
+        snprintf(ekp, sizeof ekp, "%s[%zu]", kp, i);
+        if (!settings_image_entry(r, ekp, json_string_value(v), &s->images[s->n_images++]))
+            return false;
     }
     return true;
 }
 
-/* commandList.type; absent means "deny", Docker Desktop's default. */
-static bool settings_command_type(const settings_reader *r, json_t *type, sg_settings *s)
+/* commandList.type; absent means "deny", Docker Desktop's default. kp is
+ * the list's key path ("….commandList"), for messages. */
+static bool settings_command_type(const settings_reader *r, json_t *type, const char *kp,
+                                  sg_command_list *l)
 {
-    const char *kp = "enhancedContainerIsolation.dockerSocketMount.commandList.type";
+    char tkp[256];
+    snprintf(tkp, sizeof tkp, "%s.type", kp);
     const char *t = type ? json_string_value(type) : "deny";
     if (!t)
-        return settings_fail(r, kp, "must be \"allow\" or \"deny\"");
+        return settings_fail(r, tkp, "must be \"allow\" or \"deny\"");
     if (strcmp(t, "allow") == 0)
-        s->commands_type = SG_COMMANDS_ALLOW;
+        l->type = SG_COMMANDS_ALLOW;
     else if (strcmp(t, "deny") == 0)
-        s->commands_type = SG_COMMANDS_DENY;
+        l->type = SG_COMMANDS_DENY;
     else
-        return settings_fail(r, kp, "must be \"allow\" or \"deny\", not \"%s\"", t);
+        return settings_fail(r, tkp, "must be \"allow\" or \"deny\", not \"%s\"", t);
     return true;
 }
 
 /* One commandList name: unknown is an error, unsupported a warning. */
-static bool settings_command_name(const settings_reader *r, const char *name, sg_settings *s)
+static bool settings_command_name(const settings_reader *r, const char *name, const char *kp,
+                                  sg_command_list *l, sg_settings *s)
 {
     sg_name_kind kind = sg_commands_classify(name, NULL);
     if (kind == SG_NAME_UNKNOWN)
-        return settings_fail(r, "enhancedContainerIsolation.dockerSocketMount.commandList.commands",
-                             "unknown command \"%s\" (see `sockgate explain --commands`)", name);
+        return settings_fail(r, kp, "unknown command \"%s\" (see `sockgate explain --commands`)",
+                             name);
     if (kind == SG_NAME_UNSUPPORTED) {
         size_t used = strlen(s->warnings);
         snprintf(s->warnings + used, sizeof s->warnings - used,
                  "%s%s: commandList: \"%s\" is not supported in a command list and is "
                  "ignored", used ? "\n" : "", r->name, name);
     }
-    s->commands[s->n_commands++] = strdup(name);
+    if (!(l->names[l->n] = strdup(name)))
+        return settings_fail(r, kp, "out of memory");
+    l->n++;
     return true;
 }
 
-static bool settings_commands(const settings_reader *r, json_t *cl, sg_settings *s)
+/* A commandList object at key path kp into l (the global one, or an image
+ * policy's). */
+static bool settings_command_list(const settings_reader *r, json_t *cl, const char *kp,
+                                  sg_command_list *l, sg_settings *s)
 {
-    const char *kp = "enhancedContainerIsolation.dockerSocketMount.commandList.commands";
-    if (!settings_command_type(r, json_object_get(cl, "type"), s))
+    char ckp[256];
+    snprintf(ckp, sizeof ckp, "%s.commands", kp);
+    if (!settings_command_type(r, json_object_get(cl, "type"), kp, l))
         return false;
     json_t *list = json_object_get(cl, "commands");
     if (list && !json_is_array(list))
-        return settings_fail(r, kp, "must be an array of command names");
-    s->commands = calloc(json_array_size(list) + 1, sizeof *s->commands);
-    if (!s->commands)
-        return settings_fail(r, kp, "out of memory");
+        return settings_fail(r, ckp, "must be an array of command names");
+    l->names = calloc(json_array_size(list) + 1, sizeof *l->names);
+    if (!l->names)
+        return settings_fail(r, ckp, "out of memory");
     size_t i;
     json_t *v;
     json_array_foreach(list, i, v)
     {
         if (!json_is_string(v))
-            return settings_fail(r, kp, "entry %zu must be a string", i + 1);
-        if (!settings_command_name(r, json_string_value(v), s))
+            return settings_fail(r, ckp, "entry %zu must be a string", i + 1);
+        if (!settings_command_name(r, json_string_value(v), ckp, l, s))
             return false;
     }
-    sg_commands_compile(&s->command_policy, s->commands_type == SG_COMMANDS_DENY,
-                        s->commands, s->n_commands);
+    sg_commands_compile(&l->compiled, l->type == SG_COMMANDS_DENY, l->names, l->n);
     return true;
 }
 
@@ -248,7 +262,8 @@ static bool settings_socket_mount(const settings_reader *r, json_t *dsm, sg_sett
                            &s->allow_derived))
             return false;
     }
-    return !cl || settings_commands(r, cl, s);
+    return !cl || settings_command_list(r, cl, "enhancedContainerIsolation.dockerSocketMount."
+                                               "commandList", &s->commands, s);
 }
 
 static bool settings_eci(const settings_reader *r, json_t *eci, sg_settings *s)
@@ -428,6 +443,115 @@ static bool settings_exempt_list(const settings_reader *r, json_t *ex, bool grou
     return true;
 }
 
+/* How specific an image pattern is: a digest, a tag, "name:*", a
+ * repository wildcard, "*". The most specific pattern that matches wins. */
+static int image_pattern_specificity(const sg_image_entry *e)
+{
+    if (e->everyone)
+        return 0;
+    if (e->ref.path_is_wildcard)
+        return 1;
+    if (e->ref.tag_is_wildcard)
+        return 2;
+    return e->ref.digest[0] ? 4 : 3;
+}
+
+/* An image pattern with the imageList's syntax into e. */
+static bool settings_image_entry(const settings_reader *r, const char *kp, const char *text,
+                                 sg_image_entry *e)
+{
+    if (!(e->text = strdup(text)))
+        return settings_fail(r, kp, "out of memory");
+    if (strcmp(text, "*") == 0) {
+        e->everyone = true;
+        return true;
+    }
+    const char *why = NULL;
+    if (sg_image_ref_parse(text, SG_REF_DEFAULT_TAG | SG_REF_ALLOW_WILDCARD, &e->ref, &why) != 0)
+        return settings_fail(r, kp, "\"%s\" is not a valid image reference: %s", text,
+                             why ? why : "invalid");
+    return true;
+}
+
+/* "all" (the default) or "own". */
+static bool settings_scope(const settings_reader *r, json_t *v, const char *kp, sg_scope *out)
+{
+    const char *t = v ? json_string_value(v) : "all";
+    if (t && strcmp(t, "all") == 0)
+        *out = SG_SCOPE_ALL;
+    else if (t && strcmp(t, "own") == 0)
+        *out = SG_SCOPE_OWN;
+    else
+        return settings_fail(r, kp, "must be \"all\" or \"own\"");
+    return true;
+}
+
+/* One sockgate.imagePolicies entry: its pattern, which is also a one-entry
+ * image list (match) for the registry proof, its commandList and scope. */
+static bool settings_image_policy(const settings_reader *r, const char *pattern, json_t *v,
+                                  sg_image_policy *p, sg_settings *s)
+{
+    char kp[700];
+    snprintf(kp, sizeof kp, "sockgate.imagePolicies.%s", pattern);
+    if (!json_is_object(v))
+        return settings_fail(r, kp, "must be an object with \"commandList\" and/or \"scope\"");
+    const char *key;
+    json_t *x;
+    json_object_foreach(v, key, x)
+    {
+        if (strcmp(key, "commandList") != 0 && strcmp(key, "scope") != 0)
+            return settings_fail(r, kp, "unknown key \"%s\" (known: commandList, scope)", key);
+    }
+    if (!(p->pattern = strdup(pattern)) || !(p->match = settings_new(NULL)) ||
+        !(p->match->images = calloc(1, sizeof *p->match->images)))
+        return settings_fail(r, kp, "out of memory");
+    p->match->n_images = 1;
+    p->match->allow_derived = s->allow_derived;
+    if (!settings_image_entry(r, kp, pattern, &p->match->images[0]))
+        return false;
+    p->specificity = image_pattern_specificity(&p->match->images[0]);
+    char skp[720];
+    snprintf(skp, sizeof skp, "%s.scope", kp);
+    if (!settings_scope(r, json_object_get(v, "scope"), skp, &p->scope))
+        return false;
+    json_t *cl;
+    snprintf(skp, sizeof skp, "%s.commandList", kp);
+    if (!settings_object(r, v, "commandList", skp, &cl))
+        return false;
+    return !cl || settings_command_list(r, cl, skp, &p->commands, s);
+}
+
+/* Most specific first; among equals, the file's order (a stable sort). */
+static void image_policies_sort(sg_image_policy *v, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        sg_image_policy p = v[i];
+        size_t j = i;
+        for (; j > 0 && v[j - 1].specificity < p.specificity; j--)
+            v[j] = v[j - 1];
+        v[j] = p;
+    }
+}
+
+static bool settings_image_policies(const settings_reader *r, json_t *ip, sg_settings *s)
+{
+    if (!json_is_object(ip))
+        return settings_fail(r, "sockgate.imagePolicies",
+                             "must be an object of image patterns");
+    s->image_policies = calloc(json_object_size(ip) + 1, sizeof *s->image_policies);
+    if (!s->image_policies)
+        return settings_fail(r, "sockgate.imagePolicies", "out of memory");
+    const char *key;
+    json_t *v;
+    json_object_foreach(ip, key, v)
+    {
+        if (!settings_image_policy(r, key, v, &s->image_policies[s->n_image_policies++], s))
+            return false;
+    }
+    image_policies_sort(s->image_policies, s->n_image_policies);
+    return true;
+}
+
 /* sockgate's own key: what Docker Desktop's format has no word for. */
 static bool settings_sockgate(const settings_reader *r, json_t *root, sg_settings *s)
 {
@@ -440,16 +564,25 @@ static bool settings_sockgate(const settings_reader *r, json_t *root, sg_setting
     json_t *v;
     json_object_foreach(sg, key, v)
     {
-        if (strcmp(key, "exemptFromIsolation") != 0 && strcmp(key, "allowUrlFetches") != 0)
+        if (strcmp(key, "exemptFromIsolation") != 0 && strcmp(key, "allowUrlFetches") != 0 &&
+            strcmp(key, "imagePolicies") != 0 && strcmp(key, "publicSocketScope") != 0)
             return settings_fail(r, "sockgate",
                                  "unknown key \"%s\" (known: exemptFromIsolation, "
-                                 "allowUrlFetches)",
+                                 "allowUrlFetches, imagePolicies, publicSocketScope)",
                                  key);
     }
     json_t *fetches = json_object_get(sg, "allowUrlFetches");
     if (fetches && !json_is_boolean(fetches))
         return settings_fail(r, "sockgate.allowUrlFetches", "must be true or false");
     s->allow_url_fetches = json_is_true(fetches);
+    json_t *ip = json_object_get(sg, "imagePolicies");
+    if (ip && !settings_image_policies(r, ip, s))
+        return false;
+    json_t *ps = json_object_get(sg, "publicSocketScope");
+    if (!settings_scope(r, ps, "sockgate.publicSocketScope", &s->public_scope))
+        return false;
+    /* Once either is written, what is created is marked with its tenant. */
+    s->tenants = ip != NULL || ps != NULL;
     json_t *ex;
     if (!settings_object(r, sg, "exemptFromIsolation", "sockgate.exemptFromIsolation", &ex))
         return false;
@@ -530,13 +663,13 @@ const char *sg_port_behavior_name(sg_port_behavior b)
     return "default-port-binding";
 }
 
-json_t *sg_settings_describe(const sg_settings *p)
+static json_t *settings_describe_base(const sg_settings *p)
 {
     json_t *images = json_array(), *commands = json_array(), *shares = json_array();
     for (size_t i = 0; i < p->n_images; i++)
         json_array_append_new(images, json_string(p->images[i].text));
-    for (size_t i = 0; i < p->n_commands; i++)
-        json_array_append_new(commands, json_string(p->commands[i]));
+    for (size_t i = 0; i < p->commands.n; i++)
+        json_array_append_new(commands, json_string(p->commands.names[i]));
     for (size_t i = 0; i < p->n_shares; i++)
         json_array_append_new(shares, json_string(p->shares[i].path));
     if (!p->shares_set)
@@ -546,11 +679,47 @@ json_t *sg_settings_describe(const sg_settings *p)
                      p->source ? p->source : "(none: no policy)", "eci", p->eci_enabled,
                      "locked", p->locked, "images", images, "allowDerivedImages",
                      p->allow_derived, "commandList",
-                     p->commands_type == SG_COMMANDS_NONE    ? "none"
-                     : p->commands_type == SG_COMMANDS_ALLOW ? "allow"
+                     p->commands.type == SG_COMMANDS_NONE    ? "none"
+                     : p->commands.type == SG_COMMANDS_ALLOW ? "allow"
                                                              : "deny",
                      "commands", commands, "filesharingAllowedDirectories", shares,
                      "exemptFromIsolation", exempt, "allowUrlFetches", p->allow_url_fetches,
                      "portBindingBehavior",
                      sg_port_behavior_name(p->ports), "blockDockerLoad", p->block_load);
+}
+
+static json_t *command_list_describe(const sg_command_list *l)
+{
+    json_t *names = json_array();
+    for (size_t i = 0; i < l->n; i++)
+        json_array_append_new(names, json_string(l->names[i]));
+    return json_pack("{s:s,s:o}", "type", l->type == SG_COMMANDS_ALLOW ? "allow" : "deny",
+                     "commands", names);
+}
+
+/* sockgate.imagePolicies as they apply: most specific first. */
+static json_t *image_policies_describe(const sg_settings *p)
+{
+    json_t *out = json_array();
+    for (size_t i = 0; i < p->n_image_policies; i++) {
+        const sg_image_policy *ip = &p->image_policies[i];
+        json_t *o = json_pack("{s:s,s:s}", "image", ip->pattern, "scope",
+                              sg_scope_name(ip->scope));
+        if (ip->commands.type != SG_COMMANDS_NONE)
+            json_object_set_new(o, "commandList", command_list_describe(&ip->commands));
+        json_array_append_new(out, o);
+    }
+    return out;
+}
+
+const char *sg_scope_name(sg_scope scope) { return scope == SG_SCOPE_OWN ? "own" : "all"; }
+
+json_t *sg_settings_describe(const sg_settings *p)
+{
+    json_t *d = settings_describe_base(p);
+    if (d && p->tenants) {
+        json_object_set_new(d, "imagePolicies", image_policies_describe(p));
+        json_object_set_new(d, "publicSocketScope", json_string(sg_scope_name(p->public_scope)));
+    }
+    return d;
 }

@@ -32,6 +32,15 @@ typedef enum {
     SG_COMMANDS_DENY,  /* everything but the listed commands              */
 } sg_commands_type;
 
+/* A commandList: its type, the names as written, and the list compiled to
+ * routes (commands.h). */
+typedef struct {
+    sg_commands_type type;
+    char **names;
+    size_t n;
+    sg_command_policy compiled;
+} sg_command_list;
+
 /* portBindingBehavior (Docker Desktop 4.52+). */
 typedef enum {
     SG_PORTS_DEFAULT,       /* "default-port-binding": Docker's own behaviour   */
@@ -47,6 +56,25 @@ typedef struct {
     bool shared_by_default; /* read and shown; has no effect on Linux          */
 } sg_share_entry;
 
+/* What a tenant sees and acts on (sockgate.imagePolicies.*.scope,
+ * sockgate.publicSocketScope). */
+typedef enum {
+    SG_SCOPE_ALL, /* everything, as without tenants                        */
+    SG_SCOPE_OWN, /* only what the tenant created through sockgate          */
+} sg_scope;
+
+struct sg_settings;
+
+/* One sockgate.imagePolicies entry. */
+typedef struct {
+    char *pattern;             /* as written, imageList syntax              */
+    int specificity;           /* digest 4, tag 3, name:* 2, repo/<star> 1, * 0 */
+    struct sg_settings *match; /* a one-entry image list with the pattern, for
+                                  the registry proof (image_verify.h)       */
+    sg_command_list commands;  /* type NONE: the global commandList applies */
+    sg_scope scope;
+} sg_image_policy;
+
 #define SG_MAX_EXEMPT 64
 
 typedef struct sg_settings {
@@ -57,10 +85,7 @@ typedef struct sg_settings {
     sg_image_entry *images;    /* dockerSocketMount.imageList.images        */
     size_t n_images;
     bool allow_derived;        /* imageList.allowDerivedImages (default on) */
-    sg_commands_type commands_type;
-    char **commands;           /* commandList.commands, as written          */
-    size_t n_commands;
-    sg_command_policy command_policy; /* the list compiled to routes         */
+    sg_command_list commands;  /* dockerSocketMount.commandList             */
     /* Isolation (docs/DESIGN.md section 7), with the policy on. */
     sg_share_entry *shares;    /* filesharingAllowedDirectories              */
     size_t n_shares;
@@ -76,6 +101,12 @@ typedef struct sg_settings {
     /* Docker Desktop settings the Engine API can enforce, for everyone. */
     sg_port_behavior ports;    /* portBindingBehavior                        */
     bool block_load;           /* blockDockerLoad                            */
+    /* Tenants (docs/ARCHITECTURE.md, "Tenants"). */
+    sg_image_policy *image_policies; /* most specific first                  */
+    size_t n_image_policies;
+    sg_scope public_scope;     /* sockgate.publicSocketScope                 */
+    bool tenants;              /* either key is written: what is created is
+                                  marked with its tenant                     */
     char warnings[1024];       /* e.g. unsupported command names, ignored   */
 } sg_settings;
 
@@ -95,6 +126,7 @@ sg_settings *sg_settings_default(void);
 json_t *sg_settings_describe(const sg_settings *s);
 sg_settings *sg_settings_ref(sg_settings *s);
 const char *sg_port_behavior_name(sg_port_behavior b);
+const char *sg_scope_name(sg_scope scope);
 void sg_settings_unref(sg_settings *s);
 
 #endif

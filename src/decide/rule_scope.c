@@ -1,0 +1,478 @@
+/*
+ * rule_scope.c — scope "own" on the request line (see rule_scope.h): every
+ * route is classified here, and a route this file does not name is refused
+ * to a scoped tenant, so that a route added to dockerd later is never
+ * someone else's objects by default.
+ */
+#include "decide/rule_scope.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "body/gojson.h"
+#include "body/jsonx.h"
+#include "decide/rules.h"
+#include "decide/tenant.h"
+
+sg_scope_class sg_scope_route_class(route_id route)
+{
+    switch (route) {
+    /* the container, exec instance, volume or network in the path */
+    case ROUTE_CHECKPOINT_LIST: case ROUTE_CHECKPOINT_CREATE: case ROUTE_CHECKPOINT_DELETE:
+    case ROUTE_CONTAINER_ARCHIVE_HEAD: case ROUTE_CONTAINER_EXPORT: case ROUTE_CONTAINER_CHANGES:
+    case ROUTE_CONTAINER_INSPECT: case ROUTE_CONTAINER_TOP: case ROUTE_CONTAINER_LOGS:
+    case ROUTE_CONTAINER_STATS: case ROUTE_CONTAINER_ATTACH_WS: case ROUTE_EXEC_INSPECT:
+    case ROUTE_CONTAINER_ARCHIVE_GET: case ROUTE_CONTAINER_KILL: case ROUTE_CONTAINER_PAUSE:
+    case ROUTE_CONTAINER_UNPAUSE: case ROUTE_CONTAINER_RESTART: case ROUTE_CONTAINER_START:
+    case ROUTE_CONTAINER_STOP: case ROUTE_CONTAINER_WAIT: case ROUTE_CONTAINER_RESIZE:
+    case ROUTE_CONTAINER_ATTACH: case ROUTE_EXEC_CREATE: case ROUTE_EXEC_START:
+    case ROUTE_EXEC_RESIZE: case ROUTE_CONTAINER_RENAME: case ROUTE_CONTAINER_UPDATE:
+    case ROUTE_COMMIT: case ROUTE_CONTAINER_ARCHIVE_PUT: case ROUTE_CONTAINER_DELETE:
+    case ROUTE_VOLUME_INSPECT: case ROUTE_VOLUME_UPDATE: case ROUTE_VOLUME_DELETE:
+    case ROUTE_NETWORK_INSPECT: case ROUTE_NETWORK_CONNECT: case ROUTE_NETWORK_DISCONNECT:
+    case ROUTE_NETWORK_DELETE:
+        return SG_SCOPE_SUBJECT;
+    case ROUTE_CONTAINER_LIST: case ROUTE_CONTAINER_PRUNE: case ROUTE_EVENTS:
+    case ROUTE_VOLUME_LIST: case ROUTE_VOLUME_PRUNE: case ROUTE_NETWORK_LIST:
+    case ROUTE_NETWORK_LIST_SLASH: case ROUTE_NETWORK_PRUNE:
+        return SG_SCOPE_LIST;
+    case ROUTE_CONTAINER_CREATE: case ROUTE_VOLUME_CREATE: case ROUTE_NETWORK_CREATE:
+        return SG_SCOPE_CREATE;
+    /* images and builds are shared (the commandList governs them); the
+     * engine's own state says nothing of other tenants' objects */
+    case ROUTE_IMAGE_LIST: case ROUTE_IMAGE_SEARCH: case ROUTE_IMAGE_GET_ALL:
+    case ROUTE_IMAGE_GET: case ROUTE_IMAGE_HISTORY: case ROUTE_IMAGE_INSPECT:
+    case ROUTE_IMAGE_ATTESTATIONS: case ROUTE_IMAGE_LOAD: case ROUTE_IMAGE_CREATE:
+    case ROUTE_IMAGE_PUSH: case ROUTE_IMAGE_TAG: case ROUTE_IMAGE_PRUNE: case ROUTE_IMAGE_DELETE:
+    case ROUTE_OPTIONS: case ROUTE_PING_GET: case ROUTE_PING_HEAD: case ROUTE_INFO:
+    case ROUTE_VERSION: case ROUTE_AUTH: case ROUTE_BUILD: case ROUTE_BUILD_PRUNE:
+    case ROUTE_BUILD_CANCEL: case ROUTE_SESSION: case ROUTE_GRPC:
+    case ROUTE_DISTRIBUTION_INSPECT: case ROUTE_PLUGIN_LIST: case ROUTE_PLUGIN_INSPECT:
+    case ROUTE_PLUGIN_PRIVILEGES:
+        return SG_SCOPE_SHARED;
+    default:
+        /* swarm (services, tasks, nodes, secrets, configs), plugin changes,
+         * system df, debug, and whatever dockerd adds later */
+        return SG_SCOPE_REFUSED;
+    }
+}
+
+sg_fact_kind sg_scope_subject_kind(route_id route)
+{
+    switch (route) {
+    case ROUTE_EXEC_INSPECT: case ROUTE_EXEC_START: case ROUTE_EXEC_RESIZE:
+        return SG_FACT_EXEC;
+    case ROUTE_VOLUME_INSPECT: case ROUTE_VOLUME_UPDATE: case ROUTE_VOLUME_DELETE:
+        return SG_FACT_VOLUME;
+    case ROUTE_NETWORK_INSPECT: case ROUTE_NETWORK_CONNECT: case ROUTE_NETWORK_DISCONNECT:
+    case ROUTE_NETWORK_DELETE:
+        return SG_FACT_NETWORK;
+    default:
+        return SG_FACT_CONTAINER;
+    }
+}
+
+/* ---- narrowed lists ------------------------------------------------------ */
+
+/* Go's filters.FromJSON: {"k":["v",…]}, or the older {"k":{"v":true}}.
+ * Read into {"k":["v",…]}; NULL if it is neither. */
+static json_t *filters_read(const char *text)
+{
+    json_t *in = text && text[0] ? json_loads(text, JSON_DECODE_ANY, NULL) : json_object();
+    if (!json_is_object(in)) {
+        json_decref(in);
+        return NULL;
+    }
+    json_t *out = json_object();
+    const char *key;
+    json_t *v;
+    json_object_foreach(in, key, v)
+    {
+        json_t *list = json_array();
+        json_object_set_new(out, key, list);
+        if (json_is_array(v)) {
+            size_t i;
+            json_t *x;
+            json_array_foreach(v, i, x)
+            {
+                if (!json_is_string(x))
+                    goto bad;
+                json_array_append(list, x);
+            }
+        } else if (json_is_object(v)) {
+            const char *k;
+            json_t *b;
+            json_object_foreach(v, k, b)
+            {
+                if (!json_is_boolean(b))
+                    goto bad;
+                if (json_is_true(b))
+                    json_array_append_new(list, json_string(k));
+            }
+        } else if (!json_is_null(v)) {
+            goto bad;
+        }
+    }
+    json_decref(in);
+    return out;
+bad:
+    json_decref(in);
+    json_decref(out);
+    return NULL;
+}
+
+/* Percent-encode s for a query (everything but unreserved characters). */
+static size_t query_put(char *out, size_t at, size_t outsz, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (; *s && at + 4 < outsz; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+            ch == '-' || ch == '_' || ch == '.' || ch == '~') {
+            out[at++] = (char)ch;
+        } else {
+            out[at++] = '%';
+            out[at++] = hex[ch >> 4];
+            out[at++] = hex[ch & 15];
+        }
+    }
+    if (*s)
+        return outsz; /* did not fit */
+    out[at] = '\0';
+    return at;
+}
+
+/* Filters that name containers by name or ID (since, before) would tell a
+ * tenant whether another's container exists: not for scoped tenants. */
+static bool filters_name_others(json_t *f, route_id route, const http_query *q)
+{
+    if (route != ROUTE_CONTAINER_LIST)
+        return false;
+    return json_object_get(f, "since") || json_object_get(f, "before") ||
+           http_query_first(q, "since") || http_query_first(q, "before");
+}
+
+int sg_scope_list_query(const http_query *q, route_id route, const char *tenant, char *out,
+                        size_t outsz, const char **why)
+{
+    json_t *f = filters_read(http_query_first(q, "filters"));
+    if (!f) {
+        *why = "sockgate: the filters parameter is not a valid filter set";
+        return -1;
+    }
+    if (filters_name_others(f, route, q)) {
+        json_decref(f);
+        *why = "sockgate: the since and before filters are not available to a scoped tenant";
+        return -1;
+    }
+    json_t *labels = json_object_get(f, "label");
+    if (!labels)
+        json_object_set_new(f, "label", labels = json_array());
+    char own[SG_TENANT_ID_MAX + 32];
+    snprintf(own, sizeof own, "%s=%s", SG_TENANT_LABEL, tenant);
+    json_array_append_new(labels, json_string(own));
+    char *filters = json_dumps(f, JSON_COMPACT);
+    json_decref(f);
+    if (!filters) {
+        *why = "sockgate: out of memory";
+        return -1;
+    }
+    size_t at = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < q->n && at < outsz; i++) {
+        if (strcmp(q->params[i].key, "filters") == 0)
+            continue;
+        at = query_put(out, at, outsz, q->params[i].key);
+        if (at + 2 < outsz)
+            out[at++] = '=';
+        at = query_put(out, at, outsz, q->params[i].value);
+        if (at + 2 < outsz)
+            out[at++] = '&';
+    }
+    if (at + 10 < outsz) {
+        memcpy(out + at, "filters=", 8);
+        at = query_put(out, at + 8, outsz, filters);
+    } else {
+        at = outsz;
+    }
+    free(filters);
+    if (at >= outsz) {
+        *why = "sockgate: the query is too long for a scoped tenant's list";
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- what dockerd says of a missing object ------------------------------ */
+
+void sg_scope_not_found(sg_fact_kind kind, route_id route, const char *name,
+                        const char *engine_version, char *out, size_t outsz)
+{
+    switch (kind) {
+    case SG_FACT_EXEC: snprintf(out, outsz, "No such exec instance: %s", name); return;
+    case SG_FACT_VOLUME: snprintf(out, outsz, "get %s: no such volume", name); return;
+    case SG_FACT_NETWORK: snprintf(out, outsz, "network %s not found", name); return;
+    default: break;
+    }
+    if (route == ROUTE_CONTAINER_KILL) {
+        /* dockerd wraps this one; 20.10 capitalised it */
+        bool old = engine_version && strncmp(engine_version, "20.", 3) == 0;
+        snprintf(out, outsz, "%s kill container: %s: No such container: %s",
+                 old ? "Cannot" : "cannot", name, name);
+        return;
+    }
+    snprintf(out, outsz, "No such container: %s", name);
+}
+
+/* ---- the ownership rule (rules.c: "scope: own") --------------------------- */
+
+static bool is_builtin_network(const char *n)
+{
+    return strcmp(n, "host") == 0 || strcmp(n, "bridge") == 0 || strcmp(n, "none") == 0 ||
+           strcmp(n, "default") == 0;
+}
+
+/* The container a network connect or disconnect names in its body. */
+static const char *body_container(const sg_rule_input *in, const char **key)
+{
+    sg_jx r = {0};
+    *key = "Container";
+    sg_gojson_get(in->body, "Container", key);
+    const char *c = sg_jx_str(&r, in->body, "", "Container");
+    return r.failed ? NULL : c;
+}
+
+static bool route_has_body_container(route_id route)
+{
+    return route == ROUTE_NETWORK_CONNECT || route == ROUTE_NETWORK_DISCONNECT;
+}
+
+/* A create's references: volumes, volumes-from, joined and linked
+ * containers, networks. */
+static void want_create_refs(const sg_spec *spec, sg_facts *facts)
+{
+    for (size_t i = 0; i < spec->mounts.n; i++) {
+        const sg_mount *m = &spec->mounts.items[i];
+        if (m->kind == SG_MOUNT_VOLUME && m->source && m->source[0])
+            sg_facts_want(facts, SG_FACT_VOLUME, m->source);
+        else if (m->kind == SG_MOUNT_VOLUMES_FROM)
+            sg_facts_want(facts, SG_FACT_CONTAINER, m->source);
+    }
+    for (int i = 0; i < SG_NS_COUNT; i++)
+        if (spec->ns[i] && strncmp(spec->ns[i], "container:", 10) == 0)
+            sg_facts_want(facts, SG_FACT_CONTAINER, spec->ns[i] + 10);
+    for (size_t i = 0; i < spec->links.n; i++) {
+        char name[256], alias[256];
+        if (sg_spec_link_parse(spec->links.v[i].value, name, sizeof name, alias,
+                               sizeof alias) == 0)
+            sg_facts_want(facts, SG_FACT_CONTAINER, name);
+    }
+    for (size_t i = 0; i < spec->networks.n; i++)
+        if (!is_builtin_network(spec->networks.v[i].value))
+            sg_facts_want(facts, SG_FACT_NETWORK, spec->networks.v[i].value);
+}
+
+void sg_scope_want(const sg_rule_input *in, sg_facts *facts)
+{
+    switch (in->plan) {
+    case SG_PLAN_CREATE:
+        want_create_refs(in->spec, facts);
+        return;
+    case SG_PLAN_EXEC_START:
+        sg_facts_want(facts, SG_FACT_EXEC, in->subject);
+        return;
+    case SG_PLAN_OWNED: {
+        sg_facts_want(facts, sg_scope_subject_kind(in->route), in->subject);
+        const char *key, *c = route_has_body_container(in->route) ? body_container(in, &key)
+                                                                   : NULL;
+        if (c && c[0])
+            sg_facts_want(facts, SG_FACT_CONTAINER, c);
+        return;
+    }
+    default:
+        if (in->subject && in->subject[0])
+            sg_facts_want(facts, SG_FACT_CONTAINER, in->subject);
+    }
+}
+
+void sg_scope_arrived(const sg_rule_input *in, const sg_fact *f, sg_facts *facts)
+{
+    (void)in;
+    if (f->kind == SG_FACT_EXEC && f->status == 200) {
+        json_t *cid = json_object_get(f->json, "ContainerID");
+        if (json_is_string(cid))
+            sg_facts_want(facts, SG_FACT_CONTAINER, json_string_value(cid));
+    }
+}
+
+/* The labels of a looked-up object, by kind. */
+static json_t *fact_labels(const sg_fact *f)
+{
+    if (f->kind == SG_FACT_CONTAINER)
+        return json_object_get(json_object_get(f->json, "Config"), "Labels");
+    return json_object_get(f->json, "Labels");
+}
+
+typedef enum { OWN_YES, OWN_NO, OWN_ABSENT, OWN_UNKNOWN } own_answer;
+
+static own_answer fact_owned(const sg_rule_input *in, sg_fact_kind kind, const char *name)
+{
+    const sg_fact *f = sg_facts_find(in->rc->facts, kind, name);
+    if (!f)
+        return OWN_UNKNOWN;
+    if (f->status == 404)
+        return OWN_ABSENT;
+    if (!f->json || (f->status != 200 && f->status != SG_FACT_UNREADABLE))
+        return OWN_UNKNOWN;
+    if (kind == SG_FACT_EXEC) {
+        json_t *cid = json_object_get(f->json, "ContainerID");
+        return json_is_string(cid) && fact_owned(in, SG_FACT_CONTAINER,
+                                                 json_string_value(cid)) == OWN_YES
+                   ? OWN_YES : OWN_NO;
+    }
+    return sg_tenant_labels_own(fact_labels(f), in->rc->tenancy->id) ? OWN_YES : OWN_NO;
+}
+
+/* name (of kind) must be the tenant's: else dockerd's own "no such". */
+static bool require_owned(const sg_rule_input *in, sg_rule_output *out, sg_fact_kind kind,
+                          const char *name, bool absent_ok)
+{
+    own_answer a = fact_owned(in, kind, name);
+    if (a == OWN_YES || (a == OWN_ABSENT && absent_ok))
+        return true;
+    if (a == OWN_UNKNOWN) {
+        sg_findings_add(out->findings, 403, "scope: cannot check",
+                        "sockgate: cannot check %s \"%.200s\" with the Docker Engine",
+                        sg_fact_kind_name(kind), name);
+        return false;
+    }
+    char msg[1400];
+    sg_scope_not_found(kind, in->route, name, in->rc->env ? in->rc->env->info.version : NULL,
+                       msg, sizeof msg);
+    sg_findings_add_raw(out->findings, 404, "scope: not the tenant's", msg);
+    return false;
+}
+
+static void check_create_refs(const sg_rule_input *in, sg_rule_output *out)
+{
+    const sg_spec *spec = in->spec;
+    for (size_t i = 0; i < spec->mounts.n; i++) {
+        const sg_mount *m = &spec->mounts.items[i];
+        /* a volume that does not exist yet is made by dockerd, for this one */
+        if (m->kind == SG_MOUNT_VOLUME && m->source && m->source[0])
+            require_owned(in, out, SG_FACT_VOLUME, m->source, true);
+        else if (m->kind == SG_MOUNT_VOLUMES_FROM)
+            require_owned(in, out, SG_FACT_CONTAINER, m->source, false);
+    }
+    for (int i = 0; i < SG_NS_COUNT; i++)
+        if (spec->ns[i] && strncmp(spec->ns[i], "container:", 10) == 0)
+            require_owned(in, out, SG_FACT_CONTAINER, spec->ns[i] + 10, false);
+    for (size_t i = 0; i < spec->links.n; i++) {
+        char name[256], alias[256];
+        if (sg_spec_link_parse(spec->links.v[i].value, name, sizeof name, alias,
+                               sizeof alias) == 0)
+            require_owned(in, out, SG_FACT_CONTAINER, name, false);
+    }
+    for (size_t i = 0; i < spec->networks.n; i++)
+        if (!is_builtin_network(spec->networks.v[i].value))
+            require_owned(in, out, SG_FACT_NETWORK, spec->networks.v[i].value, false);
+}
+
+/* A network connect's or disconnect's container: the tenant's, and named
+ * by its ID in what is forwarded. */
+static void check_body_container(const sg_rule_input *in, sg_rule_output *out)
+{
+    const char *key, *c = body_container(in, &key);
+    if (!c || !c[0])
+        return; /* dockerd refuses that itself */
+    if (!require_owned(in, out, SG_FACT_CONTAINER, c, false))
+        return;
+    const sg_fact *f = sg_facts_find(in->rc->facts, SG_FACT_CONTAINER, c);
+    const char *id = json_string_value(json_object_get(f->json, "Id"));
+    if (!id || sg_edits_add(out->edits, SG_EDIT_SET_STRING, in->body, key, id, NULL,
+                            "scope: the container named by its ID") != 0)
+        sg_findings_add(out->findings, 500, "scope: pin", "sockgate: cannot pin the container");
+}
+
+void sg_scope_check(const sg_rule_input *in, sg_rule_output *out)
+{
+    switch (in->plan) {
+    case SG_PLAN_CREATE:
+        check_create_refs(in, out);
+        return;
+    case SG_PLAN_EXEC_START:
+        require_owned(in, out, SG_FACT_EXEC, in->subject, false);
+        return;
+    case SG_PLAN_OWNED:
+        if (!require_owned(in, out, sg_scope_subject_kind(in->route), in->subject, false))
+            return;
+        if (route_has_body_container(in->route))
+            check_body_container(in, out);
+        return;
+    default:
+        if (in->subject && in->subject[0])
+            require_owned(in, out, SG_FACT_CONTAINER, in->subject, false);
+    }
+}
+
+/* ---- labels (rules.c: "tenant: labels") ---------------------------------- */
+
+static void refuse_protected(json_t *labels, sg_rule_output *out)
+{
+    const char *key = json_is_object(labels) ? sg_tenant_protected_label(labels) : NULL;
+    if (key)
+        sg_findings_add(out->findings, 403, "tenant: protected label",
+                        "sockgate: labels under \"" SG_LABEL_NAMESPACE "\" are sockgate's own; "
+                        "\"%.200s\" cannot be set",
+                        key);
+}
+
+/* Mounts[].VolumeOptions.Labels: what a volume made for the mount gets. */
+static void refuse_protected_in_mounts(sg_jx *r, json_t *holder, sg_rule_output *out)
+{
+    json_t *mounts = sg_jx_array(r, holder, "HostConfig", "Mounts");
+    size_t i;
+    json_t *m;
+    json_array_foreach(mounts, i, m)
+    {
+        json_t *vo = sg_jx_object(r, m, "Mounts[]", "VolumeOptions");
+        refuse_protected(sg_jx_object(r, vo, "Mounts[].VolumeOptions", "Labels"), out);
+    }
+}
+
+static void add_label(sg_rule_output *out, json_t *holder, const char *label, const char *value,
+                      const char *why)
+{
+    if (holder && sg_edits_add(out->edits, SG_EDIT_SET_LABEL, holder, "Labels", value, label,
+                               why) != 0)
+        sg_findings_add(out->findings, 500, "tenant: label",
+                        "sockgate: out of memory while labelling");
+}
+
+void sg_tenant_labels_check(const sg_rule_input *in, sg_rule_output *out)
+{
+    sg_jx r = {0};
+    const char *tenant = in->rc->tenancy ? in->rc->tenancy->id : NULL;
+    refuse_protected(sg_jx_object(&r, in->body, "", "Labels"), out);
+    switch (in->plan) {
+    case SG_PLAN_CREATE:
+        refuse_protected_in_mounts(&r, in->hostconfig, out);
+        /* explicit, so that an image's own labels never name a tenant */
+        add_label(out, in->body, SG_TENANT_LABEL, tenant ? tenant : "",
+                  tenant ? "tenant: created by this tenant" : "tenant: no tenant");
+        break;
+    case SG_PLAN_SERVICE: {
+        json_t *cs = in->hostconfig; /* the task template's ContainerSpec */
+        refuse_protected(sg_jx_object(&r, cs, "ContainerSpec", "Labels"), out);
+        refuse_protected_in_mounts(&r, cs, out);
+        add_label(out, cs, SG_TENANT_LABEL, "", "tenant: no tenant");
+        break;
+    }
+    default: /* volume and network create */
+        if (tenant)
+            add_label(out, in->body, SG_TENANT_LABEL, tenant, "tenant: created by this tenant");
+    }
+    if (r.failed)
+        sg_findings_add_raw(out->findings, 400, "malformed request", r.err);
+}
