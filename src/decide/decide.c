@@ -198,6 +198,13 @@ static void scope_plan(const sg_request_ctx *ctx, const http_query *q, const sg_
         return;
     route_id route = ctx->match->route;
     const char *why;
+    if (sg_scope_answers(route, q, ctx->match)) {
+        /* no filter can say it: the gate answers from dockerd's answer */
+        plan(v, SG_VERDICT_CHECK_TARGET, SG_PLAN_ANSWER, "scope: own");
+        if (route == ROUTE_NETWORK_INSPECT)
+            subject_from_path(ctx->match, v);
+        return;
+    }
     switch (sg_scope_route_class(route)) {
     case SG_SCOPE_SHARED:
     case SG_SCOPE_CREATE: /* planned above: the caller is isolated */

@@ -41,6 +41,8 @@ typedef enum {
     SG_VERDICT_DENY,         /* answer status + message, forward nothing       */
     SG_VERDICT_INSPECT_BODY, /* buffer the body, then sg_decision_start()      */
     SG_VERDICT_CHECK_TARGET, /* sg_decision_start() first; the body streams    */
+    SG_VERDICT_ANSWER,       /* (a decision's end) answer 200 with its body,
+                                forward nothing                                */
 } sg_verdict_kind;
 
 

@@ -135,7 +135,9 @@ static void decision_refuse(sg_decision *d)
     const sg_finding *f = d->findings.n > 0 ? &d->findings.items[0] : &lost;
     d->v.kind = SG_VERDICT_DENY;
     d->v.status = f->status;
-    d->v.log = f->status != 404; /* dockerd's own "no such …" answers */
+    /* dockerd's own "no such …" answers are not worth a line, unless a
+     * tenant reached for what is not its own */
+    d->v.log = f->status != 404 || strncmp(f->rule, "scope:", 6) == 0;
     snprintf(d->v.message, sizeof d->v.message, "%s", f->message);
     if (d->findings.n + d->findings.dropped > 1)
         snprintf(d->v.rule, sizeof d->v.rule, "%s (and %zu more)", f->rule,
@@ -175,6 +177,25 @@ static void decision_pin_subject(sg_decision *d)
         snprintf(d->v.pin, sizeof d->v.pin, "%s", id);
 }
 
+static sg_rule_ctx decision_rule_ctx(const sg_decision *d);
+static sg_rule_input decision_input(const sg_decision *d, const sg_rule_ctx *rc);
+
+/* The gate's own answer, from dockerd's, cut to the tenant's objects. */
+static void decision_answer(sg_decision *d)
+{
+    sg_rule_ctx rc = decision_rule_ctx(d);
+    sg_rule_input in = decision_input(d, &rc);
+    json_t *a = sg_scope_answer(&in);
+    char *out = a ? json_dumps(a, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(a);
+    if (!out) {
+        decision_fail(d, 500, "sockgate: out of memory while answering");
+        return;
+    }
+    d->v.kind = SG_VERDICT_ANSWER;
+    decision_end(d, out, strlen(out));
+}
+
 static void decision_allow(sg_decision *d)
 {
     if (d->edits.failed) { /* an edit the request must carry could not be made */
@@ -182,6 +203,10 @@ static void decision_allow(sg_decision *d)
         return;
     }
     d->v.kind = SG_VERDICT_ALLOW;
+    if (d->plan == SG_PLAN_ANSWER) {
+        decision_answer(d);
+        return;
+    }
     decision_pin_subject(d);
     if ((d->plan == SG_PLAN_CREATE || d->plan == SG_PLAN_SERVICE) &&
         sg_pins_spec(&d->spec, &d->facts, &d->edits) != 0) {
@@ -666,6 +691,8 @@ sg_verdict_kind sg_decision_explain(sg_policy_env *env, const sg_settings *polic
     }
     if (res.v.kind == SG_VERDICT_DENY)
         fprintf(to, "verdict: denied %d: %s\n", res.v.status, res.v.message);
+    else if (res.body && res.v.kind == SG_VERDICT_ANSWER)
+        fprintf(to, "verdict: answered by sockgate: %.*s\n", (int)res.len, res.body);
     else if (res.body)
         fprintf(to, "verdict: allowed; forwarded body: %.*s\n", (int)res.len, res.body);
     else

@@ -12,7 +12,7 @@
 static const char *const kind_names[] = {
     [SG_FACT_CONTAINER] = "container", [SG_FACT_VOLUME] = "volume",
     [SG_FACT_NETWORK] = "network",     [SG_FACT_IMAGE] = "image",
-    [SG_FACT_EXEC] = "exec instance",
+    [SG_FACT_EXEC] = "exec instance", [SG_FACT_LISTING] = "listing",
 };
 
 const char *sg_fact_kind_name(sg_fact_kind kind) { return kind_names[kind]; }
@@ -122,6 +122,7 @@ static void facts_path(sg_fact_kind kind, const char *name, char *out, size_t n)
     case SG_FACT_NETWORK: snprintf(out, n, "/networks/%s", name); break;
     case SG_FACT_IMAGE: snprintf(out, n, "/images/%s/json", name); break;
     case SG_FACT_EXEC: snprintf(out, n, "/exec/%s/json", name); break;
+    case SG_FACT_LISTING: snprintf(out, n, "%s", name); break;
     }
 }
 

@@ -31,6 +31,8 @@ typedef enum {
     SG_FACT_NETWORK,   /* GET /networks/{name}        */
     SG_FACT_IMAGE,     /* GET /images/{name}/json     */
     SG_FACT_EXEC,      /* GET /exec/{id}/json         */
+    SG_FACT_LISTING,   /* GET {name}: a list the gate answers from
+                          (/networks, /system/df)    */
 } sg_fact_kind;
 
 typedef struct sg_fact sg_fact;

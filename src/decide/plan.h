@@ -22,6 +22,8 @@ typedef enum {
     SG_PLAN_VOLUME_CREATE,    /* volume create body (a local device)         */
     SG_PLAN_OWNED,            /* scope "own": the object in the path (and a
                                  network connect's container) is the tenant's */
+    SG_PLAN_ANSWER,           /* scope "own": the gate answers itself from
+                                 dockerd's answer, cut to the tenant's objects */
 } sg_plan;
 
 #endif

@@ -73,6 +73,25 @@ sg_fact_kind sg_scope_subject_kind(route_id route)
     }
 }
 
+/* ---- answers the gate makes -------------------------------------------- */
+
+static bool is_builtin_network(const char *n);
+
+bool sg_scope_answers(route_id route, const http_query *q, const router_match *m)
+{
+    if (route == ROUTE_SYSTEM_DF)
+        return true;
+    if (route == ROUTE_NETWORK_LIST || route == ROUTE_NETWORK_LIST_SLASH)
+        return !http_query_first(q, "filters"); /* with filters: narrowed below */
+    if (route == ROUTE_NETWORK_INSPECT && m->vars[0].len < 16) {
+        char name[16];
+        memcpy(name, m->vars[0].start, m->vars[0].len);
+        name[m->vars[0].len] = '\0';
+        return is_builtin_network(name);
+    }
+    return false;
+}
+
 /* ---- narrowed lists ------------------------------------------------------ */
 
 /* Go's filters.FromJSON: {"k":["v",…]}, or the older {"k":{"v":true}}.
@@ -276,6 +295,13 @@ static void want_create_refs(const sg_spec *spec, sg_facts *facts)
 void sg_scope_want(const sg_rule_input *in, sg_facts *facts)
 {
     switch (in->plan) {
+    case SG_PLAN_ANSWER:
+        if (in->route == ROUTE_NETWORK_INSPECT)
+            sg_facts_want(facts, SG_FACT_NETWORK, in->subject);
+        else
+            sg_facts_want(facts, SG_FACT_LISTING,
+                          in->route == ROUTE_SYSTEM_DF ? "/system/df" : "/networks");
+        return;
     case SG_PLAN_CREATE:
         want_create_refs(in->spec, facts);
         return;
@@ -395,9 +421,25 @@ static void check_body_container(const sg_rule_input *in, sg_rule_output *out)
         sg_findings_add(out->findings, 500, "scope: pin", "sockgate: cannot pin the container");
 }
 
+/* The fact an answer is made from. */
+static const sg_fact *answer_fact(const sg_rule_input *in)
+{
+    if (in->route == ROUTE_NETWORK_INSPECT)
+        return sg_facts_find(in->rc->facts, SG_FACT_NETWORK, in->subject);
+    return sg_facts_find(in->rc->facts, SG_FACT_LISTING,
+                         in->route == ROUTE_SYSTEM_DF ? "/system/df" : "/networks");
+}
+
 void sg_scope_check(const sg_rule_input *in, sg_rule_output *out)
 {
     switch (in->plan) {
+    case SG_PLAN_ANSWER: {
+        const sg_fact *f = answer_fact(in);
+        if (!f || f->status != 200 || !f->json)
+            sg_findings_add(out->findings, 502, "scope: cannot ask",
+                            "sockgate: cannot ask the Docker Engine for the tenant's answer");
+        return;
+    }
     case SG_PLAN_CREATE:
         check_create_refs(in, out);
         return;
@@ -475,4 +517,59 @@ void sg_tenant_labels_check(const sg_rule_input *in, sg_rule_output *out)
     }
     if (r.failed)
         sg_findings_add_raw(out->findings, 400, "malformed request", r.err);
+}
+
+/* ---- the answers (SG_PLAN_ANSWER) ---------------------------------------- */
+
+/* Keep the entries of array `list` (objects) that are the tenant's, or that
+ * keep() keeps anyway. */
+static json_t *keep_own(json_t *list, const char *tenant, const char *labels_at,
+                        bool (*keep)(json_t *item))
+{
+    json_t *out = json_array();
+    size_t i;
+    json_t *item;
+    json_array_foreach(list, i, item)
+    {
+        json_t *labels = labels_at[0] ? json_object_get(item, labels_at) : NULL;
+        if ((keep && keep(item)) || sg_tenant_labels_own(labels, tenant))
+            json_array_append(out, item);
+    }
+    return out;
+}
+
+static bool network_is_builtin(json_t *n)
+{
+    const char *name = json_string_value(json_object_get(n, "Name"));
+    return name && is_builtin_network(name);
+}
+
+json_t *sg_scope_answer(const sg_rule_input *in)
+{
+    const sg_fact *f = answer_fact(in);
+    const char *tenant = in->rc->tenancy->id;
+    if (!f || !f->json)
+        return NULL;
+    json_t *a = json_deep_copy(f->json);
+    if (!a)
+        return NULL;
+    if (in->route == ROUTE_NETWORK_INSPECT) {
+        /* others' containers on a shared network are not the tenant's to see */
+        if (json_object_get(a, "Containers"))
+            json_object_set_new(a, "Containers", json_object());
+        if (json_object_get(a, "Services"))
+            json_object_set_new(a, "Services", json_object());
+        return a;
+    }
+    if (in->route == ROUTE_SYSTEM_DF) {
+        json_t *c = json_object_get(a, "Containers"), *v = json_object_get(a, "Volumes");
+        if (json_is_array(c))
+            json_object_set_new(a, "Containers", keep_own(c, tenant, "Labels", NULL));
+        if (json_is_array(v))
+            json_object_set_new(a, "Volumes", keep_own(v, tenant, "Labels", NULL));
+        return a;
+    }
+    json_t *kept = json_is_array(a) ? keep_own(a, tenant, "Labels", network_is_builtin) : NULL;
+    json_decref(a);
+    return kept;
 }

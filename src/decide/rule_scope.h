@@ -7,11 +7,13 @@
 #ifndef SG_RULE_SCOPE_H
 #define SG_RULE_SCOPE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "decide/facts.h"
 #include "http/query.h"
 #include "route/route_table.h"
+#include "route/router.h"
 
 typedef enum {
     SG_SCOPE_SHARED,   /* images, builds, the engine's own state: for everyone  */
@@ -22,6 +24,14 @@ typedef enum {
 } sg_scope_class;
 
 sg_scope_class sg_scope_route_class(route_id route);
+
+/*
+ * Does the gate answer this request itself, from dockerd's own answer cut
+ * to the tenant's objects (no label filter can say it)? The network list
+ * without filters (the built-in networks stay in it), a built-in network's
+ * inspect (without the containers of others on it), and `system df`.
+ */
+bool sg_scope_answers(route_id route, const http_query *q, const router_match *m);
 /* The kind of object a SUBJECT route names in its path. */
 sg_fact_kind sg_scope_subject_kind(route_id route);
 

@@ -247,7 +247,7 @@ static void check_socket(const sg_rule_input *in, sg_rule_output *out)
 const sg_rule sg_rule_table[] = {
     /* First: what is not the tenant's does not exist for it, whatever else
      * would be said of it. */
-    {"scope: own", PLAN(OWNED) | PLAN(EXISTING) | PLAN(START) | PLAN(EXEC_CREATE) |
+    {"scope: own", PLAN(OWNED) | PLAN(ANSWER) | PLAN(EXISTING) | PLAN(START) | PLAN(EXEC_CREATE) |
      PLAN(EXEC_START) | PLAN(UPDATE) | PLAN(NETWORK_CONNECT) | PLAN(CREATE),
      SG_RULE_SCOPED, sg_scope_want, sg_scope_arrived, sg_scope_check},
     {"tenant: labels", PLAN(CREATE) | PLAN(VOLUME_CREATE) | PLAN(NETWORK_CREATE) |

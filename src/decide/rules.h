@@ -168,6 +168,9 @@ void sg_scope_check(const sg_rule_input *in, sg_rule_output *out);
 /* Labels: none under io.sockgate. from any caller; the tenant's own on what
  * it creates (and an empty tenant label on others' containers). */
 void sg_tenant_labels_check(const sg_rule_input *in, sg_rule_output *out);
+/* SG_PLAN_ANSWER, once nothing refused: dockerd's answer cut to the
+ * tenant's objects (a new reference), or NULL. */
+json_t *sg_scope_answer(const sg_rule_input *in);
 
 typedef enum {
     SG_RULE_POLICY_ON, /* everyone, while enhancedContainerIsolation is on   */

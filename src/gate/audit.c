@@ -19,8 +19,9 @@ void sg_conn_log_decision(sg_conn *c, const sg_verdict *v, const char *detail)
         c->srv->stats.rewritten++;
     if (!v->log)
         return;
-    const char *verdict = v->kind == SG_VERDICT_DENY ? "denied"
-                          : v->rewritten             ? "allowed, rewritten"
+    const char *verdict = v->kind == SG_VERDICT_DENY     ? "denied"
+                          : v->kind == SG_VERDICT_ANSWER ? "answered by sockgate"
+                          : v->rewritten                 ? "allowed, rewritten"
                                                      : "allowed";
     const sg_caller *who = &c->caller;
     json_t *f = json_pack("{s:I,s:i,s:i,s:i,s:s,s:b,s:s,s:s,s:s,s:s,s:s,s:i}", "conn",

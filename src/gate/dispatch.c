@@ -473,6 +473,9 @@ static void conn_on_decided(void *arg, const sg_verdict *v, char *body, size_t l
     if (v->kind == SG_VERDICT_DENY) {
         free(body);
         sg_conn_refuse(c, v->status, v->message);
+    } else if (v->kind == SG_VERDICT_ANSWER) {
+        sg_conn_answer(c, body ? body : "null");
+        free(body);
     } else if (sg_forward_head_pin(ex->head, &ex->head_len, ex->head_cap, v) != 0) {
         free(body); /* fail closed: never forward a name the check did not pin */
         sg_conn_refuse(c, 500, "sockgate: cannot name the checked container by its ID");

@@ -381,6 +381,9 @@ void sg_reply_h2_refusal(sg_conn *c);
 /* A request that fails before it reaches dockerd: answer, and close unless
  * the connection can go on with the next request. */
 void sg_conn_refuse(sg_conn *c, int status, const char *message);
+/* Answer 200 with a JSON body of the gate's own making (a scoped tenant's
+ * cut answer, decide/rule_scope.c), then go on like sg_conn_refuse. */
+void sg_conn_answer(sg_conn *c, const char *json);
 
 /* ---- stream_io.c ---- */
 /* A uv_buf_t without a call into libuv (uv_buf_init is not inline). */

@@ -128,14 +128,9 @@ void sg_reply_h2_refusal(sg_conn *c)
     sg_conn_close_gracefully(c);
 }
 
-/* A request that fails before it reaches dockerd: answer and maybe close.
- * The connection stays usable only if no body bytes are left unread. */
-void sg_conn_refuse(sg_conn *c, int status, const char *message)
+/* After a reply of the gate's own: close, or go on with the next request. */
+static void conn_after_reply(sg_conn *c, bool close)
 {
-    bool close = !c->ex || !c->ex->req_done || !c->ex->client_keep_alive ||
-                 c->client_eof || c->srv->draining;
-    sg_conn_detach_upstream(c, false);
-    sg_reply_error(c, status, close, "%s", message);
     if (close && c->ex) { /* a lingering close holds none of the budget */
         sg_iobuf_free(&c->ex->inspect);
         sg_budget_hold_release(&c->ex->hold);
@@ -145,4 +140,28 @@ void sg_conn_refuse(sg_conn *c, int status, const char *message)
         c->ex = NULL;
         c->state = CONN_READ_HEAD;
     }
+}
+
+static bool conn_reply_closes(const sg_conn *c)
+{
+    return !c->ex || !c->ex->req_done || !c->ex->client_keep_alive || c->client_eof ||
+           c->srv->draining;
+}
+
+/* A request that fails before it reaches dockerd: answer and maybe close.
+ * The connection stays usable only if no body bytes are left unread. */
+void sg_conn_refuse(sg_conn *c, int status, const char *message)
+{
+    bool close = conn_reply_closes(c);
+    sg_conn_detach_upstream(c, false);
+    sg_reply_error(c, status, close, "%s", message);
+    conn_after_reply(c, close);
+}
+
+void sg_conn_answer(sg_conn *c, const char *json)
+{
+    bool close = conn_reply_closes(c);
+    sg_conn_detach_upstream(c, false);
+    reply_send(c, 200, "", json, close);
+    conn_after_reply(c, close);
 }

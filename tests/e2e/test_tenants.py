@@ -60,7 +60,7 @@ def bed():
     yield g, a, b
     a.stop()
     b.stop()
-    for kind, names in (("container", ["sg-host-web", "a-web", "a-tmp", "b-web", "a-nested"]),
+    for kind, names in (("container", ["sg-host-web", "a-web", "a-tmp", "b-web", "a-nested", "b-df"]),
                         ("volume", ["sg-host-vol", "a-vol", "b-vol"]),
                         ("network", ["sg-host-net", "a-net", "b-net"])):
         for n in names:
@@ -151,7 +151,8 @@ def test_another_tenants_volume_is_not_mounted(bed):
     assert users == "", users
     refused = [d["rule"] for d in g.decisions() if d["verdict"] == "denied" and
                d.get("container") == "sg-job-a" and "/containers/create" in d["target"]]
-    assert refused and all(r.startswith(("scope:", "isolation")) for r in refused), refused
+    assert refused and all(r.startswith(("scope:", "isolation")) for r in refused), \
+        [d for d in g.decisions() if d["verdict"] == "denied"]
 
 
 def test_lists_and_prunes_are_the_jobs_own(bed):
@@ -287,3 +288,38 @@ def test_public_socket_scope_gives_each_user_their_own():
         for n in ("sgalice", "sgbob"):
             remove_host_user(n)
         subprocess.run(["groupdel", "sgtenants"], capture_output=True)
+
+
+def test_builtin_networks_stay_visible_without_others_containers(bed):
+    _, a, b = bed
+    a.docker("network", "create", "a-net2")
+    b.docker("network", "create", "b-net2")
+    try:
+        _, nets = a.docker("network", "ls", "--format", "{{.Name}}")
+        assert {"bridge", "host", "none", "a-net2"} <= set(nets.split()), nets
+        assert "b-net2" not in nets and "sg-host-net" not in nets, nets
+        # the host's container is on the default bridge: not shown to a job
+        _, bridge = a.docker("network", "inspect", "bridge")
+        info = json.loads(bridge)[0]
+        assert info["Name"] == "bridge" and info["Containers"] == {}, info
+        assert info["IPAM"]["Config"], info  # what Testcontainers reads the gateway from
+        assert "sg-host-web" not in bridge and SECRET not in bridge
+        # with a filter, the list is narrowed by dockerd's label filter
+        _, mine = a.docker("network", "ls", "--filter", "name=net2", "--format", "{{.Name}}")
+        assert mine.split() == ["a-net2"], mine
+    finally:
+        a.docker("network", "rm", "a-net2", check=False)
+        b.docker("network", "rm", "b-net2", check=False)
+
+
+def test_system_df_counts_the_jobs_own(bed):
+    _, a, b = bed
+    b.docker("run", "-d", "--name", "b-df", "bb", "sleep", "600")
+    a.docker("volume", "create", "a-df")
+    try:
+        _, df = a.docker("system", "df", "-v", "--format", "{{json .}}")
+        assert "sg-host-web" not in df and "b-df" not in df and "sg-host-vol" not in df, df
+        assert "sg-job-a" in df and "a-df" in df, df
+    finally:
+        engine_cli("rm", "-f", "b-df", check=False)
+        engine_cli("volume", "rm", "a-df", check=False)

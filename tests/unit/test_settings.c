@@ -45,9 +45,9 @@ TEST(design_example)
     CHECK_STR(s->images[2].ref.path, "library/docker");
     CHECK_STR(s->images[2].ref.tag, "cli");
     CHECK(s->allow_derived);
-    CHECK_INT(s->commands_type, SG_COMMANDS_DENY);
-    CHECK_INT(s->n_commands, 2);
-    CHECK_STR(s->commands[1], "build");
+    CHECK_INT(s->commands.type, SG_COMMANDS_DENY);
+    CHECK_INT(s->commands.n, 2);
+    CHECK_STR(s->commands.names[1], "build");
     sg_settings_unref(s);
 }
 
@@ -61,7 +61,7 @@ TEST(defaults_and_unknown_keys_ignored)
     CHECK(s->eci_enabled);
     CHECK_INT(s->n_images, 0); /* value:true, no dockerSocketMount: nobody */
     CHECK(s->allow_derived);
-    CHECK_INT(s->commands_type, SG_COMMANDS_NONE);
+    CHECK_INT(s->commands.type, SG_COMMANDS_NONE);
     sg_settings_unref(s);
 }
 
