@@ -167,7 +167,7 @@ static void decision_pin_subject(sg_decision *d)
     const char *id = NULL;
     sg_fact_kind owned = sg_scope_subject_kind(d->route);
     if (d->plan == SG_PLAN_START || d->plan == SG_PLAN_EXISTING ||
-        d->plan == SG_PLAN_EXEC_CREATE ||
+        d->plan == SG_PLAN_EXEC_CREATE || (d->plan == SG_PLAN_UPDATE && d->subject[0]) ||
         (d->plan == SG_PLAN_OWNED && owned == SG_FACT_CONTAINER))
         id = sg_pin_id(&d->facts, SG_FACT_CONTAINER, d->subject);
     else if (d->plan == SG_PLAN_NETWORK_CONNECT ||

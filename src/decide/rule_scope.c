@@ -53,7 +53,8 @@ sg_scope_class sg_scope_route_class(route_id route)
         return SG_SCOPE_SHARED;
     default:
         /* swarm (services, tasks, nodes, secrets, configs), plugin changes,
-         * system df, debug, and whatever dockerd adds later */
+         * debug, and whatever dockerd adds later; system df is answered by
+         * the gate (sg_scope_answers) */
         return SG_SCOPE_REFUSED;
     }
 }
@@ -267,6 +268,50 @@ static bool route_has_body_container(route_id route)
     return route == ROUTE_NETWORK_CONNECT || route == ROUTE_NETWORK_DISCONNECT;
 }
 
+/*
+ * The containers an endpoint's Links name: a create's
+ * NetworkingConfig.EndpointsConfig.*.Links, a network connect's
+ * EndpointConfig.Links. Each is visited as "name" (its alias cut off); what
+ * dockerd would refuse as malformed is left to dockerd.
+ */
+static void endpoint_links(json_t *endpoint, void (*visit)(const char *name, void *arg),
+                           void *arg)
+{
+    sg_jx r = {0};
+    json_t *links = sg_jx_array(&r, endpoint, "EndpointSettings", "Links");
+    size_t i;
+    json_t *l;
+    json_array_foreach(links, i, l)
+    {
+        char name[256], alias[256];
+        if (json_is_string(l) && sg_spec_link_parse(json_string_value(l), name, sizeof name,
+                                                    alias, sizeof alias) == 0)
+            visit(name, arg);
+    }
+}
+
+/* Every endpoint of a request: a create's EndpointsConfig values, or a
+ * network connect's EndpointConfig. */
+static void request_links(const sg_rule_input *in, void (*visit)(const char *name, void *arg),
+                          void *arg)
+{
+    sg_jx r = {0};
+    if (in->plan == SG_PLAN_CREATE) {
+        json_t *nc = sg_jx_object(&r, in->body, "", "NetworkingConfig");
+        json_t *ec = sg_jx_object(&r, nc, "NetworkingConfig", "EndpointsConfig");
+        const char *k;
+        json_t *e;
+        json_object_foreach(ec, k, e) endpoint_links(e, visit, arg);
+    } else if (route_has_body_container(in->route)) {
+        endpoint_links(sg_jx_object(&r, in->body, "", "EndpointConfig"), visit, arg);
+    }
+}
+
+static void want_link(const char *name, void *facts)
+{
+    sg_facts_want(facts, SG_FACT_CONTAINER, name);
+}
+
 /* A create's references: volumes, volumes-from, joined and linked
  * containers, networks. */
 static void want_create_refs(const sg_spec *spec, sg_facts *facts)
@@ -304,6 +349,7 @@ void sg_scope_want(const sg_rule_input *in, sg_facts *facts)
         return;
     case SG_PLAN_CREATE:
         want_create_refs(in->spec, facts);
+        request_links(in, want_link, facts);
         return;
     case SG_PLAN_EXEC_START:
         sg_facts_want(facts, SG_FACT_EXEC, in->subject);
@@ -314,6 +360,7 @@ void sg_scope_want(const sg_rule_input *in, sg_facts *facts)
                                                                    : NULL;
         if (c && c[0])
             sg_facts_want(facts, SG_FACT_CONTAINER, c);
+        request_links(in, want_link, facts);
         return;
     }
     default:
@@ -430,8 +477,21 @@ static const sg_fact *answer_fact(const sg_rule_input *in)
                          in->route == ROUTE_SYSTEM_DF ? "/system/df" : "/networks");
 }
 
+typedef struct {
+    const sg_rule_input *in;
+    sg_rule_output *out;
+} link_check;
+
+static void check_link(const char *name, void *arg)
+{
+    link_check *lc = arg;
+    require_owned(lc->in, lc->out, SG_FACT_CONTAINER, name, false);
+}
+
 void sg_scope_check(const sg_rule_input *in, sg_rule_output *out)
 {
+    link_check lc = {in, out};
+    request_links(in, check_link, &lc);
     switch (in->plan) {
     case SG_PLAN_ANSWER: {
         const sg_fact *f = answer_fact(in);

@@ -124,6 +124,11 @@ def as_missing(args):
     ("run", "--rm", "--network", "sg-host-net", "bb", "true"),
     ("run", "--rm", "--network", "container:sg-host-web", "bb", "true"),
     ("run", "--rm", "--pid", "container:sg-host-web", "bb", "true"),
+    ("run", "--rm", "--link", "sg-host-web:h", "bb", "true"),
+    ("update", "--memory", "64m", "sg-host-web"),
+    ("rename", "sg-host-web", "sg-mine"),
+    ("exec", "sg-host-web", "true"),
+    ("container", "prune", "-f", "--filter", "until=1s"),
 ])
 def test_the_hosts_objects_answer_as_missing_ones_do(bed, args):
     """What a job is told of the host's object is, word for word, what
@@ -323,3 +328,21 @@ def test_system_df_counts_the_jobs_own(bed):
     finally:
         engine_cli("rm", "-f", "b-df", check=False)
         engine_cli("volume", "rm", "a-df", check=False)
+
+
+def test_a_job_cannot_link_to_anothers_container_when_joining(bed):
+    _, a, _ = bed
+    a.docker("network", "create", "a-net3")
+    a.docker("create", "--name", "a-c", "bb", "sleep", "1")
+    try:
+        rc, text = a.docker("network", "connect", "--link", "sg-host-web:h", "a-net3", "a-c",
+                            check=False)
+        rc_none, text_none = a.docker("network", "connect", "--link", "sg-none-web:h",
+                                      "a-net3", "a-c", check=False)
+        assert rc != 0 and "sg-host-web" in text, text
+        assert text.replace("sg-host-web", "X") == text_none.replace("sg-none-web", "X") or \
+            "No such container: sg-host-web" in text, (text, text_none)
+        a.docker("network", "connect", "a-net3", "a-c")   # its own: fine
+    finally:
+        engine_cli("rm", "-f", "a-c", check=False)
+        engine_cli("network", "rm", "a-net3", check=False)
