@@ -427,15 +427,71 @@ static bool require_owned(const sg_rule_input *in, sg_rule_output *out, sg_fact_
     return false;
 }
 
+/* Binds[i] "name:/target[:opts]" with opts only ro, rw, nocopy: what a
+ * Mounts[] entry says as well. */
+static bool bind_converts(const sg_mount *m)
+{
+    const char *spec = json_string_value(json_array_get(m->binds, m->index));
+    const char *first = spec ? strchr(spec, ':') : NULL;
+    const char *second = first ? strchr(first + 1, ':') : NULL;
+    if (!first)
+        return false;
+    if (!second)
+        return true;
+    if (strchr(second + 1, ':'))
+        return false;
+    char opts[64];
+    if (strlen(second + 1) >= sizeof opts)
+        return false;
+    strcpy(opts, second + 1);
+    for (char *save, *o = strtok_r(opts, ",", &save); o; o = strtok_r(NULL, ",", &save))
+        if (strcmp(o, "ro") != 0 && strcmp(o, "rw") != 0 && strcmp(o, "nocopy") != 0)
+            return false;
+    return true;
+}
+
+/*
+ * A named volume that does not exist yet: dockerd makes it for this
+ * container, and it must be made the tenant's. A Mounts[] entry gets the
+ * label in its VolumeOptions; a Binds entry cannot carry one, so it becomes
+ * the Mounts[] entry that says the same.
+ */
+static void label_new_volume(const sg_rule_input *in, const sg_mount *m, sg_rule_output *out)
+{
+    const char *tenant = in->rc->tenancy->id;
+    int rc = 0;
+    if (m->mount) {
+        rc = sg_edits_add(out->edits, SG_EDIT_VOLUME_LABEL, m->mount, NULL, tenant,
+                          SG_TENANT_LABEL, "tenant: the volume made for this mount");
+    } else if (m->binds && in->hostconfig && bind_converts(m)) {
+        const char *key = "Binds";
+        sg_gojson_get(in->hostconfig, "Binds", &key);
+        rc = sg_edits_add(out->edits, SG_EDIT_BIND_TO_MOUNT, in->hostconfig, key, tenant,
+                          SG_TENANT_LABEL, "tenant: the volume made for this bind");
+        if (rc == 0)
+            out->edits->items[out->edits->n - 1].index = m->index;
+    } else {
+        sg_findings_add(out->findings, 403, "scope: unlabelled volume",
+                        "sockgate: volume \"%.200s\" does not exist, and a volume made for "
+                        "this mount could not be marked as this tenant's; create it first "
+                        "with `docker volume create %.200s`",
+                        m->source, m->source);
+        return;
+    }
+    if (rc != 0)
+        sg_findings_add(out->findings, 500, "scope: label", "sockgate: out of memory");
+}
+
 static void check_create_refs(const sg_rule_input *in, sg_rule_output *out)
 {
     const sg_spec *spec = in->spec;
     for (size_t i = 0; i < spec->mounts.n; i++) {
         const sg_mount *m = &spec->mounts.items[i];
-        /* a volume that does not exist yet is made by dockerd, for this one */
-        if (m->kind == SG_MOUNT_VOLUME && m->source && m->source[0])
-            require_owned(in, out, SG_FACT_VOLUME, m->source, true);
-        else if (m->kind == SG_MOUNT_VOLUMES_FROM)
+        if (m->kind == SG_MOUNT_VOLUME && m->source && m->source[0]) {
+            if (require_owned(in, out, SG_FACT_VOLUME, m->source, true) &&
+                fact_owned(in, SG_FACT_VOLUME, m->source) == OWN_ABSENT)
+                label_new_volume(in, m, out);
+        } else if (m->kind == SG_MOUNT_VOLUMES_FROM)
             require_owned(in, out, SG_FACT_CONTAINER, m->source, false);
     }
     for (int i = 0; i < SG_NS_COUNT; i++)

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "body/gojson.h"
@@ -247,6 +248,49 @@ static int edit_set_label(json_t *obj, const char *label, const char *value)
     return json_object_set_new(labels, label, json_string(value));
 }
 
+/* obj[key], as Go would find the key, made an empty object if absent or
+ * null; NULL if it holds something else. */
+static json_t *edit_object_at(json_t *obj, const char *key)
+{
+    const char *k = key;
+    json_t *v = sg_gojson_get(obj, key, &k);
+    if (json_is_object(v))
+        return v;
+    if (v && !json_is_null(v))
+        return NULL;
+    v = json_object();
+    return v && json_object_set_new(obj, k, v) == 0 ? v : NULL;
+}
+
+static int edit_volume_label(json_t *mount, const char *label, const char *value)
+{
+    json_t *vo = edit_object_at(mount, "VolumeOptions");
+    return vo ? edit_set_label(vo, label, value) : -1;
+}
+
+/* HostConfig (x->obj) Binds[index] (x->key: Binds as spelled),
+ * "name:/target[:opts]", as a Mounts[] entry of type volume. */
+static int edit_bind_to_mount(const sg_edit *x)
+{
+    json_t *hc = x->obj;
+    const char *spec = json_string_value(json_array_get(json_object_get(hc, x->key), x->index));
+    char name[256], target[4096], opts[64] = "";
+    if (!spec || sscanf(spec, "%255[^:]:%4095[^:]:%63s", name, target, opts) < 2)
+        return -1;
+    const char *mk = "Mounts";
+    json_t *mounts = sg_gojson_get(hc, "Mounts", &mk);
+    if (mounts && !json_is_array(mounts) && !json_is_null(mounts))
+        return -1;
+    if (!json_is_array(mounts) &&
+        (!(mounts = json_array()) || json_object_set_new(hc, mk, mounts) != 0))
+        return -1;
+    json_t *m = json_pack("{s:s,s:s,s:s,s:b,s:{s:b,s:{s:s}}}", "Type", "volume", "Source", name,
+                          "Target", target, "ReadOnly", strstr(opts, "ro") != NULL,
+                          "VolumeOptions", "NoCopy", strstr(opts, "nocopy") != NULL, "Labels",
+                          x->target, x->value);
+    return m ? json_array_append_new(mounts, m) : -1;
+}
+
 static int edit_apply(const sg_edit *x, json_t *body)
 {
     switch (x->kind) {
@@ -264,6 +308,10 @@ static int edit_apply(const sg_edit *x, json_t *body)
         return json_object_set_new(x->obj, x->key, json_false());
     case SG_EDIT_SET_LABEL:
         return edit_set_label(x->obj, x->target, x->value);
+    case SG_EDIT_VOLUME_LABEL:
+        return edit_volume_label(x->obj, x->target, x->value);
+    case SG_EDIT_BIND_TO_MOUNT:
+        return edit_bind_to_mount(x);
     case SG_EDIT_PORTS_LOCAL:
         return edit_ports_local(x->obj);
     case SG_EDIT_EXPOSE_LOCAL: {
@@ -282,6 +330,26 @@ static int edit_apply(const sg_edit *x, json_t *body)
     return -1;
 }
 
+/* The Binds entries that became Mounts go last, highest index first, so
+ * that no index another edit used has moved before it was used. */
+static int edits_remove_converted_binds(const sg_edits *e)
+{
+    size_t last = SIZE_MAX; /* indices removed so far are all >= last */
+    for (;;) {
+        const sg_edit *hi = NULL;
+        for (size_t i = 0; i < e->n; i++) {
+            const sg_edit *x = &e->items[i];
+            if (x->kind == SG_EDIT_BIND_TO_MOUNT && x->index < last && (!hi || x->index > hi->index))
+                hi = x;
+        }
+        if (!hi)
+            return 0;
+        if (json_array_remove(json_object_get(hi->obj, hi->key), hi->index) != 0)
+            return -1;
+        last = hi->index;
+    }
+}
+
 int sg_edits_apply(const sg_edits *e, json_t *body)
 {
     if (e->failed)
@@ -289,7 +357,7 @@ int sg_edits_apply(const sg_edits *e, json_t *body)
     for (size_t i = 0; i < e->n; i++)
         if (edit_apply(&e->items[i], body) != 0)
             return -1;
-    return 0;
+    return edits_remove_converted_binds(e);
 }
 
 void sg_edits_free(sg_edits *e)

@@ -72,6 +72,13 @@ typedef enum {
     SG_EDIT_ARRAY_STRING, /* obj (an array)[index] = value (a name pinned)     */
     SG_EDIT_RENAME_KEY,   /* obj[key] moves to obj[value] (EndpointsConfig)    */
     SG_EDIT_SET_LABEL,    /* obj.Labels[target] = value, Labels made if absent  */
+    SG_EDIT_VOLUME_LABEL, /* obj (a Mounts[] entry).VolumeOptions.Labels[target]
+                             = value: what the volume made for it carries    */
+    SG_EDIT_BIND_TO_MOUNT, /* obj (a HostConfig).<key: Binds>[index], a named volume
+                             "name:/target[:ro|rw|nocopy]", becomes a Mounts[]
+                             entry of type volume whose VolumeOptions.Labels
+                             has target = value; the Binds entries go last,
+                             so that no other edit's index moves            */
 } sg_edit_kind;
 
 typedef struct {

@@ -128,7 +128,6 @@ def as_missing(args):
     ("update", "--memory", "64m", "sg-host-web"),
     ("rename", "sg-host-web", "sg-mine"),
     ("exec", "sg-host-web", "true"),
-    ("container", "prune", "-f", "--filter", "until=1s"),
 ])
 def test_the_hosts_objects_answer_as_missing_ones_do(bed, args):
     """What a job is told of the host's object is, word for word, what
@@ -346,3 +345,29 @@ def test_a_job_cannot_link_to_anothers_container_when_joining(bed):
     finally:
         engine_cli("rm", "-f", "a-c", check=False)
         engine_cli("network", "rm", "a-net3", check=False)
+
+
+def test_volumes_docker_makes_for_a_job_are_the_jobs(bed):
+    """`docker run -v name:/x` with a volume that does not exist yet: dockerd
+    makes it, and it must be the job's to use again, list and remove."""
+    _, a, b = bed
+    try:
+        a.docker("run", "--rm", "-v", "a-cache:/cache", "bb", "sh", "-c", "echo kept > /cache/f")
+        _, kept = a.docker("run", "--rm", "-v", "a-cache:/cache:ro,nocopy", "bb", "cat",
+                           "/cache/f")
+        assert "kept" in kept.split(), kept
+        rc, text = a.docker("run", "--rm", "-v", "a-cache:/cache:rw", "bb", "touch", "/cache/g",
+                            check=False)
+        assert rc == 0, text
+        rc, text = a.docker("run", "--rm", "-v", "a-cache:/cache:ro", "bb", "touch", "/cache/h",
+                            check=False)
+        assert rc != 0 and "Read-only file system" in text, text
+        a.docker("run", "--rm", "--mount", "type=volume,src=a-cache2,dst=/c", "bb", "true")
+        _, vols = a.docker("volume", "ls", "--format", "{{.Name}}")
+        assert {"a-cache", "a-cache2"} <= set(vols.split()), vols
+        rc, text = b.docker("run", "--rm", "-v", "a-cache:/cache", "bb", "cat", "/cache/f",
+                            check=False)
+        assert rc != 0 and "kept" not in text, text
+        a.docker("volume", "rm", "a-cache", "a-cache2")
+    finally:
+        engine_cli("volume", "rm", "a-cache", "a-cache2", check=False)
