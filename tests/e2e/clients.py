@@ -7,15 +7,19 @@ testbed/install-deps).
 Each workload runs twice: on the gate's public socket, as a developer's
 tools do, and on its restricted socket, as a socket-mounting container's
 would (the command list then applies: `build` and `push` are refused).
+run_node_inside() runs one inside such a container: the host's Node in an
+image derived from docker:cli (node_image), the gate's socket mounted.
 """
 
+import io
 import json
 import os
 import subprocess
+import tarfile
 
 import pytest
 
-from conftest import ENV
+from conftest import ENV, derived_image, docker_cli, engine_cli
 from gate import Gate
 
 ROOT = os.path.realpath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -78,3 +82,60 @@ def run_node(script, sock, home, extra_env=None, timeout=240):
     assert lines, "%s printed no result (rc %d):\n%s\n%s" % (
         script, p.returncode, stdout[-3000:], p.stderr.decode(errors="replace")[-3000:])
     return p.returncode, json.loads(lines[-1]), p.stderr.decode(errors="replace")
+
+
+# ---- the same clients inside a socket-mounting container ----------------------
+
+NODE_IMAGE = "sg-node-client:e2e"
+
+
+def node_rootfs_tar():
+    """The host's Node, the libraries it links and tests/clients, as a tar to
+    copy into a docker:cli container (busybox: no libc of its own)."""
+    ldd = subprocess.run(["ldd", NODE], capture_output=True, text=True, check=True).stdout
+    libs = [w for w in ldd.split() if w.startswith("/")]
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as t:
+        t.add(os.path.realpath(NODE), arcname="usr/local/bin/node")
+        for lib in libs:
+            t.add(os.path.realpath(lib), arcname=lib.lstrip("/"))
+        t.add(CLIENTS, arcname="clients",
+              filter=lambda ti: None if ti.name.startswith("clients/compose") else ti)
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="module")
+def node_image():
+    """docker:cli plus Node and the pinned clients: an image derived from an
+    allowed one, made on the engine directly (set-up, not under test)."""
+    yield derived_image(NODE_IMAGE, node_rootfs_tar())
+    engine_cli("rmi", "-f", NODE_IMAGE, check=False)
+
+
+def run_node_inside(gate, script, name, extra_env=None, network=None, image=NODE_IMAGE,
+                    timeout=300):
+    """Runs `node /clients/<script>` in a container named name, made with the
+    docker CLI on gate's public socket with that socket mounted at
+    /var/run/docker.sock (DOCKER_HOST=unix:///var/run/docker.sock): the gate
+    must allow image and give the container its restricted socket instead.
+    network: the container's --network (None: the engine's default bridge).
+    The container is removed when it exits (--rm). Returns (rc, the JSON
+    object the script printed, what the container and the CLI wrote on
+    stderr)."""
+    args = ["run", "--rm", "--name", name, "-v", gate.pub + ":/var/run/docker.sock",
+            "-e", "DOCKER_HOST=unix:///var/run/docker.sock"]
+    if network:
+        args += ["--network", network]
+    for k, v in (extra_env or {}).items():
+        args += ["-e", "%s=%s" % (k, v)]
+    args += [image, "node", "/clients/" + script]
+    try:
+        p = docker_cli(*args, sock=gate.pub, check=False, timeout=timeout)
+    finally:
+        engine_cli("rm", "-f", name, check=False)   # only if the CLI gave up on it
+    stdout = p.stdout.decode(errors="replace")
+    stderr = p.stderr.decode(errors="replace")
+    lines = [ln for ln in stdout.splitlines() if ln.startswith("{")]
+    assert lines, "%s inside %s printed no result (rc %d):\n%s\n%s" % (
+        script, name, p.returncode, stdout[-3000:], stderr[-3000:])
+    return p.returncode, json.loads(lines[-1]), stderr
