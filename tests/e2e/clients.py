@@ -11,6 +11,7 @@ run_node_inside() runs one inside such a container: the host's Node in an
 image derived from docker:cli (node_image), the gate's socket mounted.
 """
 
+import copy
 import io
 import json
 import os
@@ -112,6 +113,20 @@ def node_image():
     engine_cli("rmi", "-f", NODE_IMAGE, check=False)
 
 
+def inside_policy(sockgate=None):
+    """The recommended policy (Ryuk by digest, build and push denied) with
+    docker:cli and the images built on it (node_image) allowed to mount the
+    socket too; sockgate: a value for sockgate's own key, e.g.
+    {"imagePolicies": {...}}."""
+    policy = copy.deepcopy(RECOMMENDED)
+    il = policy["enhancedContainerIsolation"]["dockerSocketMount"]["imageList"]
+    il["images"] = ["docker:cli"] + il["images"]
+    il["allowDerivedImages"] = True
+    if sockgate is not None:
+        policy["sockgate"] = sockgate
+    return policy
+
+
 def run_node_inside(gate, script, name, extra_env=None, network=None, image=NODE_IMAGE,
                     timeout=300):
     """Runs `node /clients/<script>` in a container named name, made with the
@@ -139,3 +154,32 @@ def run_node_inside(gate, script, name, extra_env=None, network=None, image=NODE
     assert lines, "%s inside %s printed no result (rc %d):\n%s\n%s" % (
         script, name, p.returncode, stdout[-3000:], stderr[-3000:])
     return p.returncode, json.loads(lines[-1]), stderr
+
+
+# Published ports are on the host's 127.0.0.1 only in the test bed (dockerd
+# --ip 127.0.0.1), where Testcontainers, inside a container (/.dockerenv),
+# would look for them on the bridge's gateway. The workload container shares
+# the host's network instead (allowed: root on the public socket is not
+# isolated) and is told the host is 127.0.0.1, for Ryuk's port and the
+# workload's published one alike.
+TC_INSIDE_ENV = {"TESTCONTAINERS_HOST_OVERRIDE": "127.0.0.1"}
+
+
+def run_testcontainers_inside(gate, name, extra_env=None, timeout=300):
+    """tests/clients/testcontainers-workload.js inside a socket-mounting
+    container (run_node_inside): Testcontainers, on the restricted socket,
+    starts its own Ryuk with the socket it was given mounted. Returns (rc,
+    result, stderr).
+
+    Ryuk's bind names a path on the host, and Testcontainers takes the
+    container's own /var/run/docker.sock for it. Where sockgate listens on
+    /run/docker.sock that is the socket again; in the test bed the host has
+    no /run/docker.sock (the gate's public socket lives in the test bed's
+    directory, and a bind of a path that is not one of the gate's sockets is
+    a host path, refused to an isolated caller), so the workload is told
+    where the socket it mounted is on the host, as Testcontainers' own
+    TESTCONTAINERS_DOCKER_SOCKET_OVERRIDE is meant for."""
+    env = dict(TC_INSIDE_ENV, TESTCONTAINERS_DOCKER_SOCKET_OVERRIDE=gate.pub)
+    env.update(extra_env or {})
+    return run_node_inside(gate, "testcontainers-workload.js", name, env, network="host",
+                           timeout=timeout)
