@@ -5,20 +5,12 @@ from the host, and from inside a socket-mounting container, where dockerode
 runs on the host's Node in an image derived from docker:cli and gets the
 restricted socket in place of the one it mounted."""
 
-import io
-import json
-import os
-import subprocess
-import tarfile
-
 import pytest
 
-from clients import (BLOCKED_PREFIX, CLIENTS, NODE, client_gate, gate_socket,  # noqa: F401
-                     run_node, socket_kind)
-from conftest import derived_image, docker_cli, engine_cli, out
+from clients import (BLOCKED_PREFIX, client_gate, gate_socket, node_image,  # noqa: F401
+                     run_node, run_node_inside, socket_kind)
+from conftest import engine_cli, out
 from gate import Gate, settings
-
-NODE_IMAGE = "sg-node-client:e2e"
 
 
 def check_workload(res, restricted):
@@ -63,29 +55,6 @@ def test_dockerode_workload(client_gate, socket_kind, scratch):
     assert not left, "the workload left containers behind: %s" % left
 
 
-def node_rootfs_tar():
-    """The host's Node, the libraries it links and tests/clients, as a tar to
-    copy into a docker:cli container (busybox: no libc of its own)."""
-    ldd = subprocess.run(["ldd", NODE], capture_output=True, text=True, check=True).stdout
-    libs = [w for w in ldd.split() if w.startswith("/")]
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w") as t:
-        t.add(os.path.realpath(NODE), arcname="usr/local/bin/node")
-        for lib in libs:
-            t.add(os.path.realpath(lib), arcname=lib.lstrip("/"))
-        t.add(CLIENTS, arcname="clients",
-              filter=lambda ti: None if ti.name.startswith("clients/compose") else ti)
-    return buf.getvalue()
-
-
-@pytest.fixture(scope="module")
-def node_image():
-    """docker:cli plus Node and the pinned clients: an image derived from an
-    allowed one, made on the engine directly (set-up, not under test)."""
-    yield derived_image(NODE_IMAGE, node_rootfs_tar())
-    engine_cli("rmi", "-f", NODE_IMAGE, check=False)
-
-
 @pytest.fixture(scope="module")
 def derived_gate():
     # docker:cli and what is built on it may mount the socket; the command
@@ -99,12 +68,9 @@ def derived_gate():
 def test_dockerode_inside_a_socket_mounting_container(derived_gate, node_image):
     run = "dockerode-inside"
     try:
-        p = docker_cli("run", "--rm", "-v", derived_gate.pub + ":/var/run/docker.sock",
-                       "-e", "SG_RUN=" + run, node_image, "node", "/clients/dockerode-workload.js",
-                       sock=derived_gate.pub, check=False, timeout=300)
-        lines = [ln for ln in p.stdout.decode().splitlines() if ln.startswith("{")]
-        assert p.returncode == 0 and lines, (p.stdout[-2000:], p.stderr[-2000:])
-        res = json.loads(lines[-1])
+        rc, res, err = run_node_inside(derived_gate, "dockerode-workload.js", "sg-" + run,
+                                       {"SG_RUN": run}, image=node_image)
+        assert rc == 0 and "error" not in res, (res, err[-2000:])
         check_workload(res, restricted=True)
         # The mount was allowed as derived from docker:cli and rewritten, and
         # the workload's requests came in on the restricted socket.

@@ -7,7 +7,9 @@ dockerd's mirror) and starts it with the Docker socket it talks to mounted.
 sockgate must allow that mount only because the image's digest is the
 registry's, give Ryuk the restricted socket, and Ryuk, through it, must
 remove what the test left once the test process is gone. A local image that
-merely carries Ryuk's name is refused."""
+merely carries Ryuk's name is refused. The same workload runs again inside
+a socket-mounting container, through the restricted socket the gate gives
+it, and starts its own Ryuk from there."""
 
 import json
 import subprocess
@@ -16,8 +18,10 @@ import time
 import pytest
 
 from clients import (CLIENTS, MOUNT_DENIED, NODE, client_gate, gate_socket,  # noqa: F401
-                     run_node, socket_kind, bed_env)
+                     inside_policy, node_image, run_node, run_testcontainers_inside,
+                     socket_kind, bed_env)
 from conftest import docker_cli, engine_cli, out
+from gate import Gate
 
 # This CI machine is itself a container (/.dockerenv), which makes
 # Testcontainers look for Ryuk's port on the bridge gateway; ports are
@@ -61,10 +65,10 @@ def test_the_pinned_testcontainers_asks_for_the_test_beds_ryuk_tag():
     assert p.stdout.decode() == ryuk_ref(), (p.stdout, p.stderr)
 
 
-def test_testcontainers_with_ryuk(client_gate, socket_kind, scratch, fresh_ryuk):
-    sock = gate_socket(client_gate, socket_kind)
-    rc, res, err = run_node("testcontainers-workload.js", sock, scratch, TC_ENV)
-    assert rc == 0 and "error" not in res, (res, err[-3000:])
+def check_workload_and_ryuk(gate, res, err, socket_kind):
+    """The workload's result, and the Ryuk it started on gate's socket_kind
+    socket; returns the session's ID."""
+    assert "error" not in res, (res, err[-3000:])
     assert res["exec"] == {"exitCode": 0, "output": "copied before start\n"}
     assert res["copyOut"] == "copied after start\n"
     assert res["http"] == "pong\n"            # published port, userland proxy
@@ -79,19 +83,22 @@ def test_testcontainers_with_ryuk(client_gate, socket_kind, scratch, fresh_ryuk)
     session = client["Config"]["Labels"]["org.testcontainers.session-id"]
     ryuk = inspect("testcontainers-ryuk-" + session)
     assert ryuk, "no Ryuk container for session " + session
-    assert ryuk["HostConfig"]["Binds"] == [client_gate.res + ":/var/run/docker.sock:rw"]
+    assert ryuk["HostConfig"]["Binds"] == [gate.res + ":/var/run/docker.sock:rw"]
     assert ryuk["Config"]["Image"].startswith("docker.io/testcontainers/ryuk@sha256:")
     image = inspect(ryuk_ref(), "image")
     assert ryuk["Config"]["Image"] in image["RepoDigests"] or \
         ryuk["Config"]["Image"].replace("docker.io/", "", 1) in image["RepoDigests"]
-    decisions = [d for d in client_gate.decisions()
+    decisions = [d for d in gate.decisions()
                  if d["image"] == "docker.io/testcontainers/ryuk" and "/containers/create" in d["target"]
                  and session in d["target"]]
     assert [(d["socket"], d["verdict"], d["rule"]) for d in decisions] == [
         (socket_kind, "allowed, rewritten", "imageList: docker.io/testcontainers/ryuk:*")]
+    return session
 
-    # The test process has exited: after its reconnection timeout Ryuk
-    # removes what the session left, through the restricted socket.
+
+def check_reaped(res, session):
+    """The test process has exited: after its reconnection timeout Ryuk
+    removes what the session left, through the restricted socket."""
     wait_until("Ryuk to remove the session's container",
                lambda: inspect(res["client"]) is None)
     wait_until("Ryuk to remove the session's network",
@@ -99,6 +106,68 @@ def test_testcontainers_with_ryuk(client_gate, socket_kind, scratch, fresh_ryuk)
     wait_until("Ryuk to exit", no_reaper_running)
     assert not out(engine_cli("ps", "-aq", "--filter",
                               "label=org.testcontainers.session-id=" + session))
+
+
+def test_testcontainers_with_ryuk(client_gate, socket_kind, scratch, fresh_ryuk):
+    sock = gate_socket(client_gate, socket_kind)
+    rc, res, err = run_node("testcontainers-workload.js", sock, scratch, TC_ENV)
+    assert rc == 0, (res, err[-3000:])
+    session = check_workload_and_ryuk(client_gate, res, err, socket_kind)
+    check_reaped(res, session)
+
+
+@pytest.fixture(scope="module")
+def inside_gate():
+    # The recommended policy, and docker:cli with what is built on it
+    # (node_image) allowed to mount the socket.
+    g = Gate("tc-inside", inside_policy())
+    yield g
+    g.stop()
+
+
+def remove_sessions():
+    """Removes whatever carries a Testcontainers session label (Ryuk
+    included), after a failure: the next test needs an engine without a
+    running Ryuk."""
+    label = "label=org.testcontainers.session-id"
+    left = out(engine_cli("ps", "-aq", "--filter", label)).split()
+    if left:
+        engine_cli("rm", "-f", *left, check=False)
+    nets = out(engine_cli("network", "ls", "-q", "--filter", label)).split()
+    if nets:
+        engine_cli("network", "rm", *nets, check=False)
+
+
+def test_testcontainers_inside_a_socket_mounting_container(inside_gate, node_image, fresh_ryuk):
+    # Testcontainers for Node in a container that mounts the Docker socket:
+    # the gate gives it the restricted socket, Testcontainers pulls and
+    # starts Ryuk through it with the socket it mounted (named by its host
+    # path, see run_testcontainers_inside), which the gate turns into the
+    # restricted socket once more, and Ryuk reaps what the workload left
+    # once the workload (and its connection to Ryuk) is gone.
+    name = "sg-tc-inside"
+    ok = False
+    try:
+        rc, res, err = run_testcontainers_inside(inside_gate, name)
+        assert rc == 0, (res, err[-3000:])
+        session = check_workload_and_ryuk(inside_gate, res, err, "restricted")
+        decisions = inside_gate.decisions()
+        # The workload's container: derived from docker:cli, given the
+        # restricted socket in place of the public one it mounted.
+        assert [(d["socket"], d["verdict"]) for d in decisions
+                if d["image"] == "docker.io/library/sg-node-client"
+                and "/containers/create" in d["target"] and name in d["target"]] == [
+            ("public", "allowed, rewritten")], inside_gate.text()[-3000:]
+        # Ryuk's create came from the workload's container, as the gate
+        # identified it on the restricted socket.
+        ryuk_creates = [d for d in decisions if d["image"] == "docker.io/testcontainers/ryuk"
+                        and "/containers/create" in d["target"] and session in d["target"]]
+        assert [d.get("container") for d in ryuk_creates] == [name], ryuk_creates
+        check_reaped(res, session)
+        ok = True
+    finally:
+        if not ok:
+            remove_sessions()
 
 
 @pytest.mark.parametrize("impostor", ["bb", "docker:cli"])
