@@ -201,3 +201,76 @@ def test_the_refusal_of_another_registry_image_says_why(client_gate, fresh_ryuk)
         assert "was not pulled from docker.io/testcontainers/ryuk" in text, text
     finally:
         engine_cli("rmi", ryuk_ref(), check=False)
+
+
+# ---- tenants (issue 20) -------------------------------------------------------
+
+TENANT_POLICIES = {
+    "docker.io/testcontainers/ryuk:*": {"commandList": {"type": "allow", "commands": [
+        "container*", "network*", "volume*", "image*", "ps", "inspect", "events"]}},
+    "docker:cli": {"scope": "own"},
+}
+
+
+@pytest.fixture(scope="module")
+def tenant_gate():
+    g = Gate("tc-tenant", inside_policy({"imagePolicies": TENANT_POLICIES}))
+    yield g
+    g.stop()
+
+
+@pytest.fixture
+def bystanders():
+    """A container and a network the host made: what a tenant's Ryuk must
+    neither see nor reap, though they carry the session label it reaps by."""
+    engine_cli("rm", "-f", "sg-tc-bystander", check=False)
+    engine_cli("network", "rm", "sg-tc-bystander", check=False)
+    yield
+    engine_cli("rm", "-f", "sg-tc-bystander", check=False)
+    engine_cli("network", "rm", "sg-tc-bystander", check=False)
+
+
+def test_testcontainers_inside_a_scoped_tenant_reaps_only_its_own(tenant_gate, node_image,
+                                                                   fresh_ryuk, bystanders):
+    """Testcontainers in a CI job whose image policy has scope "own": its Ryuk,
+    started from inside, is in the job's tenant and reaps that tenant's
+    objects only, even those of another tenant's session label."""
+    name = "sg-tc-tenant"
+    ok = False
+    try:
+        rc, res, err = run_testcontainers_inside(tenant_gate, name)
+        assert rc == 0, (res, err[-3000:])
+        session = check_workload_and_ryuk(tenant_gate, res, err, "restricted")
+        # the host's objects carry the same session label: Ryuk's filter
+        # would match them, its tenant's scope must not
+        label = "org.testcontainers.session-id=" + session
+        engine_cli("run", "-d", "--name", "sg-tc-bystander", "--label", label, "bb", "sleep",
+                   "600")
+        engine_cli("network", "create", "--label", label, "sg-tc-bystander")
+        ryuk = inspect("testcontainers-ryuk-" + session)
+        client = inspect(res["client"])
+        tenant = client["Config"]["Labels"]["io.sockgate.tenant"]
+        assert tenant and ryuk["Config"]["Labels"]["io.sockgate.tenant"] == tenant
+        assert ryuk["Config"]["Labels"]["io.sockgate.policy"] == "docker:cli"
+        wait_until("Ryuk to remove the session's container",
+                   lambda: inspect(res["client"]) is None)
+        wait_until("Ryuk to remove the session's network",
+                   lambda: inspect(res["network"], "network") is None)
+        wait_until("Ryuk to exit", no_reaper_running)
+        assert inspect("sg-tc-bystander")["State"]["Running"]
+        assert inspect("sg-tc-bystander", "network")
+        ok = True
+    finally:
+        if not ok:
+            remove_sessions()
+
+
+def test_testcontainers_from_the_host_with_a_scope_all_ryuk(tenant_gate, scratch, fresh_ryuk):
+    """From the host, with the tenants' policies in force: Ryuk's image
+    policy (its command list, scope "all") applies, and all is as before."""
+    rc, res, err = run_node("testcontainers-workload.js", tenant_gate.pub, scratch, TC_ENV)
+    assert rc == 0, (res, err[-3000:])
+    session = check_workload_and_ryuk(tenant_gate, res, err, "public")
+    ryuk = inspect("testcontainers-ryuk-" + session)
+    assert ryuk["Config"]["Labels"]["io.sockgate.policy"] == "docker.io/testcontainers/ryuk:*"
+    check_reaped(res, session)
