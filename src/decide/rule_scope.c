@@ -142,25 +142,40 @@ bad:
     return NULL;
 }
 
-/* Percent-encode s for a query (everything but unreserved characters). */
-static size_t query_put(char *out, size_t at, size_t outsz, const char *s)
+/* A query being written into a fixed buffer: `at` is where the next byte
+ * goes; once something does not fit, `full` stays set and nothing more is
+ * written (the terminating NUL always has its byte). */
+typedef struct {
+    char *buf;
+    size_t size, at;
+    bool full;
+} query_out;
+
+static void query_byte(query_out *q, char ch)
+{
+    if (q->full || q->at + 1 >= q->size) {
+        q->full = true;
+        return;
+    }
+    q->buf[q->at++] = ch;
+    q->buf[q->at] = '\0';
+}
+
+/* Percent-encode s (everything but unreserved characters). */
+static void query_put(query_out *q, const char *s)
 {
     static const char hex[] = "0123456789ABCDEF";
-    for (; *s && at + 4 < outsz; s++) {
+    for (; *s; s++) {
         unsigned char ch = (unsigned char)*s;
         if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
             ch == '-' || ch == '_' || ch == '.' || ch == '~') {
-            out[at++] = (char)ch;
+            query_byte(q, (char)ch);
         } else {
-            out[at++] = '%';
-            out[at++] = hex[ch >> 4];
-            out[at++] = hex[ch & 15];
+            query_byte(q, '%');
+            query_byte(q, hex[ch >> 4]);
+            query_byte(q, hex[ch & 15]);
         }
     }
-    if (*s)
-        return outsz; /* did not fit */
-    out[at] = '\0';
-    return at;
 }
 
 /* Filters that name containers by name or ID (since, before) would tell a
@@ -198,26 +213,22 @@ int sg_scope_list_query(const http_query *q, route_id route, const char *tenant,
         *why = "sockgate: out of memory";
         return -1;
     }
-    size_t at = 0;
-    out[0] = '\0';
-    for (size_t i = 0; i < q->n && at < outsz; i++) {
+    query_out w = {.buf = out, .size = outsz};
+    if (outsz > 0)
+        out[0] = '\0';
+    for (size_t i = 0; i < q->n; i++) {
         if (strcmp(q->params[i].key, "filters") == 0)
             continue;
-        at = query_put(out, at, outsz, q->params[i].key);
-        if (at + 2 < outsz)
-            out[at++] = '=';
-        at = query_put(out, at, outsz, q->params[i].value);
-        if (at + 2 < outsz)
-            out[at++] = '&';
+        query_put(&w, q->params[i].key);
+        query_byte(&w, '=');
+        query_put(&w, q->params[i].value);
+        query_byte(&w, '&');
     }
-    if (at + 10 < outsz) {
-        memcpy(out + at, "filters=", 8);
-        at = query_put(out, at + 8, outsz, filters);
-    } else {
-        at = outsz;
-    }
+    query_put(&w, "filters");
+    query_byte(&w, '=');
+    query_put(&w, filters);
     free(filters);
-    if (at >= outsz) {
+    if (w.full || outsz == 0) {
         *why = "sockgate: the query is too long for a scoped tenant's list";
         return -1;
     }
