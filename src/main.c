@@ -38,7 +38,9 @@ static void usage(FILE *to)
           "                           socket-mounting container of REF, or of uid N\n"
           "  explain --commands       the command → route table\n"
           "  digest [options] IMAGE   the digest a registry serves for IMAGE\n"
-          "  status [--state-dir DIR] policy in force, digest cache, counters\n"
+          "  status [--state-dir DIR] [--engine PATH]\n"
+          "                           policy in force, digest cache, counters, and the\n"
+          "                           tenants on the engine with their objects\n"
           "  --help                   this text\n"
           "  --version                print the version\n",
           to);
