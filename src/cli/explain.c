@@ -5,9 +5,18 @@
  * finding and every edit is printed.
  *
  *   sockgate explain [--settings FILE] [--body FILE|-] [--engine PATH]
- *                    [--uid N] METHOD TARGET
+ *                    [--uid N] [--image REF] METHOD TARGET
+ *   sockgate explain [--settings FILE] [--image REF] [--uid N]
  *   sockgate explain --commands
+ *
+ * Without METHOD TARGET, --image and --uid name a caller, and explain shows
+ * the tenant, policy, scope and command list that apply to it, decided by
+ * the gate's own code (tenant.c): a container of image REF that the host
+ * starts with the Docker socket, or uid N on the public socket.
  */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,22 +24,38 @@
 #include "cli/cli_env.h"
 #include "cli/commands.h"
 #include "decide/decide.h"
+#include "decide/tenant.h"
 #include "policy/commands.h"
 #include "route/router.h"
 
 typedef struct {
     const char *settings, *body_file, *engine;
     unsigned uid;
+    bool uid_given;
+    const char *image;  /* --image: a socket-mounting container of it   */
     const char *method, *target;
 } explain_args;
 
 static int explain_usage(void)
 {
     fputs("usage: sockgate explain [--settings FILE] [--body FILE|-] [--engine PATH] "
-          "[--uid N] METHOD TARGET\n"
+          "[--uid N] [--image REF] METHOD TARGET\n"
+          "       sockgate explain [--settings FILE] [--image REF] [--uid N]\n"
           "       sockgate explain --commands\n",
           stderr);
     return 2;
+}
+
+/* A uid as the kernel reports one: decimal, below (uid_t)-1. */
+static bool explain_uid(const char *text, unsigned *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(text, &end, 10);
+    if (errno || end == text || *end || text[0] == '-' || v >= (unsigned long)(uid_t)-1)
+        return false;
+    *out = (unsigned)v;
+    return true;
 }
 
 static bool explain_parse(int argc, char **argv, explain_args *a)
@@ -45,8 +70,12 @@ static bool explain_parse(int argc, char **argv, explain_args *a)
             a->body_file = argv[++i];
         else if (strcmp(argv[i], "--engine") == 0 && has)
             a->engine = argv[++i];
-        else if (strcmp(argv[i], "--uid") == 0 && has)
-            a->uid = (unsigned)strtoul(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--uid") == 0 && has) {
+            if (!explain_uid(argv[++i], &a->uid))
+                return false;
+            a->uid_given = true;
+        } else if (strcmp(argv[i], "--image") == 0 && has && argv[i + 1][0])
+            a->image = argv[++i];
         else if (pos == 0 && argv[i][0] != '-')
             a->method = argv[i], pos++;
         else if (pos == 1)
@@ -54,6 +83,8 @@ static bool explain_parse(int argc, char **argv, explain_args *a)
         else
             return false;
     }
+    if (pos == 0) /* a caller alone: --image and/or --uid, no request */
+        return (a->image || a->uid_given) && !a->body_file;
     return a->method && a->target;
 }
 
@@ -105,6 +136,225 @@ static void explain_route(const explain_args *a, router_status st, const router_
     }
 }
 
+/* ---- a caller alone: its tenant, policy, scope and command list --------- */
+
+static const char *explain_scope_words(sg_scope scope)
+{
+    return scope == SG_SCOPE_OWN
+               ? "own: only the containers, exec instances, volumes and networks its tenant "
+                 "created (images and builds stay shared)"
+               : "all: everything on the engine, as without tenants";
+}
+
+static void explain_command_list(const sg_settings *s, const sg_command_list *l)
+{
+    const char *whose = l == &s->commands ? "the global commandList" : "the policy's commandList";
+    if (!s->eci_enabled) {
+        printf("commands: none restricted (enhancedContainerIsolation is off)\n");
+        return;
+    }
+    if (l->type == SG_COMMANDS_NONE) {
+        printf("commands: none restricted (%s is not written)\n", whose);
+        return;
+    }
+    printf("commands: %s, %s", whose, l->type == SG_COMMANDS_ALLOW ? "allow" : "deny");
+    for (size_t i = 0; i < l->n; i++)
+        printf(" %s", l->names[i]);
+    putchar('\n');
+}
+
+/* Whether the imageList lets a container of image mount the socket at all;
+ * false when it never does. */
+static bool explain_image_list(const sg_settings *s, const char *image)
+{
+    const sg_image_entry *named = NULL, *tried = NULL;
+    for (size_t i = 0; i < s->n_images; i++) {
+        sg_pattern_fit fit = sg_image_pattern_fit(&s->images[i], image);
+        if (fit == SG_PATTERN_NAMES && !named)
+            named = &s->images[i];
+        else if (fit == SG_PATTERN_TRIED && !tried)
+            tried = &s->images[i];
+    }
+    if (named)
+        printf("imageList: %s names it; the gate proves it against the registry at create\n",
+               named->text);
+    else if (tried)
+        printf("imageList: no entry names it as written; %s holds only if the image's digest "
+               "is the one the registry has for it\n",
+               tried->text);
+    else
+        printf("imageList: no entry names it: the socket mount is refused%s\n",
+               s->allow_derived ? ", unless the image is built on an allowed one "
+                                  "(allowDerivedImages); if it is:"
+                                : "");
+    return named || tried || s->allow_derived;
+}
+
+/* The image policies the gate tries for image at create, in its order, and
+ * the one that applies when the registry proves it. */
+static const sg_image_policy *explain_image_policies(const sg_settings *s, const char *image)
+{
+    const sg_image_policy *applies = sg_image_policy_naming(s, image);
+    bool any = false, passed = false;
+    for (size_t i = 0; i < s->n_image_policies; i++) {
+        const sg_image_policy *p = &s->image_policies[i];
+        sg_pattern_fit fit = sg_image_pattern_fit(&p->match->images[0], image);
+        if (fit == SG_PATTERN_OTHER)
+            continue;
+        if (!any)
+            printf("image policies tried at create, most specific first:\n");
+        any = true;
+        const char *how;
+        if (fit == SG_PATTERN_NAMES)
+            how = p == applies ? "names it: applies once the registry proves it"
+                               : "names it: applies if the ones above are not proven";
+        else if (passed)
+            how = "tried if the ones above are not proven: applies if the image's digest is "
+                  "the one it proves";
+        else
+            how = applies ? "tried first: applies instead if the image's digest is the one it "
+                            "proves"
+                          : "tried: applies if the image's digest is the one it proves";
+        printf("  %-40s %s\n", p->pattern, how);
+        passed = passed || p == applies;
+    }
+    if (!any)
+        printf("image policies tried at create: none (no pattern covers its repository)\n");
+    if (applies)
+        printf("policy:   %s, the most specific pattern naming it\n"
+               "          (the gate proves it against the registry at create and records it in "
+               "the container's %s label)\n",
+               applies->pattern, SG_POLICY_LABEL);
+    else
+        printf("policy:   none names it\n");
+    return applies;
+}
+
+static int explain_image(const sg_settings *s, const char *image)
+{
+    sg_image_ref ref;
+    const char *why = NULL;
+    char norm[SG_REF_MAX] = "";
+    if (sg_image_ref_is_id(image))
+        snprintf(norm, sizeof norm, "an image ID: could be any repository");
+    else if (sg_image_ref_parse(image, SG_REF_DEFAULT_TAG, &ref, &why) == 0)
+        sg_image_ref_string(&ref, norm, sizeof norm);
+    else {
+        fprintf(stderr, "sockgate explain: --image %s: not an image reference: %s\n", image,
+                why ? why : "invalid");
+        return 1;
+    }
+    printf("caller:   a container of %s (%s) that the host starts with the Docker socket\n",
+           image, norm);
+    if (!s->eci_enabled) {
+        printf("enhancedContainerIsolation is off: no socket mount is proven or rewritten, so "
+               "it gets no tenant\nscope:    %s\n",
+               explain_scope_words(SG_SCOPE_ALL));
+        return 0;
+    }
+    if (!explain_image_list(s, image))
+        return 0;
+    sg_tenant tenant = {.id = "t(new)"};
+    if (s->tenants) {
+        const sg_image_policy *p = explain_image_policies(s, image);
+        snprintf(tenant.policy, sizeof tenant.policy, "%s", p ? p->pattern : "");
+        printf("tenant:   a new one at create (%s=t and 24 random hex digits), kept by "
+               "everything it starts through the socket\n",
+               SG_TENANT_LABEL);
+    } else {
+        printf("tenants:  none configured (no sockgate.imagePolicies or publicSocketScope)\n");
+    }
+    /* The gate's own resolution, for a container it has identified. */
+    sg_caller c;
+    sg_caller_from_socket(-1, SG_SOCKET_RESTRICTED, &c);
+    c.uid = 0;
+    c.container.state = SG_CONTAINER_KNOWN;
+    sg_tenancy t;
+    sg_tenancy_resolve(s, &c, &tenant, &t);
+    if (t.refused) {
+        printf("refused:  %s\n", t.refused);
+        return 0;
+    }
+    printf("scope:    %s\n", explain_scope_words(t.scope));
+    explain_command_list(s, t.commands);
+    return 0;
+}
+
+/* uid's groups as a login session of it has them (the gate reads the
+ * connecting process's own, SO_PEERGROUPS). */
+static void explain_user(sg_caller *c, char *desc, size_t descsz)
+{
+    struct passwd *pw = getpwuid(c->uid);
+    if (!pw) {
+        c->gid = (gid_t)-1;
+        snprintf(desc, descsz, "not in the user database: no groups");
+        return;
+    }
+    c->gid = pw->pw_gid;
+    int n = SG_CALLER_MAX_GROUPS;
+    if (getgrouplist(pw->pw_name, pw->pw_gid, c->groups, &n) < 0)
+        n = SG_CALLER_MAX_GROUPS; /* more than fit: the first ones */
+    c->n_groups = (size_t)n;
+    size_t at = (size_t)snprintf(desc, descsz, "%s, groups", pw->pw_name);
+    for (size_t i = 0; i < c->n_groups && at < descsz; i++)
+        at += (size_t)snprintf(desc + at, descsz - at, " %u", (unsigned)c->groups[i]);
+}
+
+static int explain_uid_caller(const sg_settings *s, unsigned uid)
+{
+    sg_caller c;
+    sg_caller_from_socket(-1, SG_SOCKET_PUBLIC, &c);
+    c.uid = (uid_t)uid;
+    c.host_pidns = true; /* a host user, not a process in a container */
+    char desc[512];
+    explain_user(&c, desc, sizeof desc);
+    printf("caller:   uid %u (%s) on the public socket\n", uid, desc);
+    bool isolated = sg_caller_isolated(s, &c);
+    printf("isolated: %s\n", isolated              ? "yes"
+                            : !s->eci_enabled      ? "no (enhancedContainerIsolation is off)"
+                            : uid == 0             ? "no (root)"
+                                                   : "no (sockgate.exemptFromIsolation)");
+    sg_tenancy t;
+    sg_tenancy_resolve(s, &c, NULL, &t);
+    if (t.refused) {
+        printf("refused:  %s\n", t.refused);
+        return 0;
+    }
+    if (t.id)
+        printf("tenant:   %s (publicSocketScope \"own\": what it creates carries %s=%s)\n",
+               t.id, SG_TENANT_LABEL, t.id);
+    else
+        printf("tenant:   none (%s)\n",
+               !s->tenants                      ? "no tenants configured"
+               : s->public_scope != SG_SCOPE_OWN ? "publicSocketScope is \"all\""
+                                                 : "root and exempt users see everything");
+    printf("scope:    %s\n", explain_scope_words(t.scope));
+    printf("commands: the command list applies only on the restricted socket\n");
+    return 0;
+}
+
+static int explain_callers(const explain_args *a)
+{
+    char err[1024];
+    sg_settings *s = a->settings ? sg_settings_load(a->settings, err, sizeof err)
+                                 : sg_settings_default();
+    if (!s) {
+        fprintf(stderr, "sockgate explain: %s\n", err);
+        return 1;
+    }
+    int rc = 0;
+    if (a->image)
+        rc = explain_image(s, a->image);
+    if (a->image && a->uid_given && rc == 0)
+        putchar('\n');
+    if (a->uid_given && rc == 0)
+        rc = explain_uid_caller(s, a->uid);
+    sg_settings_unref(s);
+    return rc;
+}
+
+/* ---- a request ---------------------------------------------------------- */
+
 /* One caller: the request-line verdict, then the body or target decision. */
 static void explain_caller(sg_policy_env *env, const sg_settings *s, sg_request_ctx *ctx,
                            const char *who, const char *body, size_t len, bool have_body)
@@ -118,6 +368,8 @@ static void explain_caller(sg_policy_env *env, const sg_settings *s, sg_request_
     }
     if (v.kind == SG_VERDICT_ALLOW) {
         printf("verdict: allowed (%s)\n", v.rule);
+        if (v.query[0])
+            printf("  forwarded with the query: %s\n", v.query);
         return;
     }
     if (v.kind == SG_VERDICT_INSPECT_BODY && !have_body) {
@@ -154,17 +406,30 @@ static int explain_run(const explain_args *a, http_method method)
             printf("engine at %s: not reachable; look-ups will fail (and refuse)\n", a->engine);
         sg_request_ctx ctx = {.method = method, .target = a->target, .route_status = st,
                               .match = &m, .content_type = "application/json"};
+        /* An identified container: with --image, one of that image, in a
+         * tenant of its own under the policy that names it. */
         sg_caller_from_socket(-1, SG_SOCKET_RESTRICTED, &ctx.caller);
         ctx.caller.uid = 0;
-        explain_caller(&env, s, &ctx, "a container on the restricted socket", body, len,
-                       a->body_file != NULL);
+        ctx.caller.container.state = SG_CONTAINER_KNOWN;
+        sg_tenant tenant = {.id = ""};
+        char who[SG_REF_MAX + 128];
+        snprintf(who, sizeof who, "a container on the restricted socket");
+        if (a->image && s->tenants) {
+            const sg_image_policy *p = sg_image_policy_naming(s, a->image);
+            snprintf(tenant.id, sizeof tenant.id, "t(new)");
+            snprintf(tenant.policy, sizeof tenant.policy, "%s", p ? p->pattern : "");
+            snprintf(who, sizeof who, "a container of %s on the restricted socket, policy %s",
+                     a->image, p ? p->pattern : "none");
+        }
+        ctx.tenant = &tenant;
+        explain_caller(&env, s, &ctx, who, body, len, a->body_file != NULL);
         sg_caller_from_socket(-1, SG_SOCKET_PUBLIC, &ctx.caller);
         ctx.caller.uid = 0;
         ctx.caller.gid = 0;
         ctx.caller.host_pidns = true; /* a host user, not a process in a container */
         explain_caller(&env, s, &ctx, "root on the public socket", body, len,
                        a->body_file != NULL);
-        char who[64];
+        ctx.tenant = NULL;
         snprintf(who, sizeof who, "uid %u on the public socket", a->uid);
         ctx.caller.uid = (uid_t)a->uid;
         ctx.caller.gid = (gid_t)a->uid;
@@ -186,7 +451,11 @@ int sg_cmd_explain(int argc, char **argv)
     }
     explain_args a;
     http_method method;
-    if (!explain_parse(argc, argv, &a) || !http_method_parse(a.method, strlen(a.method), &method))
+    if (!explain_parse(argc, argv, &a))
+        return explain_usage();
+    if (!a.method)
+        return explain_callers(&a);
+    if (!http_method_parse(a.method, strlen(a.method), &method))
         return explain_usage();
     return explain_run(&a, method);
 }

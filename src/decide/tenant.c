@@ -20,6 +20,48 @@ const sg_image_policy *sg_image_policy_find(const sg_settings *s, const char *pa
     return NULL;
 }
 
+/* e against ref, parsed; ref NULL: an ID, or not a reference at all. */
+static sg_pattern_fit pattern_fit(const sg_image_entry *e, const sg_image_ref *ref)
+{
+    if (e->everyone)
+        return SG_PATTERN_NAMES;
+    if (!ref)
+        return SG_PATTERN_TRIED;
+    if (!sg_image_ref_covers(&e->ref, ref))
+        return SG_PATTERN_OTHER;
+    if (e->ref.tag_is_wildcard)
+        return SG_PATTERN_NAMES;
+    if (e->ref.digest[0])
+        return strcmp(e->ref.digest, ref->digest) == 0 ? SG_PATTERN_NAMES : SG_PATTERN_TRIED;
+    return e->ref.tag[0] && strcmp(e->ref.tag, ref->tag) == 0 ? SG_PATTERN_NAMES
+                                                               : SG_PATTERN_TRIED;
+}
+
+/* reference parsed the way sg_policy_choose parses the requested image;
+ * false: an ID, or not a reference. */
+static bool reference_repo(const char *reference, sg_image_ref *out)
+{
+    const char *why;
+    return !sg_image_ref_is_id(reference) &&
+           sg_image_ref_parse(reference, SG_REF_DEFAULT_TAG, out, &why) == 0;
+}
+
+sg_pattern_fit sg_image_pattern_fit(const sg_image_entry *e, const char *reference)
+{
+    sg_image_ref ref;
+    return pattern_fit(e, reference_repo(reference, &ref) ? &ref : NULL);
+}
+
+const sg_image_policy *sg_image_policy_naming(const sg_settings *s, const char *reference)
+{
+    sg_image_ref ref;
+    const sg_image_ref *r = reference_repo(reference, &ref) ? &ref : NULL;
+    for (size_t i = 0; i < s->n_image_policies; i++)
+        if (pattern_fit(&s->image_policies[i].match->images[0], r) == SG_PATTERN_NAMES)
+            return &s->image_policies[i];
+    return NULL;
+}
+
 /* A restricted caller: its container's tenant and the policy it records. */
 static void tenancy_restricted(const sg_settings *s, const sg_caller *caller,
                                const sg_tenant *tenant, sg_tenancy *out)
@@ -158,7 +200,7 @@ static void choice_end(sg_policy_choice *ch, const char *pattern, const char *er
 /* Can pattern e name the image at all? Only those are proven. */
 static bool choice_may_match(const sg_policy_choice *ch, const sg_image_entry *e)
 {
-    return e->everyone || !ch->repo_known || sg_image_ref_covers(&e->ref, &ch->repo);
+    return pattern_fit(e, ch->repo_known ? &ch->repo : NULL) != SG_PATTERN_OTHER;
 }
 
 static void choice_next(sg_policy_choice *ch);
@@ -213,9 +255,7 @@ sg_policy_choice *sg_policy_choose(sg_policy_env *env, const sg_settings *s,
     ch->image = json_incref(image);
     ch->cb = cb;
     ch->arg = arg;
-    const char *why;
-    ch->repo_known = !sg_image_ref_is_id(requested) &&
-                     sg_image_ref_parse(requested, SG_REF_DEFAULT_TAG, &ch->repo, &why) == 0;
+    ch->repo_known = reference_repo(requested, &ch->repo);
     ch->starting = true;
     choice_next(ch);
     ch->starting = false;

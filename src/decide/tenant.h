@@ -64,6 +64,33 @@ void sg_tenancy_resolve(const sg_settings *s, const sg_caller *caller, const sg_
 /* The imagePolicies entry written as pattern, or NULL. */
 const sg_image_policy *sg_image_policy_find(const sg_settings *s, const char *pattern);
 
+/*
+ * How an image pattern (an imageList or imagePolicies entry) relates to an
+ * image reference, before any registry is asked: what `sockgate explain
+ * --image` shows, and what decides which patterns sg_policy_choose tries.
+ */
+typedef enum {
+    SG_PATTERN_OTHER, /* never tried for it: another repository             */
+    SG_PATTERN_TRIED, /* its repository, another tag or digest: tried at
+                         create, and holds only if the image's digest is the
+                         one the pattern's proves (a tag that moved, a
+                         second name for the same image)                    */
+    SG_PATTERN_NAMES, /* names the reference as written ("*", name:*, its
+                         repository wildcard, its tag or its digest): holds
+                         if the registry proves it                          */
+} sg_pattern_fit;
+
+/* reference as a caller writes it ("docker:cli", an image ID): an ID or a
+ * string that is not a reference could be any repository, so every pattern
+ * is tried for it ("*" still names it). */
+sg_pattern_fit sg_image_pattern_fit(const sg_image_entry *e, const char *reference);
+/* The imagePolicies entry that applies to a container of `reference` when
+ * its proof holds: the most specific one that names it (the settings keep
+ * them most specific first); NULL when none does. A more specific pattern
+ * that is only SG_PATTERN_TRIED is tried first, and applies instead if its
+ * proof holds. */
+const sg_image_policy *sg_image_policy_naming(const sg_settings *s, const char *reference);
+
 /* A container's tenant from its inspect (Config.Labels) into t; false if
  * the answer has no readable labels. */
 bool sg_tenant_from_inspect(json_t *inspect, sg_tenant *t);

@@ -21,6 +21,7 @@
  */
 #include "engine/engine_client.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -349,32 +350,49 @@ static void engine_send(sg_engine_req *r)
 
 static void engine_timeout(uv_timer_t *t) { req_finish(t->data, UV_ETIMEDOUT, NULL, false); }
 
-static char *engine_head(const char *path, size_t *len)
+/* May q go into a request target as it is? Only what a query carries
+ * unencoded (RFC 3986 unreserved, sub-delims, ':', '@', '/', '?') and '%'
+ * escapes: no space, CR, LF or '#' can end up in the request line. */
+static bool engine_query_clean(const char *q)
+{
+    for (const unsigned char *p = (const unsigned char *)q; *p; p++) {
+        unsigned char c = *p;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            strchr("-._~!$&'()*+,;=:@/?", c))
+            continue;
+        if (c == '%' && isxdigit(p[1]) && isxdigit(p[2]))
+            continue;
+        return false;
+    }
+    return true;
+}
+
+static char *engine_head(const char *path, const char *query, size_t *len)
 {
     size_t room = strlen(path) * 3 + 1;
     char *enc = malloc(room);
     size_t n = enc ? router_encode_path(path, strlen(path), enc, room) : 0;
-    if (!n) {
+    if (!n || (query && !engine_query_clean(query))) {
         free(enc);
         return NULL;
     }
-    size_t hsz = n + 64;
+    size_t hsz = n + (query ? strlen(query) + 1 : 0) + 64;
     char *head = malloc(hsz);
     if (head)
-        *len = (size_t)snprintf(head, hsz, "GET %.*s HTTP/1.1\r\nHost: docker\r\n\r\n",
-                                (int)n, enc);
+        *len = (size_t)snprintf(head, hsz, "GET %.*s%s%s HTTP/1.1\r\nHost: docker\r\n\r\n",
+                                (int)n, enc, query ? "?" : "", query ? query : "");
     free(enc);
     return head;
 }
 
-static sg_engine_req *engine_socket_get(sg_engine *e, const char *path, sg_engine_cb cb,
-                                        void *arg)
+static sg_engine_req *engine_request(sg_engine *e, const char *path, const char *query,
+                                     sg_engine_cb cb, void *arg)
 {
     engine_socket *es = (engine_socket *)e;
     sg_engine_req *r = calloc(1, sizeof *r);
     if (!r)
         return NULL;
-    r->head = engine_head(path, &r->head_len);
+    r->head = engine_head(path, query, &r->head_len);
     if (!r->head) {
         free(r);
         return NULL;
@@ -391,6 +409,18 @@ static sg_engine_req *engine_socket_get(sg_engine *e, const char *path, sg_engin
     uv_timer_start(&r->timer, engine_timeout, SG_ENGINE_TIMEOUT_MS, 0);
     engine_send(r);
     return r;
+}
+
+static sg_engine_req *engine_socket_get(sg_engine *e, const char *path, sg_engine_cb cb,
+                                        void *arg)
+{
+    return engine_request(e, path, NULL, cb, arg);
+}
+
+sg_engine_req *sg_engine_socket_get_query(sg_engine *e, const char *path, const char *query,
+                                          sg_engine_cb cb, void *arg)
+{
+    return engine_request(e, path, query, cb, arg);
 }
 
 static void engine_socket_cancel(sg_engine *e, sg_engine_req *req)

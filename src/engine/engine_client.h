@@ -17,6 +17,15 @@
 
 /* An engine on the socket at engine_path (copied), requests on loop. */
 sg_engine *sg_engine_socket_new(uv_loop_t *loop, const char *engine_path);
+/*
+ * GET path?query: path is encoded as get() encodes it; query is sent as it
+ * is and must be encoded already (only the bytes a query carries raw, and
+ * %XX escapes). Returns NULL, and cb is never called, for any other byte
+ * or when out of memory. For the admin commands, whose look-ups (lists
+ * with label filters) have a query; the decision code never needs one.
+ */
+sg_engine_req *sg_engine_socket_get_query(sg_engine *e, const char *path, const char *query,
+                                          sg_engine_cb cb, void *arg);
 /* Keep no connection from now on, and close the kept one (shutdown). */
 void sg_engine_socket_close_idle(sg_engine *e);
 /* Closes the kept connection too; look-ups must be over (or cancelled). */

@@ -22,15 +22,20 @@ typedef struct {
     char *doc;
 } status_client;
 
-/* What sockgate has learned of the engine (GET /info, engine_info.h). */
-static json_t *status_engine(const sg_engine_info *ei)
+/* What sockgate has learned of the engine (GET /info, engine_info.h), and
+ * where it is: `sockgate status` asks it for the tenants' objects itself
+ * (cli/status_client.c), so that this loop never waits on dockerd for it. */
+static json_t *status_engine(const sg_server *srv)
 {
-    if (!ei->known)
-        return json_pack("{s:b}", "reached", 0);
-    json_t *e = json_pack("{s:b,s:s,s:s,s:b}", "reached", 1, "version", ei->version,
-                          "default_runtime", ei->default_runtime, "userns_remap", ei->userns);
-    if (ei->remap_known)
+    const sg_engine_info *ei = &srv->env.info;
+    json_t *e = ei->known ? json_pack("{s:b,s:s,s:s,s:b}", "reached", 1, "version", ei->version,
+                                      "default_runtime", ei->default_runtime, "userns_remap",
+                                      ei->userns)
+                          : json_pack("{s:b}", "reached", 0);
+    if (e && ei->known && ei->remap_known)
         json_object_set_new(e, "userns_root_uid", json_integer(ei->remap_uid));
+    if (e && srv->cfg.engine_path)
+        json_object_set_new(e, "socket", json_string(srv->cfg.engine_path));
     return e;
 }
 
@@ -62,7 +67,7 @@ static char *status_document(sg_server *srv)
     json_t *doc = json_pack(
         "{s:s,s:i,s:I,s:o,s:o,s:o,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}}", "version", SG_VERSION, "pid",
         (int)getpid(), "uptime_s", (json_int_t)((uv_now(srv->loop) - srv->started_ms) / 1000),
-        "policy", sg_settings_describe(srv->policy), "engine", status_engine(&srv->env.info),
+        "policy", sg_settings_describe(srv->policy), "engine", status_engine(srv),
         "digests",
         sg_digest_cache_snapshot(srv->env.digests), "counters", "connections",
         (json_int_t)srv->stats.connections, "open_connections", (json_int_t)srv->n_conns,

@@ -5,8 +5,8 @@
  * next look-up (one accept for two look-ups); a kept connection that the
  * server closed, or that it drops as the request arrives, replaced by a
  * fresh one without failing the look-up; no reuse after "Connection:
- * close", after a cancel or after a timeout-free failure; and no callback
- * after a cancel.
+ * close", after a cancel or after a timeout-free failure; no callback
+ * after a cancel; and a query sent as it was encoded, nothing else.
  */
 #include "engine/engine_client.h"
 #include "unit.h"
@@ -84,7 +84,9 @@ static void srv_answer(srv_conn *c, const char *request)
         srv_send(c, "HTTP/1.1 200 OK\r\nConnection: close\r\n"
                     "Content-Length: 8\r\n\r\n{\"c\": 3}");
         srv_close(c);
-    } else if (strstr(request, "GET /missing "))
+    } else if (strstr(request, "GET /list%3F?all=1&filters=%7B%22label%22%3A%5B%22x%22%5D%7D "))
+        srv_send(c, "HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\n{\"q\": 4}");
+    else if (strstr(request, "GET /missing "))
         srv_send(c, "HTTP/1.1 404 Not Found\r\nContent-Length: 2\r\n\r\n{}");
     /* anything else (/never): no answer */
 }
@@ -294,6 +296,29 @@ TEST(cancel_means_no_callback_and_no_reuse)
     settle();
 }
 
+TEST(a_query_goes_as_it_is_encoded)
+{
+    sg_engine *e = sg_engine_socket_new(&loop, srv.path);
+    srv.mode = SERVE_ANSWER;
+    answer a = {0};
+    /* the path is encoded ('?' in a name stays in the path); the query not */
+    CHECK(sg_engine_socket_get_query(e, "/list?", "all=1&filters=%7B%22label%22%3A%5B%22x%22%5D%7D",
+                                     on_answer, &a) != NULL);
+    wait_for(&a);
+    CHECK_INT(a.status, 200);
+    CHECK_INT(json_int(a.body, "q"), 4);
+    json_decref(a.body);
+    /* nothing that could end the request line or the target */
+    int requests = srv.requests;
+    const char *bad[] = {"a=b c", "a=b\r\nX: y", "a=%zz", "a=%4", "a#b", "a=\"b\""};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        CHECK(sg_engine_socket_get_query(e, "/length", bad[i], on_answer, &a) == NULL);
+    settle();
+    CHECK_INT(srv.requests, requests);
+    sg_engine_socket_free(e);
+    settle();
+}
+
 TEST(nothing_listening)
 {
     sg_engine *e = sg_engine_socket_new(&loop, "/nonexistent/sg-unit.sock");
@@ -313,6 +338,7 @@ int main(void)
     RUN(kept_connection_closed_by_the_server);
     RUN(kept_connection_dropped_as_the_request_arrives);
     RUN(cancel_means_no_callback_and_no_reuse);
+    RUN(a_query_goes_as_it_is_encoded);
     RUN(nothing_listening);
     uv_walk(&loop, close_leftover, NULL);
     uv_run(&loop, UV_RUN_DEFAULT);

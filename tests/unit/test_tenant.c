@@ -15,6 +15,9 @@
 
 static char err[1024];
 
+#define SHA_A "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define SHA_B "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
+
 static sg_settings *parse(const char *sockgate)
 {
     char text[2048];
@@ -67,6 +70,59 @@ TEST(image_policy_errors_name_the_key)
     CHECK(parse("{\"imagePolicies\": []}") == NULL);
     CHECK(parse("{\"publicSocketScope\": \"everyone\"}") == NULL);
     CHECK(strstr(err, "sockgate.publicSocketScope") != NULL);
+}
+
+TEST(which_pattern_names_an_image)
+{
+    sg_settings *s = parse("{\"imagePolicies\": {"
+                           "\"*\": {\"scope\": \"own\"},"
+                           "\"docker:*\": {},"
+                           "\"docker:cli\": {\"scope\": \"own\"},"
+                           "\"docker.io/testcontainers/*:*\": {},"
+                           "\"docker@sha256:" SHA_A "\": {}}}");
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    const sg_image_policy *cli = sg_image_policy_find(s, "docker:cli");
+    const sg_image_policy *any_tag = sg_image_policy_find(s, "docker:*");
+    const sg_image_policy *pinned = sg_image_policy_find(s, "docker@sha256:" SHA_A);
+    const sg_image_policy *tc = sg_image_policy_find(s, "docker.io/testcontainers/*:*");
+    const sg_image_policy *star = sg_image_policy_find(s, "*");
+    CHECK(cli && any_tag && pinned && tc && star);
+    if (!cli || !any_tag || !pinned || !tc || !star)
+        return;
+    /* the most specific pattern naming it, in every spelling of the name */
+    CHECK(sg_image_policy_naming(s, "docker:cli") == cli);
+    CHECK(sg_image_policy_naming(s, "docker.io/library/docker:cli") == cli);
+    CHECK(sg_image_policy_naming(s, "docker:27-cli") == any_tag);
+    CHECK(sg_image_policy_naming(s, "docker") == any_tag);
+    CHECK(sg_image_policy_naming(s, "docker@sha256:" SHA_A) == pinned);
+    CHECK(sg_image_policy_naming(s, "testcontainers/ryuk:0.11.0") == tc);
+    CHECK(sg_image_policy_naming(s, "testcontainers/sub/ryuk:1") == star);
+    CHECK(sg_image_policy_naming(s, "localhost:5000/docker:cli") == star);
+    CHECK(sg_image_policy_naming(s, "sha256:" SHA_A) == star);
+    /* how each pattern stands to one reference */
+    const sg_image_entry *e = &cli->match->images[0];
+    CHECK_INT(sg_image_pattern_fit(e, "docker:cli"), SG_PATTERN_NAMES);
+    CHECK_INT(sg_image_pattern_fit(e, "docker:27-cli"), SG_PATTERN_TRIED);
+    CHECK_INT(sg_image_pattern_fit(e, "docker@sha256:" SHA_A), SG_PATTERN_TRIED);
+    CHECK_INT(sg_image_pattern_fit(e, "docker:cli@sha256:" SHA_A), SG_PATTERN_NAMES);
+    CHECK_INT(sg_image_pattern_fit(e, "ghcr.io/docker:cli"), SG_PATTERN_OTHER);
+    CHECK_INT(sg_image_pattern_fit(e, "busybox"), SG_PATTERN_OTHER);
+    /* an ID or a malformed name: any repository, so every pattern is tried */
+    CHECK_INT(sg_image_pattern_fit(e, SHA_A), SG_PATTERN_TRIED);
+    CHECK_INT(sg_image_pattern_fit(e, "Not/A:Ref"), SG_PATTERN_TRIED);
+    CHECK_INT(sg_image_pattern_fit(&star->match->images[0], "busybox"), SG_PATTERN_NAMES);
+    e = &pinned->match->images[0];
+    CHECK_INT(sg_image_pattern_fit(e, "docker@sha256:" SHA_A), SG_PATTERN_NAMES);
+    CHECK_INT(sg_image_pattern_fit(e, "docker@sha256:" SHA_B), SG_PATTERN_TRIED);
+    CHECK_INT(sg_image_pattern_fit(e, "docker:cli"), SG_PATTERN_TRIED);
+    sg_settings_unref(s);
+    /* no pattern names it */
+    s = parse("{\"imagePolicies\": {\"docker:cli\": {}}}");
+    CHECK(s && sg_image_policy_naming(s, "busybox") == NULL);
+    CHECK(s && sg_image_policy_naming(s, "docker:dind") == NULL);
+    sg_settings_unref(s);
 }
 
 static sg_caller restricted(sg_container_state st)
@@ -187,6 +243,7 @@ int main(void)
 {
     RUN(image_policies_most_specific_first);
     RUN(image_policy_errors_name_the_key);
+    RUN(which_pattern_names_an_image);
     RUN(tenancy_of_callers);
     RUN(labels);
     RUN(lists_are_narrowed_by_label);
