@@ -95,51 +95,58 @@ bool sg_scope_answers(route_id route, const http_query *q, const router_match *m
 
 /* ---- narrowed lists ------------------------------------------------------ */
 
-/* Go's filters.FromJSON: {"k":["v",…]}, or the older {"k":{"v":true}}.
- * Read into {"k":["v",…]}; NULL if it is neither. */
-static json_t *filters_read(const char *text)
+/*
+ * The caller's filters as dockerd's filters.FromJSON reads them:
+ * {"k":{"v":true,…}} (a value's bool matters to some filters: "dangling",
+ * "all"), or the older {"k":["v",…]}, tried when the first does not
+ * decode. One form for every key, or dockerd refuses the lot. The set is
+ * returned as written, in its own form; NULL when dockerd would refuse it.
+ * *legacy says which form it is.
+ */
+static json_t *filters_read(const char *text, bool *legacy)
 {
-    json_t *in = text && text[0] ? json_loads(text, JSON_DECODE_ANY, NULL) : json_object();
-    if (!json_is_object(in)) {
-        json_decref(in);
-        return NULL;
-    }
-    json_t *out = json_object();
+    json_t *f = text && text[0] ? json_loads(text, JSON_DECODE_ANY, NULL) : json_object();
+    if (!json_is_object(f))
+        goto bad;
+    bool objects = true, arrays = true;
     const char *key;
     json_t *v;
-    json_object_foreach(in, key, v)
+    json_object_foreach(f, key, v)
     {
-        json_t *list = json_array();
-        json_object_set_new(out, key, list);
+        size_t i;
+        const char *k;
+        json_t *x;
+        if (json_is_object(v)) {
+            json_object_foreach(v, k, x) objects &= json_is_boolean(x);
+        } else {
+            objects &= json_is_null(v);
+        }
         if (json_is_array(v)) {
-            size_t i;
-            json_t *x;
-            json_array_foreach(v, i, x)
-            {
-                if (!json_is_string(x))
-                    goto bad;
-                json_array_append(list, x);
-            }
-        } else if (json_is_object(v)) {
-            const char *k;
-            json_t *b;
-            json_object_foreach(v, k, b)
-            {
-                if (!json_is_boolean(b))
-                    goto bad;
-                if (json_is_true(b))
-                    json_array_append_new(list, json_string(k));
-            }
-        } else if (!json_is_null(v)) {
-            goto bad;
+            json_array_foreach(v, i, x) arrays &= json_is_string(x);
+        } else {
+            arrays &= json_is_null(v);
         }
     }
-    json_decref(in);
-    return out;
+    if (!objects && !arrays)
+        goto bad;
+    *legacy = !objects;
+    return f;
 bad:
-    json_decref(in);
-    json_decref(out);
+    json_decref(f);
     return NULL;
+}
+
+/* The tenant's label among the "label" filters, in the set's own form. */
+static int filters_add_label(json_t *f, bool legacy, const char *label)
+{
+    json_t *labels = json_object_get(f, "label");
+    if (!json_is_object(labels) && !json_is_array(labels)) {
+        labels = legacy ? json_array() : json_object();
+        if (!labels || json_object_set_new(f, "label", labels) != 0)
+            return -1;
+    }
+    return legacy ? json_array_append_new(labels, json_string(label))
+                  : json_object_set_new(labels, label, json_true());
 }
 
 /* A query being written into a fixed buffer: `at` is where the next byte
@@ -191,7 +198,8 @@ static bool filters_name_others(json_t *f, route_id route, const http_query *q)
 int sg_scope_list_query(const http_query *q, route_id route, const char *tenant, char *out,
                         size_t outsz, const char **why)
 {
-    json_t *f = filters_read(http_query_first(q, "filters"));
+    bool legacy = false;
+    json_t *f = filters_read(http_query_first(q, "filters"), &legacy);
     if (!f) {
         *why = "sockgate: the filters parameter is not a valid filter set";
         return -1;
@@ -201,13 +209,9 @@ int sg_scope_list_query(const http_query *q, route_id route, const char *tenant,
         *why = "sockgate: the since and before filters are not available to a scoped tenant";
         return -1;
     }
-    json_t *labels = json_object_get(f, "label");
-    if (!labels)
-        json_object_set_new(f, "label", labels = json_array());
     char own[SG_TENANT_ID_MAX + 32];
     snprintf(own, sizeof own, "%s=%s", SG_TENANT_LABEL, tenant);
-    json_array_append_new(labels, json_string(own));
-    char *filters = json_dumps(f, JSON_COMPACT);
+    char *filters = filters_add_label(f, legacy, own) == 0 ? json_dumps(f, JSON_COMPACT) : NULL;
     json_decref(f);
     if (!filters) {
         *why = "sockgate: out of memory";
@@ -409,6 +413,8 @@ static own_answer fact_owned(const sg_rule_input *in, sg_fact_kind kind, const c
         return OWN_ABSENT;
     if (!f->json || (f->status != 200 && f->status != SG_FACT_UNREADABLE))
         return OWN_UNKNOWN;
+    if (kind == SG_FACT_NETWORK && is_builtin_network(name))
+        return OWN_YES; /* the engine's own: every tenant's to join and leave */
     if (kind == SG_FACT_EXEC) {
         json_t *cid = json_object_get(f->json, "ContainerID");
         return json_is_string(cid) && fact_owned(in, SG_FACT_CONTAINER,

@@ -342,6 +342,8 @@ def test_a_job_cannot_link_to_anothers_container_when_joining(bed):
         assert text.replace("sg-host-web", "X") == text_none.replace("sg-none-web", "X") or \
             "No such container: sg-host-web" in text, (text, text_none)
         a.docker("network", "connect", "a-net3", "a-c")   # its own: fine
+        a.docker("network", "disconnect", "bridge", "a-c")  # a built-in: every tenant's
+        a.docker("network", "connect", "bridge", "a-c")
     finally:
         engine_cli("rm", "-f", "a-c", check=False)
         engine_cli("network", "rm", "a-net3", check=False)

@@ -5,7 +5,8 @@
  * Input: a query string (the router has let it through as Go would). Its
  * first byte picks the route. Invariants: when a query is made, it parses
  * again, has exactly one "filters", and those filters read as Go's
- * filters.FromJSON reads them contain the tenant's label under "label"
+ * filters.FromJSON reads them (either form) contain the tenant's label
+ * under "label"
  * (so dockerd narrows by it, whatever the caller wrote); every other
  * parameter is forwarded with its value unchanged; no read outside the
  * input (ASan).
@@ -27,7 +28,7 @@ static bool has_tenant_label(const char *filters)
 {
     json_t *f = json_loads(filters, 0, NULL);
     json_t *labels = json_object_get(f, "label");
-    bool found = false;
+    bool found = json_is_true(json_object_get(labels, "io.sockgate.tenant=t1"));
     size_t i;
     json_t *v;
     json_array_foreach(labels, i, v)

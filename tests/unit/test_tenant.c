@@ -207,15 +207,20 @@ TEST(lists_are_narrowed_by_label)
 {
     const char *why = NULL;
     CHECK_STR(list_query("all=1", ROUTE_CONTAINER_LIST, &why),
-              "all=1&filters=%7B%22label%22%3A%5B%22io.sockgate.tenant%3Dt1%22%5D%7D");
-    /* the caller's own filters are kept, in either of Go's forms */
-    CHECK_STR(list_query("filters=%7B%22label%22%3A%7B%22a%3Db%22%3Atrue%7D%7D",
+              "all=1&filters=%7B%22label%22%3A%7B%22io.sockgate.tenant%3Dt1%22%3Atrue%7D%7D");
+    /* the caller's own filters are kept, in the form they came in: a
+     * value's bool matters to dockerd ("dangling", "all") */
+    CHECK_STR(list_query("filters=%7B%22label%22%3A%7B%22a%3Db%22%3Afalse%7D%7D",
                          ROUTE_VOLUME_LIST, &why),
-              "filters=%7B%22label%22%3A%5B%22a%3Db%22%2C%22io.sockgate.tenant%3Dt1%22%5D%7D");
+              "filters=%7B%22label%22%3A%7B%22a%3Db%22%3Afalse%2C%22io.sockgate.tenant%3Dt1%22"
+              "%3Atrue%7D%7D");
     CHECK_STR(list_query("filters=%7B%22status%22%3A%5B%22exited%22%5D%7D&x=%26",
                          ROUTE_CONTAINER_PRUNE, &why),
               "x=%26&filters=%7B%22status%22%3A%5B%22exited%22%5D%2C%22label%22%3A%5B%22"
               "io.sockgate.tenant%3Dt1%22%5D%7D");
+    /* one form for all keys, or dockerd refuses the set */
+    CHECK(list_query("filters=%7B%22a%22%3A%5B%22x%22%5D%2C%22b%22%3A%7B%22y%22%3Atrue%7D%7D",
+                     ROUTE_CONTAINER_LIST, &why) == NULL);
     CHECK(list_query("filters=%5B%5D", ROUTE_CONTAINER_LIST, &why) == NULL);
     CHECK(list_query("filters=%7B%22label%22%3A7%7D", ROUTE_CONTAINER_LIST, &why) == NULL);
     /* since/before name other containers: refused */
