@@ -327,31 +327,6 @@ static void want_link(const char *name, void *facts)
     sg_facts_want(facts, SG_FACT_CONTAINER, name);
 }
 
-/* A create's references: volumes, volumes-from, joined and linked
- * containers, networks. */
-static void want_create_refs(const sg_spec *spec, sg_facts *facts)
-{
-    for (size_t i = 0; i < spec->mounts.n; i++) {
-        const sg_mount *m = &spec->mounts.items[i];
-        if (m->kind == SG_MOUNT_VOLUME && m->source && m->source[0])
-            sg_facts_want(facts, SG_FACT_VOLUME, m->source);
-        else if (m->kind == SG_MOUNT_VOLUMES_FROM)
-            sg_facts_want(facts, SG_FACT_CONTAINER, m->source);
-    }
-    for (int i = 0; i < SG_NS_COUNT; i++)
-        if (spec->ns[i] && strncmp(spec->ns[i], "container:", 10) == 0)
-            sg_facts_want(facts, SG_FACT_CONTAINER, spec->ns[i] + 10);
-    for (size_t i = 0; i < spec->links.n; i++) {
-        char name[256], alias[256];
-        if (sg_spec_link_parse(spec->links.v[i].value, name, sizeof name, alias,
-                               sizeof alias) == 0)
-            sg_facts_want(facts, SG_FACT_CONTAINER, name);
-    }
-    for (size_t i = 0; i < spec->networks.n; i++)
-        if (!is_builtin_network(spec->networks.v[i].value))
-            sg_facts_want(facts, SG_FACT_NETWORK, spec->networks.v[i].value);
-}
-
 void sg_scope_want(const sg_rule_input *in, sg_facts *facts)
 {
     switch (in->plan) {
@@ -363,7 +338,7 @@ void sg_scope_want(const sg_rule_input *in, sg_facts *facts)
                           in->route == ROUTE_SYSTEM_DF ? "/system/df" : "/networks");
         return;
     case SG_PLAN_CREATE:
-        want_create_refs(in->spec, facts);
+        sg_want_spec_refs(in->spec, facts); /* what isolation reads too */
         request_links(in, want_link, facts);
         return;
     case SG_PLAN_EXEC_START:

@@ -68,8 +68,9 @@ static void want_joins(const sg_spec *spec, sg_facts *facts)
     }
 }
 
-/* Everything isolation reads of a spec. */
-static void want_mounts_and_joins(const sg_spec *spec, sg_facts *facts)
+/* Everything isolation reads of a spec; the ownership rule (rule_scope.c)
+ * reads the same. */
+void sg_want_spec_refs(const sg_spec *spec, sg_facts *facts)
 {
     want_mounts(spec, facts);
     want_joins(spec, facts);
@@ -86,14 +87,14 @@ static void arrived_mounts_and_joins(const sg_rule_input *in, const sg_fact *f,
                                      sg_facts *facts)
 {
     if (f->kind == SG_FACT_CONTAINER && f->has_spec)
-        want_mounts_and_joins(&f->spec, facts);
+        sg_want_spec_refs(&f->spec, facts);
 }
 
 /* ---- isolation (rule_isolation.c) --------------------------------------- */
 
 static void want_spec_isolation(const sg_rule_input *in, sg_facts *facts)
 {
-    want_mounts_and_joins(in->spec, facts);
+    sg_want_spec_refs(in->spec, facts);
 }
 
 static void check_container(const sg_rule_input *in, sg_rule_output *out)

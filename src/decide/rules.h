@@ -51,6 +51,9 @@ typedef struct {
 
 /* The network a container is connected to (network connect). */
 void sg_isolation_want_network(const char *network, sg_facts *facts);
+/* What a spec names: named volumes, volumes-from, joined and linked
+ * containers, networks other than the engine's own. */
+void sg_want_spec_refs(const sg_spec *spec, sg_facts *facts);
 
 /* ---- rule_isolation.c ---- */
 
