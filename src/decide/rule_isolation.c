@@ -362,13 +362,22 @@ static bool host_paths_need_userns(const sg_rule_ctx *rc, const sg_mount *m, con
     const sg_engine_info *ei = &rc->env->info;
     if (ei->known && ei->userns)
         return false;
+    /* A socket-mounting client inside a container (Testcontainers' Ryuk)
+     * names the socket by the path it has inside; on the host that path is
+     * not sockgate's socket. Say so, rather than only what host paths need. */
+    size_t n = strlen(path);
+    bool socket_like = n >= 11 && strcmp(path + n - 11, "docker.sock") == 0;
     sg_findings_add(out, 403, "isolation: host paths",
                     "host path \"%.300s\" is not allowed (%s): the Docker Engine does not remap "
                     "users, so a container's root would be the host's root, and a shared host "
                     "directory, read-only or not, would hand it the host; run dockerd with "
                     "\"userns-remap\" to share filesharingAllowedDirectories with isolated "
-                    "containers",
-                    path, m->where);
+                    "containers%s",
+                    path, m->where,
+                    socket_like ? "; if it is meant to be the Docker socket, name the socket "
+                                  "sockgate listens on by its path on the host (for "
+                                  "Testcontainers: TESTCONTAINERS_DOCKER_SOCKET_OVERRIDE)"
+                                : "");
     return true;
 }
 

@@ -284,6 +284,13 @@ TEST(host_paths_need_user_namespaces)
              scratch);
     engine_userns = false;
     CHECK(denied(decide(USER, "POST", CREATE, b, NULL, 0), 403, "does not remap users"));
+    CHECK(!denied(decide(USER, "POST", CREATE, b, NULL, 0), 403, "TESTCONTAINERS_DOCKER_SOCKET"));
+    /* a socket path that is not sockgate's: the message says what to name */
+    CHECK(denied(decide(USER, "POST", CREATE,
+                        "{\"Image\":\"bb\",\"HostConfig\":{\"Binds\":"
+                        "[\"/var/run/docker.sock:/var/run/docker.sock\"]}}",
+                        NULL, 0),
+                 403, "name the socket sockgate listens on by its path on the host"));
     CHECK(allowed(decide(ROOT, "POST", CREATE, b, NULL, 0)));
     CHECK(allowed(decide(USER, "POST", CREATE, "{\"Image\":\"bb\",\"HostConfig\":{\"Binds\":"
                                                "[\"vol:/d\"],\"Tmpfs\":{\"/t\":\"\"}}}",
