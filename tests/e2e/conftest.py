@@ -293,6 +293,21 @@ def derived_image(ref, files_tar, base="docker:cli"):
     return ref
 
 
+def cli_plugin_tar(plugin, name):
+    """A docker CLI plugin (a path on this machine) where the CLI looks for
+    it, as plugin `name`, with the libraries it links, as a tar for
+    derived_image (docker:cli here is busybox, without a libc of its own)."""
+    import io
+    import tarfile
+    ldd = subprocess.run(["ldd", plugin], capture_output=True, text=True, check=True).stdout
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as t:
+        t.add(os.path.realpath(plugin), arcname="usr/local/libexec/docker/cli-plugins/" + name)
+        for lib in (w for w in ldd.split() if w.startswith("/")):
+            t.add(os.path.realpath(lib), arcname=lib.lstrip("/"))
+    return buf.getvalue()
+
+
 def host_user(name, subdirs=()):
     """A non-root user (made anew) whose home is on the test bed, in a group of
     its own (for a gate's --socket-group), able to reach the test bed's

@@ -13,16 +13,14 @@ found through a DOCKER_CONFIG of the test's own (cliPluginsExtraDirs). For
 a build from inside a socket-mounting container, the same plugin is put in
 an image derived from docker:cli, where Docker's own docker:cli has it."""
 
-import io
 import json
 import os
 import pwd
 import subprocess
-import tarfile
 
 import pytest
 
-from conftest import ENV, derived_image, docker_cli, engine_cli, host_user, remove_host_user
+from conftest import ENV, cli_plugin_tar, derived_image, docker_cli, engine_cli, host_user, remove_host_user
 from gate import Gate, settings
 
 NEWEST = os.environ.get("SG_NEWEST_ROOT", "/opt/sockgate-testbed/docker-newest")
@@ -185,24 +183,12 @@ def test_roots_builds_are_not_read(gate, scratch):
         engine_cli("rmi", "-f", tag, check=False)
 
 
-def buildx_rootfs_tar():
-    """The buildx plugin where the CLI looks for it, and the libraries it
-    links (docker:cli here is busybox, without a libc of its own)."""
-    plugin = os.path.join(NEWEST, "cli-plugins", "docker-buildx")
-    ldd = subprocess.run(["ldd", plugin], capture_output=True, text=True, check=True).stdout
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w") as t:
-        t.add(os.path.realpath(plugin), arcname="usr/local/libexec/docker/cli-plugins/docker-buildx")
-        for lib in (w for w in ldd.split() if w.startswith("/")):
-            t.add(os.path.realpath(lib), arcname=lib.lstrip("/"))
-    return buf.getvalue()
-
-
 @pytest.fixture(scope="module")
 def buildx_image():
     """docker:cli with the buildx plugin: derived from an allowed image, made
     on the engine directly (set-up, not under test)."""
-    yield derived_image(BUILDX_IMAGE, buildx_rootfs_tar())
+    plugin = os.path.join(NEWEST, "cli-plugins", "docker-buildx")
+    yield derived_image(BUILDX_IMAGE, cli_plugin_tar(plugin, "docker-buildx"))
     engine_cli("rmi", "-f", BUILDX_IMAGE, check=False)
 
 

@@ -12,8 +12,8 @@ import subprocess
 
 import pytest
 
-from conftest import (DOCKER_BIN, api, docker_cli, engine_cli, host_user, out,
-                      remove_host_user)
+from conftest import (DOCKER_BIN, api, cli_plugin_tar, derived_image, docker_cli, engine_cli,
+                      host_user, out, remove_host_user)
 from gate import Gate, settings
 
 SECRET = "s3cret-of-the-host"
@@ -373,3 +373,64 @@ def test_volumes_docker_makes_for_a_job_are_the_jobs(bed):
         a.docker("volume", "rm", "a-cache", "a-cache2")
     finally:
         engine_cli("volume", "rm", "a-cache", "a-cache2", check=False)
+
+
+NEWEST = os.environ.get("SG_NEWEST_ROOT", "/opt/sockgate-testbed/docker-newest")
+COMPOSE_PLUGIN = os.path.join(NEWEST, "cli-plugins", "docker-compose")
+COMPOSE_FILE = b"""services:
+  web:
+    image: bb
+    command: ["sh", "-c", "echo compose-up; sleep 600"]
+    environment: [SECRET=compose-secret]
+    volumes: [data:/data]
+    networks: [back]
+volumes:
+  data: {}
+networks:
+  back: {}
+"""
+
+
+@pytest.mark.skipif(os.environ.get("E2E_ENGINE") != "newest" or not os.path.exists(COMPOSE_PLUGIN),
+                    reason="the compose v2 plugin comes with the newest engine's pass")
+def test_compose_in_a_job_works_on_its_own_project(bed):
+    """docker compose up, ps, logs, exec, down -v inside a scoped job: its
+    labels, lists and named objects are the job's; the other job sees none."""
+    g, _, b = bed
+    derived_image("sg-compose-cli", cli_plugin_tar(COMPOSE_PLUGIN, "docker-compose"))
+    job = "sg-job-compose"
+    engine_cli("rm", "-f", job, check=False)
+    docker_cli("run", "-d", "--name", job, "-v", g.pub + ":/var/run/docker.sock",
+               "sg-compose-cli", "sleep", "600", sock=g.pub)
+    try:
+        engine_cli("exec", "-i", job, "sh", "-c", "mkdir -p /p && cat > /p/compose.yml",
+                   input=COMPOSE_FILE)
+
+        def compose(*args, check=True):
+            p = engine_cli("exec", "-w", "/p", job, "docker", "compose", "-p", "tproj", *args,
+                           check=False, timeout=180)
+            text = (p.stdout + p.stderr).decode(errors="replace")
+            assert not check or p.returncode == 0, (args, text[-3000:])
+            return text
+
+        compose("up", "-d")
+        assert "tproj-web-1" in compose("ps", "--format", "{{.Name}}")
+        assert "compose-up" in compose("logs", "web")
+        assert "compose-secret" in compose("exec", "-T", "web", "env")
+        labels = json.loads(out(engine_cli("inspect", "-f", "{{json .Config.Labels}}",
+                                           "tproj-web-1")))
+        vol = json.loads(out(engine_cli("volume", "inspect", "-f", "{{json .Labels}}",
+                                        "tproj_data")))
+        assert labels["io.sockgate.tenant"] == vol["io.sockgate.tenant"] != ""
+        assert labels["com.docker.compose.project"] == "tproj"
+        _, theirs = b.docker("ps", "-a", "--format", "{{.Names}}")
+        assert "tproj-web-1" not in theirs
+        compose("down", "-v")
+        for kind, name in (("container", "tproj-web-1"), ("volume", "tproj_data"),
+                           ("network", "tproj_back")):
+            assert engine_cli(kind, "inspect", name, check=False).returncode != 0, (kind, name)
+    finally:
+        engine_cli("rm", "-f", job, "tproj-web-1", check=False)
+        engine_cli("volume", "rm", "tproj_data", check=False)
+        engine_cli("network", "rm", "tproj_back", check=False)
+        engine_cli("rmi", "sg-compose-cli", check=False)
