@@ -225,8 +225,11 @@ static void scope_plan(const sg_request_ctx *ctx, const http_query *q, const sg_
         break;
     }
     if (route == ROUTE_NETWORK_CONNECT || route == ROUTE_NETWORK_DISCONNECT) {
-        /* the container joining or leaving is in the body: read it */
-        plan(v, SG_VERDICT_INSPECT_BODY, SG_PLAN_OWNED, "scope: own");
+        /* the container joining or leaving is in the body: read it; a
+         * connect keeps its plan, so that isolation checks the network too */
+        plan(v, SG_VERDICT_INSPECT_BODY,
+             route == ROUTE_NETWORK_CONNECT ? SG_PLAN_NETWORK_CONNECT : SG_PLAN_OWNED,
+             "scope: own");
         subject_from_path(ctx->match, v);
     } else if (v->plan == SG_PLAN_NONE) {
         plan(v, SG_VERDICT_CHECK_TARGET, SG_PLAN_OWNED, "scope: own");

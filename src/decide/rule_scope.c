@@ -344,6 +344,7 @@ void sg_scope_want(const sg_rule_input *in, sg_facts *facts)
     case SG_PLAN_EXEC_START:
         sg_facts_want(facts, SG_FACT_EXEC, in->subject);
         return;
+    case SG_PLAN_NETWORK_CONNECT: /* read as OWNED: its network and container */
     case SG_PLAN_OWNED: {
         sg_facts_want(facts, sg_scope_subject_kind(in->route), in->subject);
         const char *key, *c = route_has_body_container(in->route) ? body_container(in, &key)
@@ -554,6 +555,7 @@ void sg_scope_check(const sg_rule_input *in, sg_rule_output *out)
     case SG_PLAN_EXEC_START:
         require_owned(in, out, SG_FACT_EXEC, in->subject, false);
         return;
+    case SG_PLAN_NETWORK_CONNECT:
     case SG_PLAN_OWNED:
         if (!require_owned(in, out, sg_scope_subject_kind(in->route), in->subject, false))
             return;
@@ -606,12 +608,20 @@ void sg_tenant_labels_check(const sg_rule_input *in, sg_rule_output *out)
     const char *tenant = in->rc->tenancy ? in->rc->tenancy->id : NULL;
     refuse_protected(sg_jx_object(&r, in->body, "", "Labels"), out);
     switch (in->plan) {
-    case SG_PLAN_CREATE:
+    case SG_PLAN_CREATE: {
         refuse_protected_in_mounts(&r, in->hostconfig, out);
-        /* explicit, so that an image's own labels never name a tenant */
+        /* Both explicit, so that an image's own labels never name a tenant
+         * or a policy: and every container of a tenant records its policy,
+         * since any of them can reach a socket-holding sibling's socket (a
+         * shared PID namespace, /proc/1/root) and is then the caller. A
+         * socket-mounting container's policy is set again once proven. */
+        const char *policy = tenant && in->rc->tenancy->policy ? in->rc->tenancy->policy : "";
         add_label(out, in->body, SG_TENANT_LABEL, tenant ? tenant : "",
                   tenant ? "tenant: created by this tenant" : "tenant: no tenant");
+        add_label(out, in->body, SG_POLICY_LABEL, policy,
+                  tenant ? "tenant: its tenant's image policy" : "tenant: no tenant");
         break;
+    }
     case SG_PLAN_SERVICE: {
         json_t *cs = in->hostconfig; /* the task template's ContainerSpec */
         refuse_protected(sg_jx_object(&r, cs, "ContainerSpec", "Labels"), out);

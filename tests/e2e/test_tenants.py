@@ -434,3 +434,55 @@ def test_compose_in_a_job_works_on_its_own_project(bed):
         engine_cli("volume", "rm", "tproj_data", check=False)
         engine_cli("network", "rm", "tproj_back", check=False)
         engine_cli("rmi", "sg-compose-cli", check=False)
+
+
+def test_a_sibling_that_reaches_a_socket_holders_socket_keeps_the_tenants_scope(bed):
+    """A job's container without the socket but in the PID namespace of one
+    with it reaches that socket through /proc/1/root, and is then the
+    caller: it must carry its tenant's policy, never fall back to scope
+    "all" (found in review: it did)."""
+    g, a, _ = bed
+    try:
+        a.docker("run", "-d", "--name", "a-holder", "-v", g.res + ":/var/run/docker.sock",
+                 "docker:cli", "sleep", "600")
+        a.docker("run", "-d", "--name", "a-sibling", "--pid", "container:a-holder", "docker:cli",
+                 "sleep", "600")
+        labels = json.loads(out(engine_cli("inspect", "-f", "{{json .Config.Labels}}",
+                                           "a-sibling")))
+        assert labels["io.sockgate.policy"] == "docker:cli", labels
+        p = engine_cli("exec", "a-sibling", "docker", "-H",
+                       "unix:///proc/1/root/var/run/docker.sock", "ps", "-a", "--format",
+                       "{{.Names}}", check=False)
+        names = out(p).split()
+        assert p.returncode == 0 and "a-holder" in names, (p.stdout, p.stderr)
+        assert "sg-host-web" not in names and "sg-job-b" not in names, names
+        p = engine_cli("exec", "a-sibling", "docker", "-H",
+                       "unix:///proc/1/root/var/run/docker.sock", "inspect", "sg-host-web",
+                       check=False)
+        assert p.returncode != 0 and SECRET.encode() not in p.stdout + p.stderr
+    finally:
+        engine_cli("rm", "-f", "a-holder", "a-sibling", check=False)
+
+
+def test_an_images_policy_label_is_overridden(bed):
+    _, a, _ = bed
+    engine_cli("rm", "-f", "a-planted", check=False)
+    engine_cli("commit", "-c", "LABEL io.sockgate.policy=*", "sg-host-web", "sg-policy-image")
+    try:
+        a.docker("create", "--name", "a-planted", "sg-policy-image")
+        labels = json.loads(out(engine_cli("inspect", "-f", "{{json .Config.Labels}}",
+                                           "a-planted")))
+        assert labels["io.sockgate.policy"] == "docker:cli", labels
+    finally:
+        engine_cli("rm", "-f", "a-planted", check=False)
+        engine_cli("rmi", "sg-policy-image", check=False)
+
+
+def test_a_job_cannot_connect_its_container_to_the_host_network(bed):
+    g, a, _ = bed
+    a.docker("create", "--name", "a-hostnet", "bb", "true")
+    try:
+        rc, text = a.docker("network", "connect", "host", "a-hostnet", check=False)
+        assert rc != 0 and "enhanced container isolation" in text, text
+    finally:
+        engine_cli("rm", "-f", "a-hostnet", check=False)
