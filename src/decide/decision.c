@@ -264,8 +264,8 @@ static const sg_spec *decision_socket_spec(const sg_decision *d)
 static void decision_add_label(sg_decision *d, const char *label, const char *value,
                                const char *why)
 {
-    if (sg_edits_add(&d->edits, SG_EDIT_SET_LABEL, d->body, "Labels", value, label, why) != 0)
-        d->edits.failed = true; /* decision_allow refuses */
+    /* a failure is sticky in the edits: decision_allow refuses */
+    sg_edits_add(&d->edits, SG_EDIT_SET_LABEL, d->body, "Labels", value, label, why);
 }
 
 static void decision_on_policy(void *arg, const char *pattern, const char *error)

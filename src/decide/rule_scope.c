@@ -76,8 +76,6 @@ sg_fact_kind sg_scope_subject_kind(route_id route)
 
 /* ---- answers the gate makes -------------------------------------------- */
 
-static bool is_builtin_network(const char *n);
-
 bool sg_scope_answers(route_id route, const http_query *q, const router_match *m)
 {
     if (route == ROUTE_SYSTEM_DF)
@@ -88,7 +86,7 @@ bool sg_scope_answers(route_id route, const http_query *q, const router_match *m
         char name[16];
         memcpy(name, m->vars[0].start, m->vars[0].len);
         name[m->vars[0].len] = '\0';
-        return is_builtin_network(name);
+        return sg_network_is_builtin(name);
     }
     return false;
 }
@@ -262,12 +260,6 @@ void sg_scope_not_found(sg_fact_kind kind, route_id route, const char *name,
 
 /* ---- the ownership rule (rules.c: "scope: own") --------------------------- */
 
-static bool is_builtin_network(const char *n)
-{
-    return strcmp(n, "host") == 0 || strcmp(n, "bridge") == 0 || strcmp(n, "none") == 0 ||
-           strcmp(n, "default") == 0;
-}
-
 /* The container a network connect or disconnect names in its body. */
 static const char *body_container(const sg_rule_input *in, const char **key)
 {
@@ -389,7 +381,7 @@ static own_answer fact_owned(const sg_rule_input *in, sg_fact_kind kind, const c
         return OWN_ABSENT;
     if (!f->json || (f->status != 200 && f->status != SG_FACT_UNREADABLE))
         return OWN_UNKNOWN;
-    if (kind == SG_FACT_NETWORK && is_builtin_network(name))
+    if (kind == SG_FACT_NETWORK && sg_network_is_builtin(name))
         return OWN_YES; /* the engine's own: every tenant's to join and leave */
     if (kind == SG_FACT_EXEC) {
         json_t *cid = json_object_get(f->json, "ContainerID");
@@ -451,17 +443,16 @@ static bool bind_converts(const sg_mount *m)
  */
 static void label_new_volume(const sg_rule_input *in, const sg_mount *m, sg_rule_output *out)
 {
+    /* An edit that cannot be recorded refuses the request (verdict.h). */
     const char *tenant = in->rc->tenancy->id;
-    int rc = 0;
     if (m->mount) {
-        rc = sg_edits_add(out->edits, SG_EDIT_VOLUME_LABEL, m->mount, NULL, tenant,
-                          SG_TENANT_LABEL, "tenant: the volume made for this mount");
+        sg_edits_add(out->edits, SG_EDIT_VOLUME_LABEL, m->mount, NULL, tenant, SG_TENANT_LABEL,
+                     "tenant: the volume made for this mount");
     } else if (m->binds && in->hostconfig && bind_converts(m)) {
         const char *key = "Binds";
         sg_gojson_get(in->hostconfig, "Binds", &key);
-        rc = sg_edits_add(out->edits, SG_EDIT_BIND_TO_MOUNT, in->hostconfig, key, tenant,
-                          SG_TENANT_LABEL, "tenant: the volume made for this bind");
-        if (rc == 0)
+        if (sg_edits_add(out->edits, SG_EDIT_BIND_TO_MOUNT, in->hostconfig, key, tenant,
+                         SG_TENANT_LABEL, "tenant: the volume made for this bind") == 0)
             out->edits->items[out->edits->n - 1].index = m->index;
     } else {
         sg_findings_add(out->findings, 403, "scope: unlabelled volume",
@@ -469,36 +460,26 @@ static void label_new_volume(const sg_rule_input *in, const sg_mount *m, sg_rule
                         "this mount could not be marked as this tenant's; create it first "
                         "with `docker volume create %.200s`",
                         m->source, m->source);
-        return;
     }
-    if (rc != 0)
-        sg_findings_add(out->findings, 500, "scope: label", "sockgate: out of memory");
 }
 
-static void check_create_refs(const sg_rule_input *in, sg_rule_output *out)
+typedef struct {
+    const sg_rule_input *in;
+    sg_rule_output *out;
+} ref_check;
+
+/* One thing a create names (sg_spec_refs): the tenant's. A named volume
+ * that does not exist yet is made by dockerd, for this tenant. */
+static void check_create_ref(void *arg, sg_fact_kind kind, const char *name, const sg_mount *m)
 {
-    const sg_spec *spec = in->spec;
-    for (size_t i = 0; i < spec->mounts.n; i++) {
-        const sg_mount *m = &spec->mounts.items[i];
-        if (m->kind == SG_MOUNT_VOLUME && m->source && m->source[0]) {
-            if (require_owned(in, out, SG_FACT_VOLUME, m->source, true) &&
-                fact_owned(in, SG_FACT_VOLUME, m->source) == OWN_ABSENT)
-                label_new_volume(in, m, out);
-        } else if (m->kind == SG_MOUNT_VOLUMES_FROM)
-            require_owned(in, out, SG_FACT_CONTAINER, m->source, false);
+    ref_check *rc = arg;
+    if (kind != SG_FACT_VOLUME) {
+        require_owned(rc->in, rc->out, kind, name, false);
+        return;
     }
-    for (int i = 0; i < SG_NS_COUNT; i++)
-        if (spec->ns[i] && strncmp(spec->ns[i], "container:", 10) == 0)
-            require_owned(in, out, SG_FACT_CONTAINER, spec->ns[i] + 10, false);
-    for (size_t i = 0; i < spec->links.n; i++) {
-        char name[256], alias[256];
-        if (sg_spec_link_parse(spec->links.v[i].value, name, sizeof name, alias,
-                               sizeof alias) == 0)
-            require_owned(in, out, SG_FACT_CONTAINER, name, false);
-    }
-    for (size_t i = 0; i < spec->networks.n; i++)
-        if (!is_builtin_network(spec->networks.v[i].value))
-            require_owned(in, out, SG_FACT_NETWORK, spec->networks.v[i].value, false);
+    if (name && name[0] && require_owned(rc->in, rc->out, kind, name, true) &&
+        fact_owned(rc->in, kind, name) == OWN_ABSENT)
+        label_new_volume(rc->in, m, rc->out);
 }
 
 /* A network connect's or disconnect's container: the tenant's, and named
@@ -512,9 +493,12 @@ static void check_body_container(const sg_rule_input *in, sg_rule_output *out)
         return;
     const sg_fact *f = sg_facts_find(in->rc->facts, SG_FACT_CONTAINER, c);
     const char *id = json_string_value(json_object_get(f->json, "Id"));
-    if (!id || sg_edits_add(out->edits, SG_EDIT_SET_STRING, in->body, key, id, NULL,
-                            "scope: the container named by its ID") != 0)
+    if (!id) {
         sg_findings_add(out->findings, 500, "scope: pin", "sockgate: cannot pin the container");
+        return;
+    }
+    sg_edits_add(out->edits, SG_EDIT_SET_STRING, in->body, key, id, NULL,
+                 "scope: the container named by its ID");
 }
 
 /* The fact an answer is made from. */
@@ -526,21 +510,16 @@ static const sg_fact *answer_fact(const sg_rule_input *in)
                          in->route == ROUTE_SYSTEM_DF ? "/system/df" : "/networks");
 }
 
-typedef struct {
-    const sg_rule_input *in;
-    sg_rule_output *out;
-} link_check;
-
 static void check_link(const char *name, void *arg)
 {
-    link_check *lc = arg;
-    require_owned(lc->in, lc->out, SG_FACT_CONTAINER, name, false);
+    ref_check *rc = arg;
+    require_owned(rc->in, rc->out, SG_FACT_CONTAINER, name, false);
 }
 
 void sg_scope_check(const sg_rule_input *in, sg_rule_output *out)
 {
-    link_check lc = {in, out};
-    request_links(in, check_link, &lc);
+    ref_check rc = {in, out};
+    request_links(in, check_link, &rc);
     switch (in->plan) {
     case SG_PLAN_ANSWER: {
         const sg_fact *f = answer_fact(in);
@@ -550,7 +529,7 @@ void sg_scope_check(const sg_rule_input *in, sg_rule_output *out)
         return;
     }
     case SG_PLAN_CREATE:
-        check_create_refs(in, out);
+        sg_spec_refs(in->spec, check_create_ref, &rc);
         return;
     case SG_PLAN_EXEC_START:
         require_owned(in, out, SG_FACT_EXEC, in->subject, false);
@@ -593,13 +572,12 @@ static void refuse_protected_in_mounts(sg_jx *r, json_t *holder, sg_rule_output 
     }
 }
 
+/* An edit that cannot be recorded refuses the request (verdict.h). */
 static void add_label(sg_rule_output *out, json_t *holder, const char *label, const char *value,
                       const char *why)
 {
-    if (holder && sg_edits_add(out->edits, SG_EDIT_SET_LABEL, holder, "Labels", value, label,
-                               why) != 0)
-        sg_findings_add(out->findings, 500, "tenant: label",
-                        "sockgate: out of memory while labelling");
+    if (holder)
+        sg_edits_add(out->edits, SG_EDIT_SET_LABEL, holder, "Labels", value, label, why);
 }
 
 void sg_tenant_labels_check(const sg_rule_input *in, sg_rule_output *out)
@@ -639,18 +617,16 @@ void sg_tenant_labels_check(const sg_rule_input *in, sg_rule_output *out)
 
 /* ---- the answers (SG_PLAN_ANSWER) ---------------------------------------- */
 
-/* Keep the entries of array `list` (objects) that are the tenant's, or that
- * keep() keeps anyway. */
-static json_t *keep_own(json_t *list, const char *tenant, const char *labels_at,
-                        bool (*keep)(json_t *item))
+/* Keep the entries of array `list` (objects with "Labels") that are the
+ * tenant's, or that keep() keeps anyway. */
+static json_t *keep_own(json_t *list, const char *tenant, bool (*keep)(json_t *item))
 {
     json_t *out = json_array();
     size_t i;
     json_t *item;
     json_array_foreach(list, i, item)
     {
-        json_t *labels = labels_at[0] ? json_object_get(item, labels_at) : NULL;
-        if ((keep && keep(item)) || sg_tenant_labels_own(labels, tenant))
+        if ((keep && keep(item)) || sg_tenant_labels_own(json_object_get(item, "Labels"), tenant))
             json_array_append(out, item);
     }
     return out;
@@ -659,7 +635,7 @@ static json_t *keep_own(json_t *list, const char *tenant, const char *labels_at,
 static bool network_is_builtin(json_t *n)
 {
     const char *name = json_string_value(json_object_get(n, "Name"));
-    return name && is_builtin_network(name);
+    return name && sg_network_is_builtin(name);
 }
 
 json_t *sg_scope_answer(const sg_rule_input *in)
@@ -682,12 +658,12 @@ json_t *sg_scope_answer(const sg_rule_input *in)
     if (in->route == ROUTE_SYSTEM_DF) {
         json_t *c = json_object_get(a, "Containers"), *v = json_object_get(a, "Volumes");
         if (json_is_array(c))
-            json_object_set_new(a, "Containers", keep_own(c, tenant, "Labels", NULL));
+            json_object_set_new(a, "Containers", keep_own(c, tenant, NULL));
         if (json_is_array(v))
-            json_object_set_new(a, "Volumes", keep_own(v, tenant, "Labels", NULL));
+            json_object_set_new(a, "Volumes", keep_own(v, tenant, NULL));
         return a;
     }
-    json_t *kept = json_is_array(a) ? keep_own(a, tenant, "Labels", network_is_builtin) : NULL;
+    json_t *kept = json_is_array(a) ? keep_own(a, tenant, network_is_builtin) : NULL;
     json_decref(a);
     return kept;
 }

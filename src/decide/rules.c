@@ -30,50 +30,64 @@ bool sg_rule_applies(const sg_rule *r, const sg_rule_input *in)
 
 /* ---- the facts a spec leads to ------------------------------------------ */
 
-/* host, bridge and none are the engine's own: no look-up tells more. */
+/* host, bridge and none (and "default", dockerd's word for bridge) are the
+ * engine's own: no look-up tells more, and they are everyone's. */
+bool sg_network_is_builtin(const char *n)
+{
+    return strcmp(n, "host") == 0 || strcmp(n, "bridge") == 0 || strcmp(n, "none") == 0 ||
+           strcmp(n, "default") == 0;
+}
+
 void sg_isolation_want_network(const char *n, sg_facts *facts)
 {
-    if (strcmp(n, "host") != 0 && strcmp(n, "bridge") != 0 && strcmp(n, "none") != 0 &&
-        strcmp(n, "default") != 0)
+    if (!sg_network_is_builtin(n))
         sg_facts_want(facts, SG_FACT_NETWORK, n);
 }
 
 /* Its mounts: named volumes, and volumes-from containers (whose own mounts
  * follow when they arrive). Host paths and socket mounts read these. */
-static void want_mounts(const sg_spec *spec, sg_facts *facts)
+static void spec_mount_refs(const sg_spec *spec, sg_spec_ref_fn fn, void *arg)
 {
     for (size_t i = 0; i < spec->mounts.n; i++) {
         const sg_mount *m = &spec->mounts.items[i];
         if (m->kind == SG_MOUNT_VOLUME)
-            sg_facts_want(facts, SG_FACT_VOLUME, m->source);
+            fn(arg, SG_FACT_VOLUME, m->source, m);
         else if (m->kind == SG_MOUNT_VOLUMES_FROM)
-            sg_facts_want(facts, SG_FACT_CONTAINER, m->source);
+            fn(arg, SG_FACT_CONTAINER, m->source, m);
     }
 }
 
-/* What isolation reads beyond the mounts: containers joined or linked to,
- * networks named. */
-static void want_joins(const sg_spec *spec, sg_facts *facts)
+void sg_spec_refs(const sg_spec *spec, sg_spec_ref_fn fn, void *arg)
 {
+    spec_mount_refs(spec, fn, arg);
     for (int i = 0; i < SG_NS_COUNT; i++)
         if (spec->ns[i] && strncmp(spec->ns[i], "container:", 10) == 0)
-            sg_facts_want(facts, SG_FACT_CONTAINER, spec->ns[i] + 10);
+            fn(arg, SG_FACT_CONTAINER, spec->ns[i] + 10, NULL);
     for (size_t i = 0; i < spec->networks.n; i++)
-        sg_isolation_want_network(spec->networks.v[i].value, facts);
+        if (!sg_network_is_builtin(spec->networks.v[i].value))
+            fn(arg, SG_FACT_NETWORK, spec->networks.v[i].value, NULL);
     for (size_t i = 0; i < spec->links.n; i++) {
         char name[256], alias[256];
         if (sg_spec_link_parse(spec->links.v[i].value, name, sizeof name, alias,
                                sizeof alias) == 0)
-            sg_facts_want(facts, SG_FACT_CONTAINER, name);
+            fn(arg, SG_FACT_CONTAINER, name, NULL);
     }
 }
 
-/* Everything isolation reads of a spec; the ownership rule (rule_scope.c)
- * reads the same. */
+static void want_ref(void *facts, sg_fact_kind kind, const char *name, const sg_mount *m)
+{
+    (void)m;
+    sg_facts_want(facts, kind, name);
+}
+
+static void want_mounts(const sg_spec *spec, sg_facts *facts)
+{
+    spec_mount_refs(spec, want_ref, facts);
+}
+
 void sg_want_spec_refs(const sg_spec *spec, sg_facts *facts)
 {
-    want_mounts(spec, facts);
-    want_joins(spec, facts);
+    sg_spec_refs(spec, want_ref, facts);
 }
 
 /* A container arrived: what its own spec leads to. */

@@ -49,10 +49,19 @@ typedef struct {
     const sg_tenancy *tenancy;    /* the caller's tenant, scope and list    */
 } sg_rule_ctx;
 
+/* Is a network name one of the engine's own (host, bridge, none, default)? */
+bool sg_network_is_builtin(const char *name);
 /* The network a container is connected to (network connect). */
 void sg_isolation_want_network(const char *network, sg_facts *facts);
-/* What a spec names: named volumes, volumes-from, joined and linked
- * containers, networks other than the engine's own. */
+/*
+ * What a spec names, one call each: its named volumes and volumes-from
+ * containers (m: the mount), the containers it joins or links to, the
+ * networks other than the engine's own (m NULL). Isolation asks for them
+ * (sg_want_spec_refs), the ownership rule checks them (rule_scope.c).
+ */
+typedef void (*sg_spec_ref_fn)(void *arg, sg_fact_kind kind, const char *name,
+                               const sg_mount *m);
+void sg_spec_refs(const sg_spec *spec, sg_spec_ref_fn fn, void *arg);
 void sg_want_spec_refs(const sg_spec *spec, sg_facts *facts);
 
 /* ---- rule_isolation.c ---- */

@@ -232,22 +232,6 @@ static int edit_ports_local(json_t *bindings)
     return 0;
 }
 
-/* obj's Labels (as Go would find the key) gets label = value; a missing or
- * null Labels becomes an object first. */
-static int edit_set_label(json_t *obj, const char *label, const char *value)
-{
-    const char *key = "Labels";
-    json_t *labels = sg_gojson_get(obj, "Labels", &key);
-    if (!json_is_object(labels)) {
-        if (labels && !json_is_null(labels))
-            return -1; /* the rule refused such a body already */
-        labels = json_object();
-        if (!labels || json_object_set_new(obj, key, labels) != 0)
-            return -1;
-    }
-    return json_object_set_new(labels, label, json_string(value));
-}
-
 /* obj[key], as Go would find the key, made an empty object if absent or
  * null; NULL if it holds something else. */
 static json_t *edit_object_at(json_t *obj, const char *key)
@@ -257,9 +241,16 @@ static json_t *edit_object_at(json_t *obj, const char *key)
     if (json_is_object(v))
         return v;
     if (v && !json_is_null(v))
-        return NULL;
+        return NULL; /* the rule refused such a body already */
     v = json_object();
     return v && json_object_set_new(obj, k, v) == 0 ? v : NULL;
+}
+
+/* obj's Labels gets label = value (Labels made if absent or null). */
+static int edit_set_label(json_t *obj, const char *label, const char *value)
+{
+    json_t *labels = edit_object_at(obj, "Labels");
+    return labels ? json_object_set_new(labels, label, json_string(value)) : -1;
 }
 
 static int edit_volume_label(json_t *mount, const char *label, const char *value)
