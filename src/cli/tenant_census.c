@@ -45,41 +45,12 @@ void sg_census_free(sg_census *c)
     free(c);
 }
 
-typedef enum {
-    LABEL_NONE,       /* no tenant label, or an empty one: no tenant        */
-    LABEL_TENANT,
-    LABEL_UNREADABLE, /* not of the shape dockerd documents, or too long    */
-} label_read;
-
-/* The tenant label of one list item (and its policy label, if asked). */
-static label_read item_labels(json_t *item, const char **id, const char **policy)
+/* The tenant of one list item, read like a caller's (decide/tenant.h). */
+static sg_labels_read item_labels(json_t *item, bool with_policy, sg_tenant *t)
 {
     if (!json_is_object(item))
-        return LABEL_UNREADABLE;
-    json_t *labels = json_object_get(item, "Labels");
-    if (!labels || json_is_null(labels))
-        return LABEL_NONE;
-    if (!json_is_object(labels))
-        return LABEL_UNREADABLE;
-    json_t *t = json_object_get(labels, SG_TENANT_LABEL);
-    if (!t)
-        return LABEL_NONE;
-    if (!json_is_string(t) || json_string_length(t) >= SG_TENANT_ID_MAX ||
-        strlen(json_string_value(t)) != json_string_length(t))
-        return LABEL_UNREADABLE;
-    *id = json_string_value(t);
-    if (!**id)
-        return LABEL_NONE;
-    if (policy) {
-        json_t *p = json_object_get(labels, SG_POLICY_LABEL);
-        *policy = "";
-        if (p && (!json_is_string(p) || json_string_length(p) >= SG_POLICY_MAX ||
-                  strlen(json_string_value(p)) != json_string_length(p)))
-            return LABEL_UNREADABLE;
-        if (p)
-            *policy = json_string_value(p);
-    }
-    return LABEL_TENANT;
+        return SG_LABELS_UNREADABLE;
+    return sg_tenant_read_labels(json_object_get(item, "Labels"), with_policy, t);
 }
 
 /* The tenant id's entry, made on first sight; NULL beyond the limit (or
@@ -142,22 +113,22 @@ bool sg_census_containers(sg_census *c, json_t *answer)
     json_t *item;
     json_array_foreach(answer, i, item)
     {
-        const char *id = NULL, *policy = NULL;
-        label_read r = item_labels(item, &id, &policy);
+        sg_tenant who;
+        sg_labels_read r = item_labels(item, true, &who);
         json_t *state = json_object_get(item, "State");
-        if (r == LABEL_TENANT && state && !json_is_string(state))
-            r = LABEL_UNREADABLE;
-        if (r == LABEL_UNREADABLE)
+        if (r == SG_LABELS_TENANT && state && !json_is_string(state))
+            r = SG_LABELS_UNREADABLE;
+        if (r == SG_LABELS_UNREADABLE)
             c->unreadable++;
-        if (r != LABEL_TENANT)
+        if (r != SG_LABELS_TENANT)
             continue;
-        census_tenant *t = census_tenant_of(c, id);
+        census_tenant *t = census_tenant_of(c, who.id);
         if (!t)
             continue;
         t->containers++;
         if (state && strcmp(json_string_value(state), "running") == 0)
             t->running++;
-        census_policy(t, policy);
+        census_policy(t, who.policy);
     }
     return true;
 }
@@ -169,13 +140,13 @@ static void census_count(sg_census *c, json_t *list, bool volumes)
     json_t *item;
     json_array_foreach(list, i, item)
     {
-        const char *id = NULL;
-        label_read r = item_labels(item, &id, NULL);
-        if (r == LABEL_UNREADABLE)
+        sg_tenant who;
+        sg_labels_read r = item_labels(item, false, &who);
+        if (r == SG_LABELS_UNREADABLE)
             c->unreadable++;
-        if (r != LABEL_TENANT)
+        if (r != SG_LABELS_TENANT)
             continue;
-        census_tenant *t = census_tenant_of(c, id);
+        census_tenant *t = census_tenant_of(c, who.id);
         if (t && volumes)
             t->volumes++;
         else if (t)

@@ -123,21 +123,39 @@ bool sg_tenant_labels_own(json_t *labels, const char *id)
     return id && id[0] && v && strcmp(v, id) == 0;
 }
 
-bool sg_tenant_from_inspect(json_t *inspect, sg_tenant *t)
+/* A label value into out (size n): absent is "", anything but a string
+ * that fits, without a NUL, is unreadable. */
+static bool label_value(json_t *labels, const char *key, char *out, size_t n)
+{
+    json_t *v = json_object_get(labels, key);
+    out[0] = '\0';
+    if (!v)
+        return true;
+    if (!json_is_string(v) || json_string_length(v) >= n ||
+        strlen(json_string_value(v)) != json_string_length(v))
+        return false;
+    memcpy(out, json_string_value(v), json_string_length(v) + 1);
+    return true;
+}
+
+sg_labels_read sg_tenant_read_labels(json_t *labels, bool with_policy, sg_tenant *t)
 {
     t->id[0] = t->policy[0] = '\0';
+    if (!labels || json_is_null(labels))
+        return SG_LABELS_NONE;
+    if (!json_is_object(labels) || !label_value(labels, SG_TENANT_LABEL, t->id, sizeof t->id))
+        return SG_LABELS_UNREADABLE;
+    if (!t->id[0])
+        return SG_LABELS_NONE;
+    if (with_policy && !label_value(labels, SG_POLICY_LABEL, t->policy, sizeof t->policy))
+        return SG_LABELS_UNREADABLE;
+    return SG_LABELS_TENANT;
+}
+
+bool sg_tenant_from_inspect(json_t *inspect, sg_tenant *t)
+{
     json_t *labels = json_object_get(json_object_get(inspect, "Config"), "Labels");
-    if (labels && !json_is_object(labels) && !json_is_null(labels))
-        return false;
-    const char *id = json_string_value(json_object_get(labels, SG_TENANT_LABEL));
-    const char *policy = json_string_value(json_object_get(labels, SG_POLICY_LABEL));
-    if (id && strlen(id) >= sizeof t->id)
-        return false;
-    if (policy && strlen(policy) >= sizeof t->policy)
-        return false;
-    snprintf(t->id, sizeof t->id, "%s", id ? id : "");
-    snprintf(t->policy, sizeof t->policy, "%s", policy ? policy : "");
-    return true;
+    return sg_tenant_read_labels(labels, true, t) != SG_LABELS_UNREADABLE;
 }
 
 const char *sg_tenant_protected_label(json_t *labels)

@@ -91,6 +91,13 @@ sg_pattern_fit sg_image_pattern_fit(const sg_image_entry *e, const char *referen
  * proof holds. */
 const sg_image_policy *sg_image_policy_naming(const sg_settings *s, const char *reference);
 
+/* The tenant a Labels object names, into t (with its policy label when
+ * with_policy): NONE without one (or an empty one), UNREADABLE when the
+ * labels are not of dockerd's shape (not an object, a value that is not a
+ * string, too long, or holding a NUL). The status command's census and the
+ * identification of a caller read labels the same way. */
+typedef enum { SG_LABELS_NONE, SG_LABELS_TENANT, SG_LABELS_UNREADABLE } sg_labels_read;
+sg_labels_read sg_tenant_read_labels(json_t *labels, bool with_policy, sg_tenant *t);
 /* A container's tenant from its inspect (Config.Labels) into t; false if
  * the answer has no readable labels. */
 bool sg_tenant_from_inspect(json_t *inspect, sg_tenant *t);

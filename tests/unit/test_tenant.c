@@ -187,6 +187,32 @@ TEST(labels)
     l = json_pack("{s:s}", "io.sockgatex", "b");
     CHECK(sg_tenant_protected_label(l) == NULL);
     json_decref(l);
+    /* read one way for callers and the census: anything not of dockerd's
+     * shape is unreadable, never "no tenant" */
+    sg_tenant t;
+    json_t *bad = json_loads("{\"io.sockgate.tenant\": 7}", 0, NULL);
+    CHECK_INT(sg_tenant_read_labels(bad, true, &t), SG_LABELS_UNREADABLE);
+    json_decref(bad);
+    bad = json_loads("{\"io.sockgate.tenant\": \"t1\\u0000x\"}", JSON_ALLOW_NUL, NULL);
+    CHECK_INT(sg_tenant_read_labels(bad, true, &t), SG_LABELS_UNREADABLE);
+    json_decref(bad);
+    bad = json_loads("{\"io.sockgate.tenant\": \"t1\", \"io.sockgate.policy\": []}", 0, NULL);
+    CHECK_INT(sg_tenant_read_labels(bad, true, &t), SG_LABELS_UNREADABLE);
+    CHECK_INT(sg_tenant_read_labels(bad, false, &t), SG_LABELS_TENANT);
+    json_decref(bad);
+    bad = json_loads("[]", 0, NULL);
+    CHECK_INT(sg_tenant_read_labels(bad, true, &t), SG_LABELS_UNREADABLE);
+    json_decref(bad);
+    json_t *none = json_loads("{\"io.sockgate.tenant\": \"\"}", 0, NULL);
+    CHECK_INT(sg_tenant_read_labels(none, true, &t), SG_LABELS_NONE);
+    CHECK_INT(sg_tenant_read_labels(NULL, true, &t), SG_LABELS_NONE);
+    json_decref(none);
+    json_t *ok = json_loads("{\"io.sockgate.tenant\": \"t1\", \"io.sockgate.policy\": \"docker:cli\"}",
+                            0, NULL);
+    CHECK_INT(sg_tenant_read_labels(ok, true, &t), SG_LABELS_TENANT);
+    CHECK_STR(t.id, "t1");
+    CHECK_STR(t.policy, "docker:cli");
+    json_decref(ok);
     char id[SG_TENANT_ID_MAX], id2[SG_TENANT_ID_MAX];
     CHECK(sg_tenant_new_id(id) && sg_tenant_new_id(id2));
     CHECK(strlen(id) == 25 && id[0] == 't' && strcmp(id, id2) != 0);
