@@ -157,7 +157,7 @@ static void explain_command_list(const sg_settings *s, const sg_command_list *l)
         printf("commands: none restricted (%s is not written)\n", whose);
         return;
     }
-    printf("commands: %s, %s", whose, l->type == SG_COMMANDS_ALLOW ? "allow" : "deny");
+    printf("commands: %s, %s", whose, sg_commands_type_name(l->type));
     for (size_t i = 0; i < l->n; i++)
         printf(" %s", l->names[i]);
     putchar('\n');

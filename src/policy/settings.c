@@ -663,13 +663,26 @@ const char *sg_port_behavior_name(sg_port_behavior b)
     return "default-port-binding";
 }
 
+const char *sg_commands_type_name(sg_commands_type t)
+{
+    return t == SG_COMMANDS_NONE ? "none" : t == SG_COMMANDS_ALLOW ? "allow" : "deny";
+}
+
+/* A commandList's names as written, as a JSON array. */
+static json_t *command_names(const sg_command_list *l)
+{
+    json_t *names = json_array();
+    for (size_t i = 0; i < l->n; i++)
+        json_array_append_new(names, json_string(l->names[i]));
+    return names;
+}
+
 static json_t *settings_describe_base(const sg_settings *p)
 {
-    json_t *images = json_array(), *commands = json_array(), *shares = json_array();
+    json_t *images = json_array(), *commands = command_names(&p->commands),
+           *shares = json_array();
     for (size_t i = 0; i < p->n_images; i++)
         json_array_append_new(images, json_string(p->images[i].text));
-    for (size_t i = 0; i < p->commands.n; i++)
-        json_array_append_new(commands, json_string(p->commands.names[i]));
     for (size_t i = 0; i < p->n_shares; i++)
         json_array_append_new(shares, json_string(p->shares[i].path));
     if (!p->shares_set)
@@ -678,10 +691,7 @@ static json_t *settings_describe_base(const sg_settings *p)
     return json_pack("{s:s,s:b,s:b,s:o,s:b,s:s,s:o,s:o,s:o,s:b,s:s,s:b}", "source",
                      p->source ? p->source : "(none: no policy)", "eci", p->eci_enabled,
                      "locked", p->locked, "images", images, "allowDerivedImages",
-                     p->allow_derived, "commandList",
-                     p->commands.type == SG_COMMANDS_NONE    ? "none"
-                     : p->commands.type == SG_COMMANDS_ALLOW ? "allow"
-                                                             : "deny",
+                     p->allow_derived, "commandList", sg_commands_type_name(p->commands.type),
                      "commands", commands, "filesharingAllowedDirectories", shares,
                      "exemptFromIsolation", exempt, "allowUrlFetches", p->allow_url_fetches,
                      "portBindingBehavior",
@@ -690,11 +700,8 @@ static json_t *settings_describe_base(const sg_settings *p)
 
 static json_t *command_list_describe(const sg_command_list *l)
 {
-    json_t *names = json_array();
-    for (size_t i = 0; i < l->n; i++)
-        json_array_append_new(names, json_string(l->names[i]));
-    return json_pack("{s:s,s:o}", "type", l->type == SG_COMMANDS_ALLOW ? "allow" : "deny",
-                     "commands", names);
+    return json_pack("{s:s,s:o}", "type", sg_commands_type_name(l->type), "commands",
+                     command_names(l));
 }
 
 /* sockgate.imagePolicies as they apply: most specific first. */

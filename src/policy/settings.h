@@ -127,6 +127,7 @@ json_t *sg_settings_describe(const sg_settings *s);
 sg_settings *sg_settings_ref(sg_settings *s);
 const char *sg_port_behavior_name(sg_port_behavior b);
 const char *sg_scope_name(sg_scope scope);
+const char *sg_commands_type_name(sg_commands_type t); /* "none", "allow", "deny" */
 void sg_settings_unref(sg_settings *s);
 
 #endif
