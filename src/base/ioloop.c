@@ -46,26 +46,45 @@ void sg_ioloop_close(sg_ioloop *io)
 void sg_io_watch_init(sg_io_watch *w, int fd, sg_io_ready_fn ready, void *data)
 {
     w->fd = fd;
-    w->reading = false;
+    w->reading = w->writing = false;
     w->ready = ready;
+    w->writable = NULL;
     w->data = data;
+}
+
+void sg_io_watch_on_writable(sg_io_watch *w, sg_io_ready_fn writable)
+{
+    w->writable = writable;
+}
+
+/* Put the set's view of w to (reading, writing): one epoll_ctl. */
+static int ioloop_watch_set(sg_ioloop *io, sg_io_watch *w, bool reading, bool writing)
+{
+    bool was_in = w->reading || w->writing, in = reading || writing;
+    struct epoll_event ev = {.events = (reading ? EPOLLIN : 0u) | (writing ? EPOLLOUT : 0u),
+                             .data.ptr = w};
+    int op = !in ? EPOLL_CTL_DEL : was_in ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    /* Removing cannot fail in a way that matters: an fd the set does not
+     * hold (ENOENT) or no longer open (EBADF) is not reported either. */
+    if (epoll_ctl(io->epfd, op, w->fd, &ev) != 0 && in)
+        return -errno;
+    if (in && !was_in)
+        io->n_reading++;
+    else if (!in && was_in)
+        io->n_reading--;
+    w->reading = reading;
+    w->writing = writing;
+    return 0;
 }
 
 int sg_io_watch_read(sg_ioloop *io, sg_io_watch *w, bool on)
 {
-    if (w->reading == on)
-        return 0;
-    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = w};
-    /* Removing cannot fail in a way that matters: an fd the set does not
-     * hold (ENOENT) or no longer open (EBADF) is not reported either. */
-    if (epoll_ctl(io->epfd, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, w->fd, &ev) != 0 && on)
-        return -errno;
-    w->reading = on;
-    if (on)
-        io->n_reading++;
-    else
-        io->n_reading--;
-    return 0;
+    return w->reading == on ? 0 : ioloop_watch_set(io, w, on, w->writing);
+}
+
+int sg_io_watch_write(sg_ioloop *io, sg_io_watch *w, bool on)
+{
+    return w->writing == on ? 0 : ioloop_watch_set(io, w, w->reading, on);
 }
 
 ssize_t sg_io_watch_recv(const sg_io_watch *w, char *buf, size_t len)
@@ -115,10 +134,17 @@ int sg_ioloop_run(sg_ioloop *io)
         bool run_uv = n <= 0; /* its wait ran out, or it had work pending */
         for (int i = 0; i < n; i++) {
             sg_io_watch *w = ev[i].data.ptr;
-            if (!w)
+            uint32_t e = ev[i].events;
+            if (!w) {
                 run_uv = true;
-            else if (w->reading) /* not stopped earlier in this batch */
+                continue;
+            }
+            /* Each only if not stopped earlier in this batch. An error or
+             * hang-up is news to both. */
+            if (w->reading && (e & (EPOLLIN | EPOLLHUP | EPOLLERR)))
                 w->ready(w);
+            if (w->writing && w->writable && (e & (EPOLLOUT | EPOLLHUP | EPOLLERR)))
+                w->writable(w);
         }
         if (run_uv)
             uv_run(io->uv, UV_RUN_NOWAIT);

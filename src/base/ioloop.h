@@ -41,12 +41,17 @@ struct sg_ioloop {
     size_t n_reading; /* watches in the set: the loop lives while any is */
 };
 
-/* A socket watched for reading. Level-triggered: ready is called after
- * every wait that finds bytes (or EOF, or an error) pending. */
+/* A socket watched for reading and, while a splice waits for room in it
+ * (gate/bulk.c), for writing. Level-triggered: ready is called after every
+ * wait that finds bytes (or EOF, or an error) pending, writable after every
+ * wait that finds room (or an error). Writes that go through libuv are
+ * libuv's to watch: a socket is never written both ways at once. */
 struct sg_io_watch {
     int fd;
-    bool reading;     /* in the epoll set                            */
+    bool reading;     /* EPOLLIN in the set                          */
+    bool writing;     /* EPOLLOUT in the set                         */
     sg_io_ready_fn ready;
+    sg_io_ready_fn writable; /* NULL until sg_io_watch_on_writable   */
     void *data;       /* the owner's                                 */
 };
 
@@ -65,6 +70,10 @@ void sg_io_watch_init(sg_io_watch *w, int fd, sg_io_ready_fn ready, void *data);
  * socket would otherwise be reported on every wait) and always succeeds.
  * 0, or a negative errno when starting failed (the watch is unchanged). */
 int sg_io_watch_read(sg_ioloop *io, sg_io_watch *w, bool on);
+
+/* The same for writing (the callback is set with sg_io_watch_on_writable). */
+void sg_io_watch_on_writable(sg_io_watch *w, sg_io_ready_fn writable);
+int sg_io_watch_write(sg_ioloop *io, sg_io_watch *w, bool on);
 
 /*
  * One read(2) from the watch's socket, in libuv's terms: the byte count,

@@ -4,8 +4,10 @@
  * reads them; a stopped watch is not called again, even later in the batch
  * it was reported in; a libuv timer started from a watch after a quiet
  * spell fires, after its full time; a socket epoll refuses is reported;
- * the loop ends when neither side has anything left.
+ * the loop ends when neither side has anything left; a watch for room is
+ * called when a full socket drains, and not for reading.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -212,6 +214,87 @@ TEST(with_nothing_to_watch_the_loop_returns_at_once)
     loops_close(&loop, &io);
 }
 
+typedef struct {
+    sg_ioloop *io;
+    int reads, writes;
+} room_log;
+
+static void room_on_ready(sg_io_watch *w) { ((room_log *)w->data)->reads++; }
+
+static void room_on_writable(sg_io_watch *w)
+{
+    room_log *log = w->data;
+    log->writes++;
+    sg_io_watch_write(log->io, w, false);
+}
+
+/* Fill fd's send buffer until the kernel takes no more. */
+static void fill(int fd)
+{
+    static char junk[65536];
+    while (write(fd, junk, sizeof junk) > 0)
+        ;
+}
+
+TEST(a_watch_for_room_is_called_once_the_peer_drains)
+{
+    uv_loop_t loop;
+    sg_ioloop io;
+    loops_open(&loop, &io);
+    int sv[2];
+    pair(sv);
+    fill(sv[0]);
+    sg_io_watch w;
+    room_log log = {.io = &io};
+    sg_io_watch_init(&w, sv[0], room_on_ready, &log);
+    sg_io_watch_on_writable(&w, room_on_writable);
+    CHECK_INT(sg_io_watch_write(&io, &w, true), 0);
+    CHECK_INT((int)io.n_reading, 1); /* in the set: the loop lives */
+    /* Nothing is readable on sv[0], and no room yet: drain from a child
+     * so that the loop waits first. */
+    pid_t pid = fork();
+    if (pid == 0) {
+        char buf[65536];
+        usleep(50 * 1000);
+        while (read(sv[1], buf, sizeof buf) > 0)
+            ;
+        _exit(0);
+    }
+    CHECK_INT(sg_ioloop_run(&io), 0); /* ends: the only watch stopped */
+    CHECK_INT(log.writes, 1);
+    CHECK_INT(log.reads, 0);
+    CHECK(!w.writing);
+    CHECK_INT((int)io.n_reading, 0);
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    close(sv[0]);
+    close(sv[1]);
+    loops_close(&loop, &io);
+}
+
+TEST(reading_and_writing_share_one_entry_in_the_set)
+{
+    uv_loop_t loop;
+    sg_ioloop io;
+    loops_open(&loop, &io);
+    int sv[2];
+    pair(sv);
+    sg_io_watch w;
+    room_log log = {.io = &io};
+    sg_io_watch_init(&w, sv[0], room_on_ready, &log);
+    sg_io_watch_on_writable(&w, room_on_writable);
+    CHECK_INT(sg_io_watch_read(&io, &w, true), 0);
+    CHECK_INT(sg_io_watch_write(&io, &w, true), 0);
+    CHECK_INT((int)io.n_reading, 1);
+    CHECK_INT(sg_io_watch_read(&io, &w, false), 0); /* still writing: stays */
+    CHECK_INT((int)io.n_reading, 1);
+    CHECK_INT(sg_io_watch_write(&io, &w, false), 0);
+    CHECK_INT((int)io.n_reading, 0);
+    close(sv[0]);
+    close(sv[1]);
+    loops_close(&loop, &io);
+}
+
 int main(void)
 {
     RUN(a_watch_reads_bytes_then_eof_and_the_loop_ends);
@@ -219,5 +302,7 @@ int main(void)
     RUN(a_libuv_timer_started_from_a_watch_fires_after_its_time);
     RUN(a_socket_that_cannot_join_the_set_is_reported);
     RUN(with_nothing_to_watch_the_loop_returns_at_once);
+    RUN(a_watch_for_room_is_called_once_the_peer_drains);
+    RUN(reading_and_writing_share_one_entry_in_the_set);
     return UNIT_DONE();
 }
