@@ -85,6 +85,8 @@ static void conn_on_closed(uv_handle_t *h)
     if (c->next)
         c->next->prev = c->prev;
     srv->n_conns--;
+    sg_bulk_forget(srv, &c->sndbuf);
+    sg_conn_lanes_free(c);
     sg_exchange_free(c->ex);
     sg_iobuf_free(&c->in);
     sg_h2_inspect_free(c->h2);
@@ -99,6 +101,7 @@ static void conn_close_handles(sg_conn *c)
 {
     if (uv_is_closing((uv_handle_t *)&c->pipe))
         return;
+    sg_io_watch_write(&c->srv->io, &c->watch, false);
     sg_io_watch_read(&c->srv->io, &c->watch, false);
     if (c->linger) {
         c->open_handles++;
@@ -112,6 +115,7 @@ void sg_conn_detach_upstream(sg_conn *c, bool reusable)
     sg_upstream *up = c->up;
     if (!up)
         return;
+    sg_conn_lanes_free(c); /* they splice to and from this upstream */
     c->up = NULL;
     if (!up->connected)
         sg_upstream_abandon(up);
@@ -249,16 +253,32 @@ void sg_conn_drain(sg_conn *c)
 
 /* ---- flow control ------------------------------------------------------ */
 
+/* Are the client's bytes streamed to dockerd as they come (a body being
+ * forwarded, a relay)? Those are read in pieces as large as dockerd's
+ * answers: a request head never is, its cap is SG_IN_LIMIT. */
+static bool conn_streams_body(const sg_conn *c)
+{
+    return c->state == CONN_RELAY ||
+           (c->state == CONN_EXCHANGE && c->ex && !c->ex->req_done);
+}
+
+/* May a lane's source be read (spliced from) now? Not while its last
+ * bytes wait for room, and not past its end. */
+static bool conn_lane_wants_source(const sg_lane *l)
+{
+    return l->held == 0 && l->limit > 0 && !l->src_eof && l->error == 0;
+}
+
 static bool conn_wants_client_bytes(const sg_conn *c)
 {
     if (c->closing || c->client_eof)
         return false;
-    if (c->in.len >= SG_IN_LIMIT)
-        return false;
-    bool body_pending = c->ex && !c->ex->req_done;
-    if (c->state == CONN_RELAY || (c->state == CONN_EXCHANGE && body_pending))
-        return c->up && sg_stream_queued((uv_stream_t *)&c->up->pipe) < SG_WRITE_HIGH;
-    return true;
+    if (c->lanes && c->lanes->to_engine.active)
+        return conn_lane_wants_source(&c->lanes->to_engine);
+    if (conn_streams_body(c))
+        return c->in.len < SG_UP_IN_LIMIT && c->up &&
+               sg_stream_queued((uv_stream_t *)&c->up->pipe) < SG_WRITE_HIGH;
+    return c->in.len < SG_IN_LIMIT;
 }
 
 static void conn_set_reading(sg_conn *c, bool on)
@@ -274,12 +294,20 @@ void sg_conn_update_flow(sg_conn *c)
     if (c->closing)
         return;
     conn_set_reading(c, conn_wants_client_bytes(c));
-    if (c->up && c->up->connected) {
-        bool want = (c->state == CONN_EXCHANGE || c->state == CONN_RELAY) &&
-                    c->up->in.len < SG_UP_IN_LIMIT &&
-                    sg_stream_queued((uv_stream_t *)&c->pipe) < SG_WRITE_HIGH;
-        sg_upstream_set_reading(c->up, want);
-    }
+    const sg_lanes *ls = c->lanes;
+    if (!c->closing && sg_io_watch_write(&c->srv->io, &c->watch,
+                                         ls && ls->to_client.held > 0) != 0)
+        sg_conn_abort(c, "cannot watch the client socket");
+    if (c->closing || !c->up || !c->up->connected)
+        return;
+    bool want = (c->state == CONN_EXCHANGE || c->state == CONN_RELAY);
+    if (ls && ls->to_client.active)
+        want = want && conn_lane_wants_source(&ls->to_client);
+    else
+        want = want && c->up->in.len < SG_UP_IN_LIMIT &&
+               sg_stream_queued((uv_stream_t *)&c->pipe) < SG_WRITE_HIGH;
+    sg_upstream_set_reading(c->up, want);
+    sg_upstream_set_writing(c->up, ls && ls->to_engine.held > 0);
 }
 
 static void conn_on_client_written(uv_stream_t *s, int status)
@@ -351,7 +379,8 @@ static void conn_on_read(sg_conn *c, ssize_t nread, const char *p)
     }
 }
 
-/* The client's socket is readable (or at EOF, or failed): one read. */
+/* The client's socket is readable (or at EOF, or failed): one read, or,
+ * while a lane takes its bytes, one splice (bulk.c). */
 static void conn_on_readable(sg_io_watch *w)
 {
     sg_conn *c = w->data;
@@ -359,11 +388,55 @@ static void conn_on_readable(sg_io_watch *w)
         conn_linger_read(c);
         return;
     }
+    if (c->lanes && c->lanes->to_engine.active) {
+        sg_lane_fill(&c->lanes->to_engine);
+        sg_conn_process(c);
+        return;
+    }
     size_t room;
-    char *p = sg_iobuf_read_room(&c->in, SG_READ_CHUNK, SG_IN_LIMIT, &room);
+    bool bulk = conn_streams_body(c);
+    char *p = sg_iobuf_read_room(&c->in, bulk ? SG_UP_READ_CHUNK : SG_READ_CHUNK,
+                                 bulk ? SG_UP_IN_LIMIT : SG_IN_LIMIT, &room);
     ssize_t nread = p ? sg_io_watch_recv(w, p, room) : UV_ENOBUFS;
     if (nread != 0)
         conn_on_read(c, nread, p);
+}
+
+/* Room in the client's socket for a lane's bytes (bulk.c). */
+static void conn_on_writable(sg_io_watch *w)
+{
+    sg_conn *c = w->data;
+    if (c->lanes)
+        sg_lane_drain(&c->lanes->to_client);
+    sg_conn_process(c);
+}
+
+/*
+ * What the lanes saw that a read would have reported: a failed splice ends
+ * the connection; a source's end, once its last bytes are through, is the
+ * end of stream a read of 0 would have been, and is handled as one.
+ */
+static void conn_lane_news(sg_conn *c)
+{
+    sg_lanes *ls = c->lanes;
+    if (!ls)
+        return;
+    if (ls->to_client.error || ls->to_engine.error) {
+        sg_conn_abort(c, "splice failed");
+        return;
+    }
+    sg_lane *in = &ls->to_engine, *out = &ls->to_client;
+    if (in->active && in->src_eof && in->held == 0 && !c->client_eof) {
+        sg_lane_stop(in);
+        if (c->up)
+            c->up->drains = NULL;
+        conn_on_client_eof(c);
+    }
+    if (out->active && out->src_eof && out->held == 0 && c->up && !c->up->eof) {
+        sg_lane_stop(out);
+        c->up->feeds = NULL;
+        sg_upstream_saw_eof(c->up);
+    }
 }
 
 /* Advance as far as the buffered bytes allow. Re-entrant calls (a callback
@@ -378,6 +451,7 @@ void sg_conn_process(sg_conn *c)
     const sg_conn_stages *stages = c->srv->stages;
     do {
         c->process_again = false;
+        conn_lane_news(c);
         bool more = true;
         while (more && !c->closing) {
             switch (c->state) {
@@ -478,6 +552,7 @@ void sg_conn_accept(sg_listener *l)
         return;
     }
     sg_io_watch_init(&c->watch, fd, conn_on_readable, c);
+    sg_io_watch_on_writable(&c->watch, conn_on_writable);
     conn_read_peer(c);
     if (conn_over_limit(c))
         return;

@@ -117,37 +117,98 @@ static const sg_upstream_ops conn_upstream_ops = {
 
 void sg_conn_connect_upstream(sg_conn *c) { sg_upstream_acquire(c->srv, &conn_upstream_ops, c); }
 
-/* Forward request body bytes from c->in to dockerd, re-framed: a
- * Content-Length body as it is, a chunked one chunk by chunk re-encoded. */
-static bool conn_pump_request_body(sg_conn *c)
+/* The request body bytes at the front of c->in, as one batch: false on a
+ * framing error (answered or aborted here). *used: the bytes of c->in it
+ * took, framing included. */
+static bool conn_batch_request_body(sg_conn *c, sg_forward_batch *b, size_t *used)
 {
     sg_exchange *ex = c->ex;
-    uv_stream_t *up = (uv_stream_t *)&c->up->pipe;
-    while (!ex->req_done && c->in.len > 0 && sg_stream_queued(up) < SG_WRITE_HIGH) {
+    *used = 0;
+    while (!ex->req_done && *used < c->in.len && !sg_forward_batch_full(b)) {
+        sg_iobuf rest = {.data = c->in.data + *used, .len = c->in.len - *used};
         const char *data;
-        size_t len, used;
-        if (sg_request_body_next(ex, &c->in, &data, &len, &used) != 0) {
+        size_t len, n;
+        if (sg_request_body_next(ex, &rest, &data, &len, &n) != 0) {
             if (ex->resp_started)
                 sg_conn_abort(c, "bad chunked body");
             else
                 sg_conn_refuse(c, 400, "malformed request: bad chunked body");
             return false;
         }
-        int rc = 0;
-        if (ex->req_body == HTTP_BODY_LENGTH) {
-            rc = sg_forward_bytes(up, data, len);
-            ex->req_sent_body = ex->req_sent_body || len > 0;
-        } else if (len > 0) {
-            rc = sg_forward_chunk(up, data, len);
-        }
-        if (rc == 0 && ex->req_done && ex->req_body == HTTP_BODY_CHUNKED)
-            rc = sg_forward_last_chunk(up);
+        sg_forward_batch_add(b, data, len);
+        *used += n;
+    }
+    if (ex->req_done)
+        sg_forward_batch_end(b);
+    return true;
+}
+
+/*
+ * A large body framed by its length, none of it buffered, nothing queued
+ * for dockerd: from here its bytes are spliced, never read (bulk.c). The
+ * lane's limit is what is left of the body, so it stops at its end.
+ */
+static void conn_start_request_lane(sg_conn *c)
+{
+    sg_exchange *ex = c->ex;
+    sg_upstream *up = c->up;
+    if (ex->req_body != HTTP_BODY_LENGTH || ex->req_done || c->in.len > 0 ||
+        ex->req_remaining < SG_BULK_MIN || up->drains ||
+        sg_stream_queued((uv_stream_t *)&up->pipe) > 0)
+        return;
+    sg_lanes *ls = sg_conn_lanes(c);
+    if (!ls || !sg_lane_start(c->srv, &ls->to_engine, c->watch.fd, up->watch.fd,
+                              ex->req_remaining))
+        return;
+    up->drains = &ls->to_engine;
+    sg_bulk_widen(c->srv, (uv_stream_t *)&up->pipe, &up->sndbuf);
+}
+
+/* What the request lane moved since the last turn; the body is done once
+ * all of it was taken from the client (the exchange ends only when the
+ * pipe is empty too). */
+static void conn_account_request_lane(sg_conn *c)
+{
+    sg_exchange *ex = c->ex;
+    sg_lane *l = &c->lanes->to_engine;
+    uint64_t n = sg_lane_take_moved(l);
+    ex->req_remaining -= n;
+    ex->req_carried += n;
+    ex->req_sent_body = ex->req_sent_body || n > 0;
+    ex->req_done = ex->req_remaining == 0;
+    if (l->limit == 0 && l->held == 0) {
+        sg_lane_stop(l);
+        c->up->drains = NULL;
+    }
+}
+
+/* Forward request body bytes from c->in to dockerd, re-framed: a
+ * Content-Length body as it is, a chunked one chunk by chunk re-encoded,
+ * each batch in one write; or spliced, when large (above). */
+static bool conn_pump_request_body(sg_conn *c)
+{
+    sg_exchange *ex = c->ex;
+    uv_stream_t *up = (uv_stream_t *)&c->up->pipe;
+    if (c->lanes && c->lanes->to_engine.active) {
+        conn_account_request_lane(c);
+        return true;
+    }
+    while (!ex->req_done && c->in.len > 0 && sg_stream_queued(up) < SG_WRITE_HIGH) {
+        sg_forward_batch b;
+        size_t used;
+        sg_forward_batch_init(&b, ex->req_body);
+        if (!conn_batch_request_body(c, &b, &used))
+            return false;
+        int rc = sg_forward_batch_send(up, &b);
         sg_iobuf_consume(&c->in, used);
         if (rc < 0) {
             sg_conn_abort(c, "engine write failed");
             return false;
         }
+        ex->req_sent_body = ex->req_sent_body || b.bytes > 0;
+        sg_bulk_count(c->srv, up, &c->up->sndbuf, &ex->req_carried, b.bytes);
     }
+    conn_start_request_lane(c);
     return true;
 }
 
@@ -289,6 +350,7 @@ static bool conn_response_body(sg_conn *c, size_t *ready)
         used = avail; /* until dockerd closes */
     }
     *ready += used;
+    sg_bulk_count(c->srv, (uv_stream_t *)&c->pipe, &c->sndbuf, &ex->resp_carried, used);
     return true;
 }
 
@@ -309,21 +371,67 @@ static void conn_response_eof(sg_conn *c)
     }
 }
 
+/*
+ * A large response body framed by its length or by dockerd's close, all
+ * of what was read of it passed on: from here it is spliced (bulk.c),
+ * limited to what is left of it.
+ */
+static void conn_start_response_lane(sg_conn *c)
+{
+    sg_exchange *ex = c->ex;
+    sg_upstream *up = c->up;
+    bool length = ex->resp_body == HTTP_BODY_LENGTH;
+    if (!ex->resp_head_done || ex->resp_done || up->in.len > 0 || up->eof || up->feeds ||
+        !(length || ex->resp_body == HTTP_BODY_EOF) ||
+        (length ? ex->resp_remaining : ex->resp_carried) < SG_BULK_MIN ||
+        sg_stream_queued((uv_stream_t *)&c->pipe) > 0)
+        return;
+    sg_lanes *ls = sg_conn_lanes(c);
+    if (!ls || !sg_lane_start(c->srv, &ls->to_client, up->watch.fd, c->watch.fd,
+                              length ? ex->resp_remaining : SG_LANE_UNLIMITED))
+        return;
+    up->feeds = &ls->to_client;
+    sg_bulk_widen(c->srv, (uv_stream_t *)&c->pipe, &c->sndbuf);
+}
+
+/* What the response lane moved since the last turn. false: no lane. */
+static bool conn_account_response_lane(sg_conn *c)
+{
+    sg_exchange *ex = c->ex;
+    sg_lane *l = c->lanes ? &c->lanes->to_client : NULL;
+    if (!l || !l->active)
+        return false;
+    uint64_t n = sg_lane_take_moved(l);
+    ex->resp_carried += n;
+    if (ex->resp_body == HTTP_BODY_LENGTH) {
+        ex->resp_remaining -= n;
+        ex->resp_done = ex->resp_remaining == 0;
+    }
+    if (l->limit == 0 && l->held == 0) {
+        sg_lane_stop(l);
+        c->up->feeds = NULL;
+    }
+    return true;
+}
+
 static void conn_pump_response(sg_conn *c)
 {
     sg_exchange *ex = c->ex;
-    size_t ready = 0;
-    while (!ex->resp_done && ready < c->up->in.len &&
-           sg_stream_queued((uv_stream_t *)&c->pipe) < SG_WRITE_HIGH) {
-        bool ok = ex->resp_head_done ? conn_response_body(c, &ready)
-                                     : conn_response_head(c, &ready);
-        if (c->closing || c->state != CONN_EXCHANGE)
+    if (!conn_account_response_lane(c)) {
+        size_t ready = 0;
+        while (!ex->resp_done && ready < c->up->in.len &&
+               sg_stream_queued((uv_stream_t *)&c->pipe) < SG_WRITE_HIGH) {
+            bool ok = ex->resp_head_done ? conn_response_body(c, &ready)
+                                         : conn_response_head(c, &ready);
+            if (c->closing || c->state != CONN_EXCHANGE)
+                return;
+            if (!ok)
+                break;
+        }
+        if (!conn_flush_response(c, &ready))
             return;
-        if (!ok)
-            break;
+        conn_start_response_lane(c);
     }
-    if (!conn_flush_response(c, &ready))
-        return;
     if (!ex->resp_done && c->up->eof && c->up->in.len == 0)
         conn_response_eof(c);
 }
@@ -342,6 +450,7 @@ static void conn_finish_exchange(sg_conn *c)
     conn_log_exchange(c);
     bool reusable = ex->resp_keep_alive && !ex->http10 && ex->req_done;
     sg_conn_detach_upstream(c, reusable);
+    sg_bulk_narrow(c->srv, (uv_stream_t *)&c->pipe, &c->sndbuf);
     bool close = c->close_after || !ex->client_keep_alive || c->client_eof ||
                  c->srv->draining || !ex->req_done;
     sg_exchange_free(ex);
@@ -363,14 +472,20 @@ bool sg_conn_exchange_step(sg_conn *c)
         return false;
     if (ex->resp_done && !ex->req_done) {
         /* dockerd answered before reading the whole body: the rest of the
-         * body can no longer be framed for it, so this connection ends. */
+         * body can no longer be framed for it, so this connection ends
+         * (and what a lane holds of it is dropped). */
         c->close_after = true;
         ex->req_done = true;
         ex->resp_keep_alive = false;
+        if (c->lanes) {
+            sg_lane_free(c->srv, &c->lanes->to_engine);
+            c->up->drains = NULL;
+        }
     }
     /* A finished response waits until the client has taken its last bytes
      * before the upstream is reused: keeps ordering simple, memory bounded. */
-    if (!ex->resp_done || sg_stream_queued((uv_stream_t *)&c->pipe) > 0)
+    if (!ex->resp_done || sg_stream_queued((uv_stream_t *)&c->pipe) > 0 ||
+        sg_conn_lanes_hold(c))
         return false;
     conn_finish_exchange(c);
     return !c->closing;

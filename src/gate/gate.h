@@ -13,6 +13,7 @@
  *   reply.c     sockgate's own answers (Engine-style JSON errors)
  *   audit.c     the decision line of every decision worth auditing
  *   stream_io.c writes with backpressure, peer-gone checks
+ *   bulk.c      large streams: wider send buffers, bounded in number
  *   server.c    start, signals, reload, draining shutdown
  *   status.c    the read-only admin socket of `sockgate status`
  *
@@ -55,6 +56,40 @@
 #define SG_WRITE_LOW (64 * 1024)
 /* Idle keep-alive connections kept open to dockerd. */
 #define SG_MAX_IDLE_UPSTREAMS 64
+/* Large streams (bulk.c): a body this large, or a stream that has carried
+ * this much, is bulk; its sending socket is widened to SG_BULK_SNDBUF
+ * (the kernel keeps twice that), at most SG_BULK_MAX_WIDE sockets at once. */
+#define SG_BULK_MIN (1024 * 1024)
+#define SG_BULK_SNDBUF (1024 * 1024)
+#define SG_BULK_MAX_WIDE 32
+
+/* Splice lanes (bulk.c): at most this many pipes at once, each this big. */
+#define SG_BULK_MAX_LANES 32
+#define SG_LANE_PIPE (256 * 1024)
+#define SG_LANE_UNLIMITED UINT64_MAX
+
+/* One direction of a stream moved by splice(2) through a pipe (bulk.c). */
+typedef struct {
+    int rd, wr;        /* the pipe's ends, when piped                    */
+    int src, dst;      /* the sockets, while active                      */
+    size_t held;       /* in the pipe, not yet taken by dst              */
+    uint64_t limit;    /* src may give this much more (or UNLIMITED)     */
+    uint64_t moved;    /* taken from src since the owner last looked     */
+    int error;         /* 0, or a negative errno of either socket        */
+    bool piped, active, src_eof;
+} sg_lane;
+
+/* A connection's two lanes, allocated at its first large stream. */
+typedef struct {
+    sg_lane to_client; /* dockerd's answer, or its side of a relay */
+    sg_lane to_engine; /* a request body, or the client's side      */
+} sg_lanes;
+
+/* A socket's send buffer while it carries a large stream (bulk.c). */
+typedef struct {
+    bool wide;   /* widened: counts against SG_BULK_MAX_WIDE */
+    int narrow;  /* what to set back                         */
+} sg_sndbuf;
 
 typedef struct sg_server sg_server;
 typedef struct sg_conn sg_conn;
@@ -132,6 +167,8 @@ struct sg_server {
     sg_upstream *idle;   /* idle upstream pool, most recent first */
     router_match *spare_match; /* one, reused by every request (dispatch.c) */
     size_t n_idle;
+    size_t n_wide;       /* sockets widened for a large stream (bulk.c) */
+    size_t n_lanes;      /* splice pipes open (bulk.c)                  */
     const sg_conn_stages *stages; /* the request path (sg_request_path) */
     void (*conn_closed)(sg_server *srv); /* after each close (server.c: drain) */
     sg_conn *conns;      /* every open client connection */
@@ -209,6 +246,7 @@ typedef struct {
     http_body_kind req_body;
     uint64_t req_remaining;
     http_chunked req_chunked;
+    uint64_t req_carried;    /* body bytes forwarded (bulk.c)             */
     bool req_done;
     bool req_sent_body;      /* streamed body bytes went to dockerd      */
     sg_iobuf inspect;        /* CONN_INSPECT_BODY: the decoded body       */
@@ -229,6 +267,7 @@ typedef struct {
     http_body_kind resp_body;
     uint64_t resp_remaining;
     http_chunked resp_chunked;
+    uint64_t resp_carried;   /* body bytes relayed (bulk.c)               */
     bool resp_keep_alive;
     bool resp_done;
     int status;
@@ -255,6 +294,10 @@ struct sg_conn {
     bool shut_up_sent;       /* relay: write side to dockerd shut down  */
     sg_h2_inspect *h2;       /* relay of an isolated caller's /grpc: the
                                 BuildKit requests are read (tunnel/)     */
+    sg_sndbuf sndbuf;        /* the client socket's, for large streams   */
+    sg_lanes *lanes;         /* splice lanes, once a stream was large    */
+    uint64_t relayed_out;    /* relay: bytes to the client (bulk.c)      */
+    uint64_t relayed_in;     /* relay: bytes to dockerd                  */
     uv_timer_t *linger;      /* lingering close: see conn_linger()       */
     uint64_t head_since;     /* when a partial request head started (ms) */
     uint64_t body_since;     /* when an inspected body started (ms)      */
@@ -290,6 +333,9 @@ struct sg_upstream {
     const sg_upstream_ops *ops; /* the owner's                           */
     sg_iobuf in;             /* dockerd bytes not yet consumed           */
     sg_io_watch watch;       /* reading dockerd, once connected          */
+    sg_sndbuf sndbuf;        /* widened for a large request body         */
+    sg_lane *feeds;          /* the owner's lane this socket is read by  */
+    sg_lane *drains;         /* the owner's lane that writes to it       */
     bool connected;
     bool eof;
     bool closing;
@@ -342,6 +388,10 @@ void sg_upstream_acquire(sg_server *srv, const sg_upstream_ops *ops, void *owner
 void sg_upstream_on_written(uv_stream_t *s, int status);
 void sg_upstream_release(sg_upstream *up, bool reusable);
 void sg_upstream_set_reading(sg_upstream *up, bool on);
+/* Watch for room while a lane's bytes wait for dockerd (bulk.c). */
+void sg_upstream_set_writing(sg_upstream *up, bool on);
+/* dockerd's end of stream, seen by a lane instead of a read. */
+void sg_upstream_saw_eof(sg_upstream *up);
 void sg_upstream_pool_close(sg_server *srv);
 void sg_upstream_abandon(sg_upstream *up);
 
@@ -362,9 +412,21 @@ size_t sg_forward_head(const http_request *req, const router_match *m, bool drop
                        char *out);
 int sg_forward_send_head(sg_conn *c, http_body_kind body, uint64_t length,
                          const char *data, size_t len);
-int sg_forward_chunk(uv_stream_t *s, const char *data, size_t len);
-int sg_forward_last_chunk(uv_stream_t *s);
-int sg_forward_bytes(uv_stream_t *s, const char *data, size_t len);
+/* Request body bytes for one write to dockerd, re-framed (forward.c). */
+#define SG_FORWARD_BATCH 32 /* pieces of body: three buffers each, chunked */
+typedef struct {
+    http_body_kind kind;     /* LENGTH: as they are; CHUNKED: a chunk each */
+    uv_buf_t bufs[3 * SG_FORWARD_BATCH + 1];
+    char lines[SG_FORWARD_BATCH][20]; /* the chunks' size lines */
+    unsigned n_bufs, n_pieces;
+    size_t bytes;            /* body bytes in it                           */
+} sg_forward_batch;
+void sg_forward_batch_init(sg_forward_batch *b, http_body_kind kind);
+bool sg_forward_batch_full(const sg_forward_batch *b);
+/* One piece of body (no-op when len is 0 or the batch is full). */
+void sg_forward_batch_add(sg_forward_batch *b, const char *data, size_t len);
+void sg_forward_batch_end(sg_forward_batch *b);
+int sg_forward_batch_send(uv_stream_t *s, const sg_forward_batch *b);
 
 /* ---- relay.c ---- */
 void sg_relay_start(sg_conn *c);
@@ -400,6 +462,34 @@ int sg_stream_write(uv_stream_t *s, const uv_buf_t *bufs, unsigned nbufs,
 bool sg_stream_peer_gone(uv_stream_t *s);
 bool sg_stream_readable(uv_stream_t *s);
 size_t sg_stream_queued(const uv_stream_t *s);
+
+/* ---- bulk.c ---- */
+void sg_bulk_widen(sg_server *srv, uv_stream_t *s, sg_sndbuf *sb);
+/* Set back, and give up the slot. */
+void sg_bulk_narrow(sg_server *srv, uv_stream_t *s, sg_sndbuf *sb);
+/* The socket is closing: give up the slot only. */
+void sg_bulk_forget(sg_server *srv, sg_sndbuf *sb);
+/* n more bytes of a stream went to s: widen once *carried passes SG_BULK_MIN. */
+void sg_bulk_count(sg_server *srv, uv_stream_t *s, sg_sndbuf *sb, uint64_t *carried,
+                   size_t n);
+/* Move src's next limit bytes to dst by splice from now on; false when no
+ * pipe can be had (then the caller copies, as without a lane). */
+bool sg_lane_start(sg_server *srv, sg_lane *l, int src, int dst, uint64_t limit);
+/* src is readable: one splice in, then as much out as dst takes. */
+void sg_lane_fill(sg_lane *l);
+/* dst is writable: as much out as it takes. */
+void sg_lane_drain(sg_lane *l);
+/* The bytes taken from src since the last call. */
+uint64_t sg_lane_take_moved(sg_lane *l);
+/* Back to reads and writes (the pipe is kept): only when nothing is held. */
+void sg_lane_stop(sg_lane *l);
+/* Close the pipe; the lane is zeroed. */
+void sg_lane_free(sg_server *srv, sg_lane *l);
+/* The connection's lanes, allocated on first use (NULL: out of memory). */
+sg_lanes *sg_conn_lanes(sg_conn *c);
+void sg_conn_lanes_free(sg_conn *c);
+/* Bytes in either lane's pipe, not yet at their destination. */
+bool sg_conn_lanes_hold(const sg_conn *c);
 
 /* ---- server.c ---- */
 int sg_server_run(const sg_server_config *cfg);

@@ -57,7 +57,41 @@ static bool relay_finished(sg_conn *c)
      * drop the tail of the stream. */
     return c->client_eof && c->up && c->up->eof && c->in.len == 0 &&
            c->up->in.len == 0 && sg_stream_queued((uv_stream_t *)&c->pipe) == 0 &&
-           sg_stream_queued((uv_stream_t *)&c->up->pipe) == 0;
+           sg_stream_queued((uv_stream_t *)&c->up->pipe) == 0 && !sg_conn_lanes_hold(c);
+}
+
+/*
+ * A direction that has carried SG_BULK_MIN, with nothing of it buffered or
+ * queued, is spliced from then on (bulk.c): an attach or exec that streams
+ * is bulk, an interactive one never gets that far. The BuildKit reader's
+ * relay is never spliced: it reads every byte.
+ */
+static void relay_start_lanes(sg_conn *c)
+{
+    sg_upstream *up = c->up;
+    uv_stream_t *client = (uv_stream_t *)&c->pipe, *engine = (uv_stream_t *)&up->pipe;
+    bool out = !up->feeds && c->relayed_out >= SG_BULK_MIN && up->in.len == 0 &&
+               !up->eof && !c->shut_client_sent && sg_stream_queued(client) == 0;
+    bool in = !up->drains && c->relayed_in >= SG_BULK_MIN && c->in.len == 0 &&
+              !c->client_eof && !c->shut_up_sent && sg_stream_queued(engine) == 0;
+    sg_lanes *ls = (out || in) ? sg_conn_lanes(c) : NULL;
+    if (!ls)
+        return;
+    if (out && sg_lane_start(c->srv, &ls->to_client, up->watch.fd, c->watch.fd,
+                             SG_LANE_UNLIMITED))
+        up->feeds = &ls->to_client;
+    if (in && sg_lane_start(c->srv, &ls->to_engine, c->watch.fd, up->watch.fd,
+                            SG_LANE_UNLIMITED))
+        up->drains = &ls->to_engine;
+}
+
+/* What the lanes moved since the last turn. */
+static void relay_account_lanes(sg_conn *c)
+{
+    if (!c->lanes)
+        return;
+    c->relayed_out += sg_lane_take_moved(&c->lanes->to_client);
+    c->relayed_in += sg_lane_take_moved(&c->lanes->to_engine);
 }
 
 static void relay_maybe_end(sg_conn *c)
@@ -161,6 +195,7 @@ void sg_relay_pump(sg_conn *c)
             sg_conn_abort(c, "relay write to engine failed");
             return;
         }
+        sg_bulk_count(c->srv, engine, &up->sndbuf, &c->relayed_in, c->in.len);
         sg_iobuf_consume(&c->in, c->in.len);
     }
     if (up->in.len > 0 && !c->shut_client_sent) {
@@ -169,6 +204,7 @@ void sg_relay_pump(sg_conn *c)
             sg_conn_abort(c, "relay write to client failed");
             return;
         }
+        sg_bulk_count(c->srv, client, &c->sndbuf, &c->relayed_out, up->in.len);
         sg_iobuf_consume(&up->in, up->in.len);
     }
     if (c->client_eof && !c->shut_up_sent) {
@@ -178,6 +214,10 @@ void sg_relay_pump(sg_conn *c)
     if (up->eof && !c->shut_client_sent) {
         c->shut_client_sent = true;
         relay_shutdown(client);
+    }
+    if (!c->h2) {
+        relay_account_lanes(c);
+        relay_start_lanes(c);
     }
     relay_maybe_end(c);
 }

@@ -20,6 +20,7 @@
 static void upstream_on_closed(uv_handle_t *h)
 {
     sg_upstream *up = h->data;
+    sg_bulk_forget(up->srv, &up->sndbuf);
     sg_iobuf_free(&up->in);
     free(up);
 }
@@ -30,6 +31,8 @@ static void upstream_close(sg_upstream *up)
         return;
     up->closing = true;
     up->owner = NULL;
+    up->feeds = up->drains = NULL;
+    sg_io_watch_write(&up->srv->io, &up->watch, false);
     sg_io_watch_read(&up->srv->io, &up->watch, false);
     uv_close((uv_handle_t *)&up->pipe, upstream_on_closed);
 }
@@ -48,10 +51,16 @@ static void upstream_pool_remove(sg_server *srv, sg_upstream *up)
 
 static void upstream_handle_read(sg_upstream *up, ssize_t nread);
 
-/* dockerd's socket is readable (or at EOF, or failed): one read. */
+/* dockerd's socket is readable (or at EOF, or failed): one read, or,
+ * while the owner's lane takes its bytes, one splice (bulk.c). */
 static void upstream_on_readable(sg_io_watch *w)
 {
     sg_upstream *up = w->data;
+    if (up->feeds && up->feeds->active && up->owner) {
+        sg_lane_fill(up->feeds);
+        up->ops->readable(up->owner);
+        return;
+    }
     size_t room;
     char *p = sg_iobuf_read_room(&up->in, SG_UP_READ_CHUNK, SG_UP_IN_LIMIT, &room);
     ssize_t nread = p ? sg_io_watch_recv(w, p, room) : UV_ENOBUFS;
@@ -78,15 +87,41 @@ static void upstream_handle_read(sg_upstream *up, ssize_t nread)
     if (nread > 0) {
         up->ops->readable(up->owner);
     } else if (nread == UV_EOF) {
-        up->eof = true;
-        sg_upstream_set_reading(up, false);
-        up->ops->eof(up->owner);
+        sg_upstream_saw_eof(up);
     } else if (nread == UV_ENOBUFS) {
         sg_upstream_set_reading(up, false);
     } else {
         sg_upstream_set_reading(up, false); /* an error is reported once */
         up->ops->error(up->owner, (int)nread);
     }
+}
+
+void sg_upstream_saw_eof(sg_upstream *up)
+{
+    up->eof = true;
+    sg_upstream_set_reading(up, false);
+    if (up->owner)
+        up->ops->eof(up->owner);
+}
+
+/* Room in dockerd's socket for a lane's bytes: pass them on, and tell the
+ * owner as for any completed write. */
+static void upstream_on_writable(sg_io_watch *w)
+{
+    sg_upstream *up = w->data;
+    if (up->drains)
+        sg_lane_drain(up->drains);
+    if (up->owner)
+        up->ops->written(up->owner, 0);
+}
+
+void sg_upstream_set_writing(sg_upstream *up, bool on)
+{
+    if (on && (up->closing || !up->connected))
+        return;
+    /* Failing to watch for room would stall the lane for good. */
+    if (sg_io_watch_write(&up->srv->io, &up->watch, on) != 0 && up->owner)
+        up->ops->abort(up->owner, "cannot watch the engine socket");
 }
 
 void sg_upstream_set_reading(sg_upstream *up, bool on)
@@ -117,6 +152,7 @@ static void upstream_on_connect(uv_connect_t *req, int status)
     if (status == 0) {
         up->connected = true;
         sg_io_watch_init(&up->watch, fd, upstream_on_readable, up);
+        sg_io_watch_on_writable(&up->watch, upstream_on_writable);
     }
     if (!owner) { /* the owner let go while we were connecting */
         upstream_close(up);
@@ -161,12 +197,16 @@ void sg_upstream_release(sg_upstream *up, bool reusable)
 {
     sg_server *srv = up->srv;
     up->owner = NULL;
+    up->feeds = up->drains = NULL;
+    if (up->connected)
+        sg_io_watch_write(&srv->io, &up->watch, false);
     if (!reusable || up->eof || up->in.len > 0 || srv->draining ||
         srv->n_idle >= SG_MAX_IDLE_UPSTREAMS) {
         upstream_close(up);
         return;
     }
     sg_iobuf_free(&up->in);
+    sg_bulk_narrow(srv, (uv_stream_t *)&up->pipe, &up->sndbuf);
     up->next_idle = srv->idle;
     srv->idle = up;
     srv->n_idle++;
