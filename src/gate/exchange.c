@@ -172,6 +172,7 @@ static void conn_account_request_lane(sg_conn *c)
     sg_exchange *ex = c->ex;
     sg_lane *l = &c->lanes->to_engine;
     uint64_t n = sg_lane_take_moved(l);
+    c->srv->stats.spliced += n;
     ex->req_remaining -= n;
     ex->req_carried += n;
     ex->req_sent_body = ex->req_sent_body || n > 0;
@@ -402,6 +403,7 @@ static bool conn_account_response_lane(sg_conn *c)
     if (!l || !l->active)
         return false;
     uint64_t n = sg_lane_take_moved(l);
+    c->srv->stats.spliced += n;
     ex->resp_carried += n;
     if (ex->resp_body == HTTP_BODY_LENGTH) {
         ex->resp_remaining -= n;

@@ -195,6 +195,7 @@ struct sg_server {
         uint64_t decision_us;  /* how long, in all                           */
         uint64_t refused_connections; /* over max_conns                      */
         uint64_t slow_bodies;  /* cut by the body timeout                    */
+        uint64_t spliced;      /* bytes moved by splice lanes (bulk.c)       */
     } stats;
     int exit_code;
 };

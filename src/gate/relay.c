@@ -90,8 +90,11 @@ static void relay_account_lanes(sg_conn *c)
 {
     if (!c->lanes)
         return;
-    c->relayed_out += sg_lane_take_moved(&c->lanes->to_client);
-    c->relayed_in += sg_lane_take_moved(&c->lanes->to_engine);
+    uint64_t out = sg_lane_take_moved(&c->lanes->to_client);
+    uint64_t in = sg_lane_take_moved(&c->lanes->to_engine);
+    c->relayed_out += out;
+    c->relayed_in += in;
+    c->srv->stats.spliced += out + in;
 }
 
 static void relay_maybe_end(sg_conn *c)

@@ -50,6 +50,15 @@ static void status_limits(json_t *doc, const sg_server *srv)
     json_object_set_new(doc, "limits", b);
 }
 
+/* Large streams (gate/bulk.c): what splice moved, and what the bounded
+ * resources hold now. */
+static json_t *status_streams(const sg_server *srv)
+{
+    return json_pack("{s:I,s:I,s:I}", "spliced_bytes", (json_int_t)srv->stats.spliced,
+                     "splice_pipes", (json_int_t)srv->n_lanes, "wide_send_buffers",
+                     (json_int_t)srv->n_wide);
+}
+
 /* What the log lost (base/log_writer.h): a stalled or failing log output
  * costs lines, never the gate, and this is where that shows. */
 static json_t *status_log(void)
@@ -76,6 +85,7 @@ static char *status_document(sg_server *srv)
         (json_int_t)srv->stats.rewritten, "decisions", (json_int_t)srv->stats.decisions,
         "decision_us", (json_int_t)srv->stats.decision_us);
     status_limits(doc, srv);
+    json_object_set_new(doc, "streams", status_streams(srv));
     json_object_set_new(doc, "log", status_log());
     char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(doc);
