@@ -395,12 +395,13 @@ static void conn_start_response_lane(sg_conn *c)
     sg_bulk_widen(c->srv, (uv_stream_t *)&c->pipe, &c->sndbuf);
 }
 
-/* What the response lane moved since the last turn. false: no lane. */
+/* What the response lane moved since the last turn (also its last bytes,
+ * when its source's end already stopped it). false: no lane at work. */
 static bool conn_account_response_lane(sg_conn *c)
 {
     sg_exchange *ex = c->ex;
     sg_lane *l = c->lanes ? &c->lanes->to_client : NULL;
-    if (!l || !l->active)
+    if (!l || (!l->active && l->moved == 0))
         return false;
     uint64_t n = sg_lane_take_moved(l);
     c->srv->stats.spliced += n;
@@ -413,7 +414,7 @@ static bool conn_account_response_lane(sg_conn *c)
         sg_lane_stop(l);
         c->up->feeds = NULL;
     }
-    return true;
+    return l->active;
 }
 
 static void conn_pump_response(sg_conn *c)
