@@ -1,6 +1,7 @@
 /*
  * bulk.c — what a socket does differently while it carries a large stream
- * (docker cp, save, load, export, logs, attach): a wider send buffer.
+ * (docker cp, save, load, export, logs, attach): a wider send buffer, and,
+ * where the framing lets the bytes pass unread, a splice lane (below).
  *
  * On a small host the gate's cost per GiB is wake-ups and system calls
  * more than copies (docs/BENCHMARKS.md, "Large streams: where the time
