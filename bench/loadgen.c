@@ -1,7 +1,7 @@
 /*
  * bench/loadgen.c — sockgate's own HTTP/1.1 load generator over unix sockets.
  *
- * Owns the four measurements bench/run makes:
+ * Owns the measurements bench/run makes:
  *   rps    N keep-alive connections, one request in flight on each (no
  *          pipelining), for a fixed duration after a warm-up; prints
  *          requests/s, p50 and p99 latency (microseconds) and errors.
@@ -9,7 +9,12 @@
  *          accepted and served it), then all are held open until SIGTERM /
  *          SIGINT, or until stdin reaches EOF when --wait-stdin is given.
  *   stream one request whose body is read and discarded as fast as possible;
- *          prints body bytes and MiB/s.
+ *          prints body bytes, MiB/s and the sizes of the body's chunks
+ *          (--demux: the payload of Docker's stdcopy frames, apart).
+ *   upload one request whose body is a file, sent chunked the way the docker
+ *          CLI (Go's net/http) sends `docker cp` and `docker load` bodies.
+ *   attach one hijacked attach to a container running `cat`: N bytes to its
+ *          stdin and its stdout read back at once, then half-close and EOF.
  *   pairs  two servers in alternating blocks of tens of milliseconds, the
  *          rps measurement on each in turn; prints the median and quartiles
  *          of the pairs' request-rate and CPU-per-request ratios.
@@ -25,6 +30,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -36,6 +42,7 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -61,6 +68,12 @@ struct lg_opts {
     const char *cpu_pids_b;
     int pairs;
     double block_ms;
+    bool demux;              /* stream: count stdcopy payload, not frame headers */
+    const char *body;        /* upload: the file sent as the request body */
+    bool tar_chunks;         /* upload: chunked as `docker cp` chunks a tar */
+    const char *ctype;       /* upload: Content-Type */
+    const char *expect;      /* upload: the answer must hold this */
+    double send_bytes;       /* attach: bytes sent to the container's stdin */
 };
 
 static _Noreturn void lg_usage(void)
@@ -71,7 +84,11 @@ static _Noreturn void lg_usage(void)
         "       loadgen pairs  --socket A --socket-b B [--conns N] [--pairs K] [--block-ms MS]\n"
         "                      [--path P] [--cpu-pid PID[,...]] [--cpu-pid-b PID[,...]]\n"
         "       loadgen idle   --socket S --conns K [--wait-stdin] [--timeout SEC]\n"
-        "       loadgen stream --socket S --path P [--method M] [--timeout SEC]\n");
+        "       loadgen stream --socket S --path P [--method M] [--timeout SEC] [--demux]\n"
+        "                      [--cpu-pid PID[,...]]\n"
+        "       loadgen upload --socket S --path P --body FILE [--method M (PUT)] [--tar-chunks]\n"
+        "                      [--content-type T] [--expect TEXT] [--timeout SEC] [--cpu-pid PID[,...]]\n"
+        "       loadgen attach --socket S --path P --send-bytes N [--timeout SEC] [--cpu-pid PID[,...]]\n");
     exit(2);
 }
 
@@ -86,6 +103,15 @@ static double lg_num(const char *s, const char *what)
     return v;
 }
 
+/* A flag without a value: sets *on when arg is name. */
+static bool lg_flag(const char *arg, const char *name, bool *on)
+{
+    if (strcmp(arg, name) != 0)
+        return false;
+    *on = true;
+    return true;
+}
+
 static void lg_parse_opts(int argc, char **argv, struct lg_opts *o)
 {
     *o = (struct lg_opts){ .method = "GET", .path = "/_ping", .conns = 1,
@@ -96,10 +122,9 @@ static void lg_parse_opts(int argc, char **argv, struct lg_opts *o)
     o->mode = argv[1];
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
-        if (strcmp(a, "--wait-stdin") == 0) {
-            o->wait_stdin = true;
+        if (lg_flag(a, "--wait-stdin", &o->wait_stdin) || lg_flag(a, "--demux", &o->demux) ||
+            lg_flag(a, "--tar-chunks", &o->tar_chunks))
             continue;
-        }
         if (i + 1 >= argc)
             lg_usage();
         const char *v = argv[++i];
@@ -115,11 +140,19 @@ static void lg_parse_opts(int argc, char **argv, struct lg_opts *o)
         else if (strcmp(a, "--cpu-pid-b") == 0) o->cpu_pids_b = v;
         else if (strcmp(a, "--pairs") == 0) o->pairs = (int)lg_num(v, a);
         else if (strcmp(a, "--block-ms") == 0) o->block_ms = lg_num(v, a);
+        else if (strcmp(a, "--body") == 0) o->body = v;
+        else if (strcmp(a, "--content-type") == 0) o->ctype = v;
+        else if (strcmp(a, "--expect") == 0) o->expect = v;
+        else if (strcmp(a, "--send-bytes") == 0) o->send_bytes = lg_num(v, a);
         else lg_usage();
     }
     if (!o->sock || o->conns < 1)
         lg_usage();
     if (strcmp(o->mode, "pairs") == 0 && (!o->sock_b || o->pairs < 1 || o->block_ms < 1))
+        lg_usage();
+    if (strcmp(o->mode, "upload") == 0 && !o->body)
+        lg_usage();
+    if (strcmp(o->mode, "attach") == 0 && o->send_bytes < 1)
         lg_usage();
 }
 
@@ -209,6 +242,136 @@ static long long lg_sum_pids(const char *pids, long long (*per_pid)(long))
 static long long lg_cpu_ticks(const char *pids) { return lg_sum_pids(pids, lg_proc_ticks); }
 static long long lg_cpu_ns(const char *pids) { return lg_sum_pids(pids, lg_proc_cpu_ns); }
 
+/* ---- what a streamed body holds ------------------------------------------ */
+
+/*
+ * Why: the streams section checks every byte count and reports the chunk
+ * sizes each side uses, so the body the parser skips can be shown to sinks:
+ * a chunk-size census (dockerd's and the gates' framing), a demultiplexer of
+ * Docker's 8-byte stdcopy frames (logs and attach of a container without a
+ * tty: the payload is what the container wrote, the headers are not), and a
+ * kept copy of a short answer (a JSON progress stream that may say "error").
+ */
+
+#define LG_CHUNK_TOP 8               /* distinct chunk sizes counted */
+#define LG_KEEP_MAX  (64 * 1024)     /* bytes of a body kept for checks */
+
+struct lg_chunks {
+    uint64_t n;
+    uint64_t other;                  /* chunks whose size fell off the table */
+    struct { uint64_t size, count; } top[LG_CHUNK_TOP];
+};
+
+static void lg_chunks_add(struct lg_chunks *c, uint64_t size)
+{
+    c->n++;
+    for (int i = 0; i < LG_CHUNK_TOP; i++) {
+        if (c->top[i].count == 0)
+            c->top[i].size = size;
+        if (c->top[i].size == size) {
+            c->top[i].count++;
+            return;
+        }
+    }
+    c->other++;
+}
+
+/* "chunks=N chunk_sizes=SIZExCOUNT,..." (the three most frequent sizes). */
+static void lg_chunks_print(const struct lg_chunks *c)
+{
+    printf(" chunks=%" PRIu64 " chunk_sizes=", c->n);
+    bool used[LG_CHUNK_TOP] = {0};
+    for (int k = 0; k < 3; k++) {
+        int best = -1;
+        for (int i = 0; i < LG_CHUNK_TOP; i++)
+            if (!used[i] && c->top[i].count &&
+                (best < 0 || c->top[i].count > c->top[best].count))
+                best = i;
+        if (best < 0)
+            break;
+        used[best] = true;
+        printf("%s%" PRIu64 "x%" PRIu64, k ? "," : "", c->top[best].size, c->top[best].count);
+    }
+    if (c->n == 0)
+        printf("-");
+    if (c->other)
+        printf(",otherx%" PRIu64, c->other);
+}
+
+/* Docker's stdcopy framing: [stream, 0, 0, 0, size (4 bytes, big-endian)]. */
+struct lg_demux {
+    unsigned char hdr[8];
+    int hlen;
+    uint64_t left;                   /* payload bytes left in this frame */
+    int stream;
+    uint64_t bytes[3];               /* stdin, stdout, stderr */
+    uint64_t frames;
+    bool bad;
+};
+
+static size_t lg_demux_header(struct lg_demux *d, const unsigned char *p, size_t n)
+{
+    size_t take = 0;
+    while (d->hlen < 8 && take < n)
+        d->hdr[d->hlen++] = p[take++];
+    if (d->hlen < 8)
+        return take;
+    d->hlen = 0;
+    d->stream = d->hdr[0];
+    if (d->stream > 2 || d->hdr[1] || d->hdr[2] || d->hdr[3])
+        d->bad = true;
+    d->left = (uint64_t)d->hdr[4] << 24 | (uint64_t)d->hdr[5] << 16 |
+              (uint64_t)d->hdr[6] << 8 | d->hdr[7];
+    d->frames++;
+    return take;
+}
+
+static void lg_demux_feed(void *ctx, const char *buf, size_t n)
+{
+    struct lg_demux *d = ctx;
+    const unsigned char *p = (const unsigned char *)buf;
+    while (n && !d->bad) {
+        size_t used;
+        if (d->left == 0) {
+            used = lg_demux_header(d, p, n);
+        } else {
+            used = n < d->left ? n : (size_t)d->left;
+            d->bytes[d->stream] += used;
+            d->left -= used;
+        }
+        p += used;
+        n -= used;
+    }
+}
+
+/* A frame cut off by the end of the stream is an error too. */
+static bool lg_demux_ok(const struct lg_demux *d)
+{
+    return !d->bad && d->hlen == 0 && d->left == 0;
+}
+
+static void lg_demux_print(const struct lg_demux *d)
+{
+    printf(" payload=%" PRIu64 " stdout=%" PRIu64 " stderr=%" PRIu64 " frames=%" PRIu64
+           " demux_ok=%d", d->bytes[1] + d->bytes[2], d->bytes[1], d->bytes[2], d->frames,
+           lg_demux_ok(d));
+}
+
+struct lg_keep {
+    char buf[LG_KEEP_MAX + 1];
+    size_t len;
+};
+
+static void lg_keep_feed(void *ctx, const char *buf, size_t n)
+{
+    struct lg_keep *k = ctx;
+    size_t room = LG_KEEP_MAX - k->len;
+    size_t take = n < room ? n : room;
+    memcpy(k->buf + k->len, buf, take);
+    k->len += take;
+    k->buf[k->len] = '\0';
+}
+
 /* ---- response framing --------------------------------------------------- */
 
 enum lg_rstate {
@@ -227,6 +390,9 @@ struct lg_resp {
     uint64_t chunk_size;
     int chunk_digits;
     size_t line_len;         /* trailer: length of the current line */
+    struct lg_chunks *chunks;  /* if set: the body's chunk sizes are counted */
+    void (*sink)(void *ctx, const char *buf, size_t n); /* if set: sees the body */
+    void *sink_ctx;
     size_t head_len;
     char head[LG_HEAD_MAX];
 };
@@ -353,6 +519,8 @@ static int lg_resp_chunk_byte(struct lg_resp *r, char c)
             return 0;
         r->remaining = r->chunk_size;
         r->state = r->chunk_size ? RS_CHUNK_DATA : RS_TRAILER;
+        if (r->chunk_size && r->chunks)
+            lg_chunks_add(r->chunks, r->chunk_size);
         r->chunk_size = 0;
         r->chunk_digits = 0;
         r->line_len = 0;
@@ -378,12 +546,14 @@ static int lg_resp_chunk_byte(struct lg_resp *r, char c)
 }
 
 /* Body bytes are skipped in bulk: that is what makes stream mode fast. */
-static size_t lg_resp_skip_body(struct lg_resp *r, size_t n)
+static size_t lg_resp_skip_body(struct lg_resp *r, const char *buf, size_t n)
 {
     size_t take = n;
     if (r->state != RS_UNTIL_CLOSE && r->remaining < take)
         take = (size_t)r->remaining;
     r->body_bytes += take;
+    if (r->sink)
+        r->sink(r->sink_ctx, buf, take);
     if (r->state == RS_UNTIL_CLOSE)
         return take;
     r->remaining -= take;
@@ -407,7 +577,7 @@ static ssize_t lg_resp_feed(struct lg_resp *r, const char *buf, size_t n)
             off += (size_t)used;
         } else if (r->state == RS_BODY_LEN || r->state == RS_CHUNK_DATA ||
                    r->state == RS_UNTIL_CLOSE) {
-            off += lg_resp_skip_body(r, n - off);
+            off += lg_resp_skip_body(r, buf + off, n - off);
         } else {
             if (lg_resp_chunk_byte(r, buf[off]) < 0)
                 return -1;
@@ -993,43 +1163,451 @@ static int lg_mode_idle(const struct lg_opts *o)
     return 0;
 }
 
-/* ---- stream mode -------------------------------------------------------- */
+/* ---- helpers of the one-transfer modes ----------------------------------- */
 
-static int lg_mode_stream(const struct lg_opts *o)
+/* A blocking connection with the transfer's timeout on reads and writes. */
+static int lg_connect_timed(const struct lg_opts *o)
 {
     int fd = lg_connect(o->sock);
     if (fd < 0) {
         fprintf(stderr, "loadgen: connect %s: %s\n", o->sock, strerror(errno));
-        return 1;
+        return -1;
     }
     struct timeval tv = { .tv_sec = (time_t)o->timeout };
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    return fd;
+}
+
+/* Reads one response to its end (0), or fails on a read error, a timeout or
+ * a framing error (-1). */
+static int lg_read_response(int fd, struct lg_resp *r, char *buf, size_t cap)
+{
+    while (r->state != RS_DONE) {
+        ssize_t n = read(fd, buf, cap);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n == 0 && r->state == RS_UNTIL_CLOSE)
+            return 0;
+        if (n <= 0 || lg_resp_feed(r, buf, (size_t)n) != n)
+            return -1;
+    }
+    return 0;
+}
+
+/* The measured processes' utime+stime so far, in ticks (-1: none asked). */
+static long long lg_cpu_start(const struct lg_opts *o)
+{
+    return o->cpu_pids ? lg_cpu_ticks(o->cpu_pids) : -1;
+}
+
+/* " cpu_ticks=N cpu_s=S": what they spent since cpu0; -1 if unreadable. */
+static int lg_cpu_print(const struct lg_opts *o, long long cpu0)
+{
+    if (!o->cpu_pids)
+        return 0;
+    long long cpu1 = lg_cpu_ticks(o->cpu_pids);
+    if (cpu0 < 0 || cpu1 < 0) {
+        printf(" cpu_ticks=- cpu_s=-");
+        fprintf(stderr, "loadgen: cannot read the CPU time of %s\n", o->cpu_pids);
+        return -1;
+    }
+    printf(" cpu_ticks=%lld cpu_s=%.3f", cpu1 - cpu0,
+           (double)(cpu1 - cpu0) / (double)sysconf(_SC_CLK_TCK));
+    return 0;
+}
+
+static double lg_mib_s(uint64_t bytes, double secs)
+{
+    return secs > 0 ? (double)bytes / 1048576.0 / secs : 0;
+}
+
+/* ---- stream mode -------------------------------------------------------- */
+
+/*
+ * One request, its body read with 1 MiB reads and discarded. Counts dockerd's
+ * (or a gate's) chunk sizes; with --demux the body is Docker's stdcopy
+ * stream (logs of a container without a tty) and the payload is counted
+ * apart from the frame headers, which is then what MiB/s is of.
+ */
+static int lg_mode_stream(const struct lg_opts *o)
+{
+    int fd = lg_connect_timed(o);
+    if (fd < 0)
+        return 1;
     char req[4096];
     size_t req_len = (size_t)lg_request_fmt(req, sizeof req, o->method, o->path);
-    struct lg_resp *r = malloc(sizeof *r);
+    struct lg_resp *r = calloc(1, sizeof *r);
+    struct lg_chunks chunks = {0};
+    struct lg_demux dm = {0};
     char *buf = malloc(4 * LG_READ_BUF);   /* big reads: fewer syscalls */
     if (!r || !buf)
         return 1;
     lg_resp_reset(r, strcmp(o->method, "HEAD") == 0);
-    uint64_t t0 = lg_now_ns();
-    int err = lg_send_all(fd, req, req_len);
-    while (!err && r->state != RS_DONE) {
-        ssize_t n = read(fd, buf, 4 * LG_READ_BUF);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n == 0 && r->state == RS_UNTIL_CLOSE)
-            break;
-        if (n <= 0 || lg_resp_feed(r, buf, (size_t)n) != n)
-            err = 1;
+    r->chunks = &chunks;
+    if (o->demux) {
+        r->sink = lg_demux_feed;
+        r->sink_ctx = &dm;
     }
+    long long cpu0 = lg_cpu_start(o);
+    uint64_t t0 = lg_now_ns();
+    int err = lg_send_all(fd, req, req_len) < 0 || lg_read_response(fd, r, buf, 4 * LG_READ_BUF) < 0;
     double secs = (double)(lg_now_ns() - t0) / 1e9;
-    printf("bytes=%" PRIu64 " seconds=%.3f mib_s=%.1f status=%d errors=%d\n",
-           r->body_bytes, secs, (double)r->body_bytes / 1048576.0 / secs, r->status, err);
+    if (o->demux && !lg_demux_ok(&dm))
+        err = 1;
+    uint64_t counted = o->demux ? dm.bytes[1] + dm.bytes[2] : r->body_bytes;
+    printf("bytes=%" PRIu64 " seconds=%.3f mib_s=%.1f status=%d errors=%d", r->body_bytes, secs,
+           lg_mib_s(counted, secs), r->status, err);
+    lg_chunks_print(&chunks);
+    if (o->demux)
+        lg_demux_print(&dm);
+    if (lg_cpu_print(o, cpu0) < 0)
+        err = 1;
+    printf("\n");
     int rc = err || r->status / 100 != 2 ? 3 : 0;
     free(r);
     free(buf);
     close(fd);
     return rc;
+}
+
+/* ---- upload mode -------------------------------------------------------- */
+
+/*
+ * Why: `docker cp` into a container (PUT /containers/{id}/archive) and
+ * `docker load` (POST /images/load) send a body of unknown length, which Go's
+ * net/http client sends chunked; a gate must carry it at the engine's speed,
+ * so it is sent here the way the CLI sends it. Go's net/http/transfer.go
+ * (transferWriter.writeBody) writes each Write of io.Copy as one chunk through
+ * the connection's 4 KiB bufio.Writer and flushes after each chunk; io.Copy's
+ * 32 KiB buffer sets the chunk size. strace of both CLIs here (28.2.2 and
+ * 28.5.2) showed it: the head in a write of its own, then per chunk a write of
+ * 4,096 bytes ("8000\r\n" and the first 4,090 data bytes, the buffer's fill),
+ * one of the other 28,678 and one of "\r\n"; "0\r\n\r\n" at the end.
+ * `docker load -i FILE` chunks the file by 32 KiB reads (the last chunk the
+ * rest). `docker cp` chunks the tar it writes into a pipe: the 512-byte header
+ * alone, the data in 32 KiB chunks, the two 512-byte end blocks one chunk
+ * each (--tar-chunks: a tar of one file whose size is a multiple of 512).
+ * The time runs from the first byte sent to the end of the answer, which
+ * dockerd sends when it has taken the whole body in.
+ */
+
+#define LG_GO_COPY (32 * 1024)       /* io.Copy's buffer: the CLI's chunk size */
+
+struct lg_bufw {                     /* Go's bufio.Writer of 4 KiB over a socket */
+    int fd;
+    int err;
+    size_t n;
+    uint64_t writes;
+    char buf[4096];
+};
+
+static void lg_bufw_send(struct lg_bufw *w, const char *p, size_t len)
+{
+    if (!w->err && lg_send_all(w->fd, p, len) < 0)
+        w->err = errno ? errno : EPIPE;
+    w->writes++;
+}
+
+static void lg_bufw_flush(struct lg_bufw *w)
+{
+    if (w->n)
+        lg_bufw_send(w, w->buf, w->n);
+    w->n = 0;
+}
+
+/* bufio.Writer.Write: while p does not fit, a large p meeting an empty buffer
+ * is written directly, else the buffer is filled from p and flushed. */
+static void lg_bufw_write(struct lg_bufw *w, const char *p, size_t len)
+{
+    while (len > sizeof w->buf - w->n && !w->err) {
+        size_t k = sizeof w->buf - w->n;
+        if (w->n == 0) {
+            k = len;
+            lg_bufw_send(w, p, len);
+        } else {
+            memcpy(w->buf + w->n, p, k);
+            w->n += k;
+            lg_bufw_flush(w);
+        }
+        p += k;
+        len -= k;
+    }
+    if (w->err)
+        return;
+    memcpy(w->buf + w->n, p, len);
+    w->n += len;
+}
+
+/* net/http's chunkedWriter.Write, then the flush that follows each chunk. */
+static void lg_chunk_write(struct lg_bufw *w, const char *data, size_t len)
+{
+    char hex[24];
+    int h = snprintf(hex, sizeof hex, "%zx\r\n", len);
+    lg_bufw_write(w, hex, (size_t)h);
+    lg_bufw_write(w, data, len);
+    lg_bufw_write(w, "\r\n", 2);
+    lg_bufw_flush(w);
+}
+
+/* The length of the chunk at offset off of a body of total bytes. */
+static size_t lg_chunk_len(const struct lg_opts *o, uint64_t off, uint64_t total)
+{
+    uint64_t end = total;
+    if (o->tar_chunks && total >= 1536) {
+        if (off < 512)
+            return (size_t)(512 - off);
+        if (off >= total - 1024)
+            return total - off < 512 ? (size_t)(total - off) : 512;
+        end = total - 1024;
+    }
+    return end - off < LG_GO_COPY ? (size_t)(end - off) : LG_GO_COPY;
+}
+
+/* Reads exactly len bytes of the file (0), or fails (-1). */
+static int lg_read_full(int fd, char *buf, size_t len)
+{
+    while (len) {
+        ssize_t n = read(fd, buf, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        buf += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Sends the file as the chunked body; returns the data bytes sent. */
+static uint64_t lg_upload_body(const struct lg_opts *o, struct lg_bufw *w, int file,
+                               uint64_t total, uint64_t *chunks)
+{
+    char *buf = malloc(LG_GO_COPY);
+    uint64_t off = 0;
+    while (buf && off < total && !w->err) {
+        size_t len = lg_chunk_len(o, off, total);
+        if (lg_read_full(file, buf, len) < 0) {
+            fprintf(stderr, "loadgen: reading %s: %s\n", o->body, strerror(errno));
+            w->err = EIO;
+            break;
+        }
+        lg_chunk_write(w, buf, len);
+        off += w->err ? 0 : len;
+        (*chunks)++;
+    }
+    lg_bufw_write(w, "0\r\n\r\n", 5);
+    lg_bufw_flush(w);
+    free(buf);
+    return off;
+}
+
+/* The answer is a short one, or a JSON progress stream (docker load): it must
+ * hold o->expect, and no "errorDetail". */
+static int lg_upload_answer_ok(const struct lg_opts *o, const struct lg_resp *r,
+                               const struct lg_keep *k)
+{
+    if (r->status / 100 != 2 || strstr(k->buf, "\"errorDetail\""))
+        return 0;
+    return !o->expect || strstr(k->buf, o->expect) != NULL;
+}
+
+static int lg_mode_upload(const struct lg_opts *o)
+{
+    int file = open(o->body, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (file < 0 || fstat(file, &st) < 0) {
+        fprintf(stderr, "loadgen: %s: %s\n", o->body, strerror(errno));
+        return 1;
+    }
+    int fd = lg_connect_timed(o);
+    struct lg_resp *r = calloc(1, sizeof *r);
+    struct lg_keep *k = calloc(1, sizeof *k);
+    struct lg_bufw *w = calloc(1, sizeof *w);
+    char *buf = malloc(LG_READ_BUF);
+    if (fd < 0 || !r || !k || !w || !buf)
+        return 1;
+    char head[4096];   /* the method: PUT unless --method names another than GET */
+    int hl = snprintf(head, sizeof head, "%s %s HTTP/1.1\r\nHost: docker\r\n"
+                      "User-Agent: sockgate-loadgen\r\nTransfer-Encoding: chunked\r\n"
+                      "Content-Type: %s\r\n\r\n", strcmp(o->method, "GET") ? o->method : "PUT",
+                      o->path, o->ctype ? o->ctype : "application/x-tar");
+    lg_resp_reset(r, false);
+    r->sink = lg_keep_feed;
+    r->sink_ctx = k;
+    w->fd = fd;
+    uint64_t chunks = 0, total = (uint64_t)st.st_size;
+    long long cpu0 = lg_cpu_start(o);
+    uint64_t t0 = lg_now_ns();
+    lg_bufw_send(w, head, (size_t)hl);
+    uint64_t sent = lg_upload_body(o, w, file, total, &chunks);
+    /* An answer sent early (a refusal) is read even after a failed write. */
+    int err = lg_read_response(fd, r, buf, LG_READ_BUF) < 0 || w->err || sent != total;
+    double secs = (double)(lg_now_ns() - t0) / 1e9;
+    int ok = lg_upload_answer_ok(o, r, k);
+    printf("sent=%" PRIu64 " body=%" PRIu64 " seconds=%.3f mib_s=%.1f status=%d errors=%d"
+           " answer_ok=%d chunks_sent=%" PRIu64 " writes=%" PRIu64, sent, total, secs,
+           lg_mib_s(sent, secs), r->status, err, ok, chunks, w->writes);
+    if (lg_cpu_print(o, cpu0) < 0)
+        err = 1;
+    printf("\n");
+    if (err || !ok)
+        fprintf(stderr, "loadgen: upload: %s; answer: %.300s\n",
+                w->err ? strerror(w->err) : "sent", k->buf);
+    close(fd);
+    close(file);
+    free(r);
+    free(k);
+    free(w);
+    free(buf);
+    return err || !ok ? 3 : 0;
+}
+
+/* ---- attach mode -------------------------------------------------------- */
+
+/*
+ * Why: `docker run -i` and `docker attach` carry stdin and stdout on one
+ * hijacked connection: POST /containers/{id}/attach?stream=1&stdin=1&stdout=1
+ * with Connection: Upgrade and Upgrade: tcp, answered 101, then raw bytes
+ * both ways, stdout in stdcopy frames (no tty). Here N bytes go to a
+ * container running `cat` in 32 KiB writes (the CLI's io.Copy from its
+ * stdin) while its stdout is read back; when all is sent the write side is
+ * half-closed (the CLI does so at stdin's end) and the connection read to
+ * its EOF. The time runs from the first byte sent to the last payload byte
+ * received; MiB/s is N over it, each way.
+ */
+
+struct lg_attach {
+    int fd;
+    uint64_t want, sent;
+    uint64_t t0, t_last;     /* first byte sent, last payload byte received */
+    bool shut, eof;
+    struct lg_demux dm;
+};
+
+/* Request, then the 101 head; bytes after it are the stream's. */
+static int lg_attach_open(const struct lg_opts *o, struct lg_attach *a, char *buf, size_t cap)
+{
+    char req[4096];
+    int n = snprintf(req, sizeof req, "POST %s HTTP/1.1\r\nHost: docker\r\n"
+                     "User-Agent: sockgate-loadgen\r\nContent-Type: text/plain\r\n"
+                     "Connection: Upgrade\r\nUpgrade: tcp\r\n\r\n", o->path);
+    struct lg_resp *r = calloc(1, sizeof *r);
+    if (!r || n < 0 || (size_t)n >= sizeof req || lg_send_all(a->fd, req, (size_t)n) < 0)
+        return -1;
+    lg_resp_reset(r, false);
+    int status = -1;
+    while (r->state == RS_HEAD) {
+        ssize_t got = read(a->fd, buf, cap);
+        ssize_t used = got > 0 ? lg_resp_feed(r, buf, (size_t)got) : -1;
+        if (used < 0)
+            break;
+        if (r->state != RS_HEAD) {
+            status = r->status;
+            lg_demux_feed(&a->dm, buf + used, (size_t)(got - used));
+        }
+    }
+    free(r);
+    if (status != 101)
+        fprintf(stderr, "loadgen: attach answered %d, not 101\n", status);
+    return status == 101 ? 0 : -1;
+}
+
+/* Writes 32 KiB at a time until the socket is full or all is sent. */
+static int lg_attach_send(struct lg_attach *a, const char *zeros)
+{
+    while (a->sent < a->want) {
+        size_t len = a->want - a->sent < LG_GO_COPY ? (size_t)(a->want - a->sent) : LG_GO_COPY;
+        if (a->t0 == 0)
+            a->t0 = lg_now_ns();
+        ssize_t n = write(a->fd, zeros, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN)
+            return 0;
+        if (n <= 0)
+            return -1;
+        a->sent += (uint64_t)n;
+    }
+    if (!a->shut && shutdown(a->fd, SHUT_WR) < 0)
+        return -1;
+    a->shut = true;
+    return 0;
+}
+
+static int lg_attach_recv(struct lg_attach *a, char *buf, size_t cap)
+{
+    for (;;) {
+        ssize_t n = read(a->fd, buf, cap);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN)
+            return 0;
+        if (n < 0)
+            return -1;
+        if (n == 0) {
+            a->eof = true;
+            return 0;
+        }
+        lg_demux_feed(&a->dm, buf, (size_t)n);
+        if (a->t_last == 0 && a->dm.bytes[1] + a->dm.bytes[2] >= a->want)
+            a->t_last = lg_now_ns();
+    }
+}
+
+/* Until EOF, an error, or the timeout. */
+static int lg_attach_pump(const struct lg_opts *o, struct lg_attach *a, char *buf, size_t cap)
+{
+    char *zeros = calloc(1, LG_GO_COPY);
+    uint64_t deadline = lg_now_ns() + lg_sec_to_ns(o->timeout);
+    int rc = zeros ? 0 : -1;
+    lg_nonblock(a->fd);
+    while (!rc && !a->eof) {
+        struct pollfd p = { .fd = a->fd, .events = POLLIN | (a->shut ? 0 : POLLOUT) };
+        uint64_t now = lg_now_ns();
+        if (now >= deadline) {
+            fprintf(stderr, "loadgen: attach timed out (sent %" PRIu64 ", received %" PRIu64 ")\n",
+                    a->sent, a->dm.bytes[1]);
+            rc = -1;
+            break;
+        }
+        int n = poll(&p, 1, (int)((deadline - now) / 1000000u) + 1);
+        if (n < 0 && errno != EINTR)
+            rc = -1;
+        if (n > 0 && (p.revents & POLLOUT))
+            rc = lg_attach_send(a, zeros);
+        if (!rc && n > 0 && (p.revents & (POLLIN | POLLHUP | POLLERR)))
+            rc = lg_attach_recv(a, buf, cap);
+    }
+    free(zeros);
+    return rc;
+}
+
+static int lg_mode_attach(const struct lg_opts *o)
+{
+    struct lg_attach a = { .want = (uint64_t)o->send_bytes };
+    char *buf = malloc(4 * LG_READ_BUF);
+    a.fd = lg_connect_timed(o);
+    if (a.fd < 0 || !buf)
+        return 1;
+    long long cpu0 = lg_cpu_start(o);
+    int err = lg_attach_open(o, &a, buf, 4 * LG_READ_BUF) < 0 ||
+              lg_attach_pump(o, &a, buf, 4 * LG_READ_BUF) < 0;
+    uint64_t t_eof = lg_now_ns(), t1 = a.t_last ? a.t_last : t_eof;
+    double secs = a.t0 ? (double)(t1 - a.t0) / 1e9 : 0;
+    uint64_t got = a.dm.bytes[1] + a.dm.bytes[2];
+    if (a.sent != a.want || got != a.want || a.dm.bytes[2] || !lg_demux_ok(&a.dm) || !a.eof)
+        err = 1;
+    /* eof_s: from the last payload byte to the end of the stream (teardown) */
+    printf("sent=%" PRIu64 " seconds=%.3f mib_s=%.1f status=101 eof=%d eof_s=%.3f errors=%d",
+           a.sent, secs, lg_mib_s(a.want, secs), a.eof, (double)(t_eof - t1) / 1e9, err);
+    lg_demux_print(&a.dm);
+    if (lg_cpu_print(o, cpu0) < 0)
+        err = 1;
+    printf("\n");
+    close(a.fd);
+    free(buf);
+    return err ? 3 : 0;
 }
 
 int main(int argc, char **argv)
@@ -1045,5 +1623,9 @@ int main(int argc, char **argv)
         return lg_mode_pairs(&o);
     if (strcmp(o.mode, "stream") == 0)
         return lg_mode_stream(&o);
+    if (strcmp(o.mode, "upload") == 0)
+        return lg_mode_upload(&o);
+    if (strcmp(o.mode, "attach") == 0)
+        return lg_mode_attach(&o);
     lg_usage();
 }
