@@ -22,7 +22,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -178,30 +177,4 @@ void sg_lane_free(sg_server *srv, sg_lane *l)
         srv->n_lanes--;
     }
     *l = (sg_lane){0};
-}
-
-sg_lanes *sg_conn_lanes(sg_conn *c)
-{
-    if (!c->lanes)
-        c->lanes = calloc(1, sizeof *c->lanes);
-    return c->lanes;
-}
-
-void sg_conn_lanes_free(sg_conn *c)
-{
-    if (!c->lanes)
-        return;
-    if (c->up) {
-        c->up->feeds = c->up->drains = NULL;
-        sg_upstream_set_writing(c->up, false);
-    }
-    sg_lane_free(c->srv, &c->lanes->to_client);
-    sg_lane_free(c->srv, &c->lanes->to_engine);
-    free(c->lanes);
-    c->lanes = NULL;
-}
-
-bool sg_conn_lanes_hold(const sg_conn *c)
-{
-    return c->lanes && (c->lanes->to_client.held > 0 || c->lanes->to_engine.held > 0);
 }

@@ -251,6 +251,33 @@ void sg_conn_drain(sg_conn *c)
         sg_conn_close_gracefully(c);
 }
 
+/* ---- splice lanes (gate/bulk.c) ------------------------------------------ */
+sg_lanes *sg_conn_lanes(sg_conn *c)
+{
+    if (!c->lanes)
+        c->lanes = calloc(1, sizeof *c->lanes);
+    return c->lanes;
+}
+
+void sg_conn_lanes_free(sg_conn *c)
+{
+    if (!c->lanes)
+        return;
+    if (c->up) {
+        c->up->feeds = c->up->drains = NULL;
+        sg_upstream_set_writing(c->up, false);
+    }
+    sg_lane_free(c->srv, &c->lanes->to_client);
+    sg_lane_free(c->srv, &c->lanes->to_engine);
+    free(c->lanes);
+    c->lanes = NULL;
+}
+
+bool sg_conn_lanes_hold(const sg_conn *c)
+{
+    return c->lanes && (c->lanes->to_client.held > 0 || c->lanes->to_engine.held > 0);
+}
+
 /* ---- flow control ------------------------------------------------------ */
 
 /* Are the client's bytes streamed to dockerd as they come (a body being

@@ -13,7 +13,7 @@
  *   reply.c     sockgate's own answers (Engine-style JSON errors)
  *   audit.c     the decision line of every decision worth auditing
  *   stream_io.c writes with backpressure, peer-gone checks
- *   bulk.c      large streams: wider send buffers, bounded in number
+ *   bulk.c      large streams: wider send buffers and splice lanes, bounded
  *   server.c    start, signals, reload, draining shutdown
  *   status.c    the read-only admin socket of `sockgate status`
  *
@@ -363,6 +363,12 @@ void sg_conn_update_flow(sg_conn *c);
 void sg_conn_abort(sg_conn *c, const char *why);
 void sg_conn_close_gracefully(sg_conn *c);
 void sg_conn_drain(sg_conn *c);
+/* The connection's splice lanes (bulk.c), allocated on first use (NULL:
+ * out of memory), freed with the upstream they splice to and from. */
+sg_lanes *sg_conn_lanes(sg_conn *c);
+void sg_conn_lanes_free(sg_conn *c);
+/* Bytes in either lane's pipe, not yet at their destination. */
+bool sg_conn_lanes_hold(const sg_conn *c);
 
 /* ---- audit.c ---- */
 void sg_conn_log_decision(sg_conn *c, const sg_verdict *v, const char *detail);
@@ -486,11 +492,6 @@ uint64_t sg_lane_take_moved(sg_lane *l);
 void sg_lane_stop(sg_lane *l);
 /* Close the pipe; the lane is zeroed. */
 void sg_lane_free(sg_server *srv, sg_lane *l);
-/* The connection's lanes, allocated on first use (NULL: out of memory). */
-sg_lanes *sg_conn_lanes(sg_conn *c);
-void sg_conn_lanes_free(sg_conn *c);
-/* Bytes in either lane's pipe, not yet at their destination. */
-bool sg_conn_lanes_hold(const sg_conn *c);
 
 /* ---- server.c ---- */
 int sg_server_run(const sg_server_config *cfg);
