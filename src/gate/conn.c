@@ -252,11 +252,40 @@ void sg_conn_drain(sg_conn *c)
 }
 
 /* ---- splice lanes (gate/bulk.c) ------------------------------------------ */
-sg_lanes *sg_conn_lanes(sg_conn *c)
+
+/*
+ * Where order is kept: a direction is spliced only when nothing of it is
+ * buffered in the gate (the source's queue) or queued in libuv (the
+ * destination's), and its lane is wired to the upstream (which reads for
+ * it, or tells of room for it) in this one place. The destination gets the
+ * wide send buffer a large stream has.
+ */
+bool sg_conn_lane_start(sg_conn *c, sg_direction d, uint64_t limit)
+{
+    sg_upstream *up = c->up;
+    bool out = d == SG_TO_CLIENT;
+    uv_stream_t *dst = out ? (uv_stream_t *)&c->pipe : (uv_stream_t *)&up->pipe;
+    sg_lane **wire = out ? &up->feeds : &up->drains;
+    if (*wire || (out ? up->in.len : c->in.len) > 0 || sg_stream_queued(dst) > 0)
+        return false;
+    if (!c->lanes && !(c->lanes = calloc(1, sizeof *c->lanes)))
+        return false;
+    sg_lane *l = out ? &c->lanes->to_client : &c->lanes->to_engine;
+    if (!sg_lane_start(c->srv, l, out ? up->watch.fd : c->watch.fd,
+                       out ? c->watch.fd : up->watch.fd, limit))
+        return false;
+    *wire = l;
+    sg_bulk_widen(c->srv, dst, out ? &c->sndbuf : &up->sndbuf);
+    return true;
+}
+
+void sg_conn_lane_stop(sg_conn *c, sg_direction d)
 {
     if (!c->lanes)
-        c->lanes = calloc(1, sizeof *c->lanes);
-    return c->lanes;
+        return;
+    sg_lane_stop(d == SG_TO_CLIENT ? &c->lanes->to_client : &c->lanes->to_engine);
+    if (c->up)
+        *(d == SG_TO_CLIENT ? &c->up->feeds : &c->up->drains) = NULL;
 }
 
 void sg_conn_lanes_free(sg_conn *c)
@@ -454,14 +483,11 @@ static void conn_lane_news(sg_conn *c)
     }
     sg_lane *in = &ls->to_engine, *out = &ls->to_client;
     if (in->active && in->src_eof && in->held == 0 && !c->client_eof) {
-        sg_lane_stop(in);
-        if (c->up)
-            c->up->drains = NULL;
+        sg_conn_lane_stop(c, SG_TO_ENGINE);
         conn_on_client_eof(c);
     }
     if (out->active && out->src_eof && out->held == 0 && c->up && !c->up->eof) {
-        sg_lane_stop(out);
-        c->up->feeds = NULL;
+        sg_conn_lane_stop(c, SG_TO_CLIENT);
         sg_upstream_saw_eof(c->up);
     }
 }

@@ -151,17 +151,8 @@ static bool conn_batch_request_body(sg_conn *c, sg_forward_batch *b, size_t *use
 static void conn_start_request_lane(sg_conn *c)
 {
     sg_exchange *ex = c->ex;
-    sg_upstream *up = c->up;
-    if (ex->req_body != HTTP_BODY_LENGTH || ex->req_done || c->in.len > 0 ||
-        ex->req_remaining < SG_BULK_MIN || up->drains ||
-        sg_stream_queued((uv_stream_t *)&up->pipe) > 0)
-        return;
-    sg_lanes *ls = sg_conn_lanes(c);
-    if (!ls || !sg_lane_start(c->srv, &ls->to_engine, c->watch.fd, up->watch.fd,
-                              ex->req_remaining))
-        return;
-    up->drains = &ls->to_engine;
-    sg_bulk_widen(c->srv, (uv_stream_t *)&up->pipe, &up->sndbuf);
+    if (ex->req_body == HTTP_BODY_LENGTH && !ex->req_done && ex->req_remaining >= SG_BULK_MIN)
+        sg_conn_lane_start(c, SG_TO_ENGINE, ex->req_remaining);
 }
 
 /* What the request lane moved since the last turn; the body is done once
@@ -177,10 +168,8 @@ static void conn_account_request_lane(sg_conn *c)
     ex->req_carried += n;
     ex->req_sent_body = ex->req_sent_body || n > 0;
     ex->req_done = ex->req_remaining == 0;
-    if (l->limit == 0 && l->held == 0) {
-        sg_lane_stop(l);
-        c->up->drains = NULL;
-    }
+    if (l->limit == 0 && l->held == 0)
+        sg_conn_lane_stop(c, SG_TO_ENGINE);
 }
 
 /* Forward request body bytes from c->in to dockerd, re-framed: a
@@ -380,19 +369,12 @@ static void conn_response_eof(sg_conn *c)
 static void conn_start_response_lane(sg_conn *c)
 {
     sg_exchange *ex = c->ex;
-    sg_upstream *up = c->up;
     bool length = ex->resp_body == HTTP_BODY_LENGTH;
-    if (!ex->resp_head_done || ex->resp_done || up->in.len > 0 || up->eof || up->feeds ||
+    if (!ex->resp_head_done || ex->resp_done || c->up->eof ||
         !(length || ex->resp_body == HTTP_BODY_EOF) ||
-        (length ? ex->resp_remaining : ex->resp_carried) < SG_BULK_MIN ||
-        sg_stream_queued((uv_stream_t *)&c->pipe) > 0)
+        (length ? ex->resp_remaining : ex->resp_carried) < SG_BULK_MIN)
         return;
-    sg_lanes *ls = sg_conn_lanes(c);
-    if (!ls || !sg_lane_start(c->srv, &ls->to_client, up->watch.fd, c->watch.fd,
-                              length ? ex->resp_remaining : SG_LANE_UNLIMITED))
-        return;
-    up->feeds = &ls->to_client;
-    sg_bulk_widen(c->srv, (uv_stream_t *)&c->pipe, &c->sndbuf);
+    sg_conn_lane_start(c, SG_TO_CLIENT, length ? ex->resp_remaining : SG_LANE_UNLIMITED);
 }
 
 /* What the response lane moved since the last turn (also its last bytes,
@@ -410,10 +392,8 @@ static bool conn_account_response_lane(sg_conn *c)
         ex->resp_remaining -= n;
         ex->resp_done = ex->resp_remaining == 0;
     }
-    if (l->limit == 0 && l->held == 0) {
-        sg_lane_stop(l);
-        c->up->feeds = NULL;
-    }
+    if (l->limit == 0 && l->held == 0)
+        sg_conn_lane_stop(c, SG_TO_CLIENT);
     return l->active;
 }
 
@@ -481,8 +461,8 @@ bool sg_conn_exchange_step(sg_conn *c)
         ex->req_done = true;
         ex->resp_keep_alive = false;
         if (c->lanes) {
+            sg_conn_lane_stop(c, SG_TO_ENGINE);
             sg_lane_free(c->srv, &c->lanes->to_engine);
-            c->up->drains = NULL;
         }
     }
     /* A finished response waits until the client has taken its last bytes

@@ -85,6 +85,9 @@ typedef struct {
     sg_lane to_engine; /* a request body, or the client's side      */
 } sg_lanes;
 
+/* Which way a connection's bytes go. */
+typedef enum { SG_TO_CLIENT, SG_TO_ENGINE } sg_direction;
+
 /* A socket's send buffer while it carries a large stream (bulk.c). */
 typedef struct {
     bool wide;   /* widened: counts against SG_BULK_MAX_WIDE */
@@ -363,9 +366,13 @@ void sg_conn_update_flow(sg_conn *c);
 void sg_conn_abort(sg_conn *c, const char *why);
 void sg_conn_close_gracefully(sg_conn *c);
 void sg_conn_drain(sg_conn *c);
-/* The connection's splice lanes (bulk.c), allocated on first use (NULL:
- * out of memory), freed with the upstream they splice to and from. */
-sg_lanes *sg_conn_lanes(sg_conn *c);
+/* The connection's splice lanes (bulk.c), freed with the upstream they
+ * splice to and from. Start: from now on direction d is spliced, limit
+ * bytes at most; false (not started: the direction copies on) unless
+ * nothing of it is buffered in the gate or queued in libuv. Stop: back to
+ * reads and writes, its pipe kept until the exchange ends. */
+bool sg_conn_lane_start(sg_conn *c, sg_direction d, uint64_t limit);
+void sg_conn_lane_stop(sg_conn *c, sg_direction d);
 void sg_conn_lanes_free(sg_conn *c);
 /* Bytes in either lane's pipe, not yet at their destination. */
 bool sg_conn_lanes_hold(const sg_conn *c);

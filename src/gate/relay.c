@@ -68,21 +68,10 @@ static bool relay_finished(sg_conn *c)
  */
 static void relay_start_lanes(sg_conn *c)
 {
-    sg_upstream *up = c->up;
-    uv_stream_t *client = (uv_stream_t *)&c->pipe, *engine = (uv_stream_t *)&up->pipe;
-    bool out = !up->feeds && c->relayed_out >= SG_BULK_MIN && up->in.len == 0 &&
-               !up->eof && !c->shut_client_sent && sg_stream_queued(client) == 0;
-    bool in = !up->drains && c->relayed_in >= SG_BULK_MIN && c->in.len == 0 &&
-              !c->client_eof && !c->shut_up_sent && sg_stream_queued(engine) == 0;
-    sg_lanes *ls = (out || in) ? sg_conn_lanes(c) : NULL;
-    if (!ls)
-        return;
-    if (out && sg_lane_start(c->srv, &ls->to_client, up->watch.fd, c->watch.fd,
-                             SG_LANE_UNLIMITED))
-        up->feeds = &ls->to_client;
-    if (in && sg_lane_start(c->srv, &ls->to_engine, c->watch.fd, up->watch.fd,
-                            SG_LANE_UNLIMITED))
-        up->drains = &ls->to_engine;
+    if (c->relayed_out >= SG_BULK_MIN && !c->up->eof && !c->shut_client_sent)
+        sg_conn_lane_start(c, SG_TO_CLIENT, SG_LANE_UNLIMITED);
+    if (c->relayed_in >= SG_BULK_MIN && !c->client_eof && !c->shut_up_sent)
+        sg_conn_lane_start(c, SG_TO_ENGINE, SG_LANE_UNLIMITED);
 }
 
 /* What the lanes moved since the last turn. */
