@@ -16,8 +16,6 @@ import tarfile
 import threading
 import time
 
-import pytest
-
 from conftest import ENV, Reader, classify_fds, connect, engine_cli, out, pattern_blocks
 
 API = "/v1.41"
@@ -82,12 +80,18 @@ def _http10_body_sha(sock, path, stop_after=None):
     return head.split(b"\r\n")[0], h.hexdigest(), n
 
 
+def _archive_put(cid, path, length):
+    """The head of a PUT of a tar of `length` bytes into a container, framed by
+    its length (an SDK's put_archive)."""
+    return (b"PUT %s/containers/%s/archive?path=%s HTTP/1.1\r\nHost: d\r\n"
+            b"Content-Type: application/x-tar\r\nContent-Length: %d\r\n\r\n" % (
+                API.encode(), cid.encode(), path.encode(), length))
+
+
 def test_a_large_length_framed_upload_arrives_whole_and_the_next_request_is_a_request(container):
     cid = container("sleep", "3600")
     tar, sha = _tar_of("up.bin", SIZE)
-    req = (b"PUT %s/containers/%s/archive?path=/tmp HTTP/1.1\r\nHost: d\r\n"
-           b"Content-Type: application/x-tar\r\nContent-Length: %d\r\n\r\n" % (
-               API.encode(), cid.encode(), len(tar)))
+    req = _archive_put(cid, "/tmp", len(tar))
     ping = b"GET /_ping HTTP/1.1\r\nHost: d\r\n\r\n"
     before = spliced()
     with connect(ENV["SOCKGATE_SOCK"], timeout=120) as s:
@@ -106,9 +110,7 @@ def test_a_large_length_framed_upload_arrives_whole_and_the_next_request_is_a_re
 def test_an_upload_dockerd_refuses_early_is_answered_and_closed(container):
     cid = container("sleep", "3600")
     tar, _ = _tar_of("up.bin", SIZE)
-    req = (b"PUT %s/containers/%s/archive?path=/no/such/dir HTTP/1.1\r\nHost: d\r\n"
-           b"Content-Type: application/x-tar\r\nContent-Length: %d\r\n\r\n" % (
-               API.encode(), cid.encode(), len(tar)))
+    req = _archive_put(cid, "/no/such/dir", len(tar))
     with connect(ENV["SOCKGATE_SOCK"], timeout=120) as s:
         sender = threading.Thread(target=lambda: _send_quietly(s, req + tar))
         sender.start()

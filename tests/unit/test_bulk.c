@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "gate/gate.h"
@@ -21,6 +22,14 @@
 static void pair(int sv[2])
 {
     CHECK_INT(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
+}
+
+static void close_pairs(int a[2], int b[2])
+{
+    for (int i = 0; i < 2; i++) {
+        close(a[i]);
+        close(b[i]);
+    }
 }
 
 /* Write n bytes of a counting pattern to fd (blocking until taken). */
@@ -83,7 +92,8 @@ TEST(a_lane_moves_exactly_its_limit)
     CHECK(sg_lane_start(&srv, &l, src[0], dst[0], limit));
     CHECK_INT((int)srv.n_lanes, 1);
     /* More than the limit waits at the source: the next message's bytes. */
-    if (fork() == 0) {
+    pid_t writer = fork();
+    if (writer == 0) {
         put_pattern(src[1], limit + 100, 0);
         _exit(0);
     }
@@ -99,13 +109,11 @@ TEST(a_lane_moves_exactly_its_limit)
     usleep(100 * 1000);
     char rest[200];
     CHECK_INT((int)read(src[0], rest, sizeof rest), 100); /* left where it was */
+    waitpid(writer, NULL, 0);
     sg_lane_free(&srv, &l);
     CHECK_INT((int)srv.n_lanes, 0);
     CHECK(!l.piped && !l.active);
-    for (int i = 0; i < 2; i++) {
-        close(src[i]);
-        close(dst[i]);
-    }
+    close_pairs(src, dst);
 }
 
 TEST(a_full_destination_leaves_bytes_held_until_it_has_room)
@@ -136,10 +144,7 @@ TEST(a_full_destination_leaves_bytes_held_until_it_has_room)
     CHECK_INT((long)got, 128 * 1024);
     CHECK_INT((long)l.held, 0);
     sg_lane_free(&srv, &l);
-    for (int i = 0; i < 2; i++) {
-        close(src[i]);
-        close(dst[i]);
-    }
+    close_pairs(src, dst);
 }
 
 TEST(the_sources_end_and_a_vanished_destination_are_reported)
