@@ -112,13 +112,17 @@ e2e: $(B)/sockgate $(B)/asan/sockgate
 
 # The compiler matrix: the library and the gate build warning-free with
 # both gcc and clang (into a scratch directory, nothing is installed).
-# The test bed's Ryuk (testbed/reaper.c, built static by testbed/up) too.
+# The test bed's Ryuk (testbed/reaper.c, built static by testbed/up) too,
+# and the bench's tools, which only `make bench` runs: CI keeps them building.
 REAPER_FLAGS := -std=c17 -D_GNU_SOURCE -O2 $(WARN) -static -Isrc
+BENCH_TOOLS  := loadgen floor chunkpeek timeit
 compilers:
 	@echo "== gcc";   $(MAKE) --no-print-directory B=$(B)/cc-gcc CC=gcc $(B)/cc-gcc/sockgate
 	@echo "== clang"; $(MAKE) --no-print-directory B=$(B)/cc-clang CC=clang $(B)/cc-clang/sockgate
 	@for cc in gcc clang; do echo "  CC      testbed/reaper.c ($$cc)"; \
-	  $$cc $(REAPER_FLAGS) -o $(B)/cc-$$cc/ryuk testbed/reaper.c || exit 1; done
+	  $$cc $(REAPER_FLAGS) -o $(B)/cc-$$cc/ryuk testbed/reaper.c || exit 1; \
+	  for t in $(BENCH_TOOLS); do echo "  CC      bench/$$t.c ($$cc)"; \
+	    $$cc -std=c17 -D_GNU_SOURCE -O2 $(WARN) -o $(B)/cc-$$cc/$$t bench/$$t.c || exit 1; done; done
 
 # The command → route table must match spec/cli-api-map.tsv and cover every
 # route of the route table.
