@@ -292,14 +292,24 @@ void sg_conn_lanes_free(sg_conn *c)
 {
     if (!c->lanes)
         return;
-    if (c->up) {
-        c->up->feeds = c->up->drains = NULL;
-        sg_upstream_set_writing(c->up, false);
-    }
+    if (c->up)
+        sg_upstream_unwire_lanes(c->up);
     sg_lane_free(c->srv, &c->lanes->to_client);
     sg_lane_free(c->srv, &c->lanes->to_engine);
     free(c->lanes);
     c->lanes = NULL;
+}
+
+uint64_t sg_conn_lane_take(sg_conn *c, sg_direction d)
+{
+    if (!c->lanes)
+        return 0;
+    sg_lane *l = d == SG_TO_CLIENT ? &c->lanes->to_client : &c->lanes->to_engine;
+    uint64_t n = sg_lane_take_moved(l);
+    c->srv->stats.spliced += n;
+    if (l->limit == 0 && l->held == 0) /* its message is through */
+        sg_conn_lane_stop(c, d);
+    return n;
 }
 
 bool sg_conn_lanes_hold(const sg_conn *c)

@@ -161,15 +161,11 @@ static void conn_start_request_lane(sg_conn *c)
 static void conn_account_request_lane(sg_conn *c)
 {
     sg_exchange *ex = c->ex;
-    sg_lane *l = &c->lanes->to_engine;
-    uint64_t n = sg_lane_take_moved(l);
-    c->srv->stats.spliced += n;
+    uint64_t n = sg_conn_lane_take(c, SG_TO_ENGINE);
     ex->req_remaining -= n;
     ex->req_carried += n;
     ex->req_sent_body = ex->req_sent_body || n > 0;
     ex->req_done = ex->req_remaining == 0;
-    if (l->limit == 0 && l->held == 0)
-        sg_conn_lane_stop(c, SG_TO_ENGINE);
 }
 
 /* Forward request body bytes from c->in to dockerd, re-framed: a
@@ -385,15 +381,12 @@ static bool conn_account_response_lane(sg_conn *c)
     sg_lane *l = c->lanes ? &c->lanes->to_client : NULL;
     if (!l || (!l->active && l->moved == 0))
         return false;
-    uint64_t n = sg_lane_take_moved(l);
-    c->srv->stats.spliced += n;
+    uint64_t n = sg_conn_lane_take(c, SG_TO_CLIENT);
     ex->resp_carried += n;
     if (ex->resp_body == HTTP_BODY_LENGTH) {
         ex->resp_remaining -= n;
         ex->resp_done = ex->resp_remaining == 0;
     }
-    if (l->limit == 0 && l->held == 0)
-        sg_conn_lane_stop(c, SG_TO_CLIENT);
     return l->active;
 }
 

@@ -374,6 +374,10 @@ void sg_conn_drain(sg_conn *c);
 bool sg_conn_lane_start(sg_conn *c, sg_direction d, uint64_t limit);
 void sg_conn_lane_stop(sg_conn *c, sg_direction d);
 void sg_conn_lanes_free(sg_conn *c);
+/* What direction d's lane moved since the last look, counted in the
+ * server's spliced bytes; a lane whose limit is spent and whose pipe is
+ * empty is stopped (a relay's lanes have no limit). */
+uint64_t sg_conn_lane_take(sg_conn *c, sg_direction d);
 /* Bytes in either lane's pipe, not yet at their destination. */
 bool sg_conn_lanes_hold(const sg_conn *c);
 
@@ -404,6 +408,8 @@ void sg_upstream_release(sg_upstream *up, bool reusable);
 void sg_upstream_set_reading(sg_upstream *up, bool on);
 /* Watch for room while a lane's bytes wait for dockerd (bulk.c). */
 void sg_upstream_set_writing(sg_upstream *up, bool on);
+/* Its lanes leave it: nothing spliced to or from it, no watch for room. */
+void sg_upstream_unwire_lanes(sg_upstream *up);
 /* dockerd's end of stream, seen by a lane instead of a read. */
 void sg_upstream_saw_eof(sg_upstream *up);
 void sg_upstream_pool_close(sg_server *srv);

@@ -77,13 +77,8 @@ static void relay_start_lanes(sg_conn *c)
 /* What the lanes moved since the last turn. */
 static void relay_account_lanes(sg_conn *c)
 {
-    if (!c->lanes)
-        return;
-    uint64_t out = sg_lane_take_moved(&c->lanes->to_client);
-    uint64_t in = sg_lane_take_moved(&c->lanes->to_engine);
-    c->relayed_out += out;
-    c->relayed_in += in;
-    c->srv->stats.spliced += out + in;
+    c->relayed_out += sg_conn_lane_take(c, SG_TO_CLIENT);
+    c->relayed_in += sg_conn_lane_take(c, SG_TO_ENGINE);
 }
 
 static void relay_maybe_end(sg_conn *c)

@@ -143,8 +143,9 @@ static void server_raise_fd_limit(void)
  * the limit is what the descriptors allow after a reserve: for the
  * listeners, the idle pool, the registry, the log, the splice pipes of
  * large streams (2 × SG_BULK_MAX_LANES) and the engine connections of
- * requests in flight, so that accept() itself never runs out. Idle keep-alive clients hold one descriptor each, busy ones two; a
- * busy request that finds no descriptor for dockerd is answered 502.
+ * requests in flight, so that accept() itself never runs out. Idle
+ * keep-alive clients hold one descriptor each, busy ones two; a busy
+ * request that finds no descriptor for dockerd is answered 502.
  */
 #define SG_FD_RESERVE 512
 

@@ -31,8 +31,7 @@ static void upstream_close(sg_upstream *up)
         return;
     up->closing = true;
     up->owner = NULL;
-    up->feeds = up->drains = NULL;
-    sg_io_watch_write(&up->srv->io, &up->watch, false);
+    sg_upstream_unwire_lanes(up);
     sg_io_watch_read(&up->srv->io, &up->watch, false);
     uv_close((uv_handle_t *)&up->pipe, upstream_on_closed);
 }
@@ -124,6 +123,13 @@ void sg_upstream_set_writing(sg_upstream *up, bool on)
         up->ops->abort(up->owner, "cannot watch the engine socket");
 }
 
+void sg_upstream_unwire_lanes(sg_upstream *up)
+{
+    up->feeds = up->drains = NULL;
+    /* Stopping cannot fail (ioloop.c); a watch never started is left as is. */
+    sg_io_watch_write(&up->srv->io, &up->watch, false);
+}
+
 void sg_upstream_set_reading(sg_upstream *up, bool on)
 {
     /* Stopping is always allowed: at EOF the watch must leave the set, or
@@ -197,9 +203,7 @@ void sg_upstream_release(sg_upstream *up, bool reusable)
 {
     sg_server *srv = up->srv;
     up->owner = NULL;
-    up->feeds = up->drains = NULL;
-    if (up->connected)
-        sg_io_watch_write(&srv->io, &up->watch, false);
+    sg_upstream_unwire_lanes(up);
     if (!reusable || up->eof || up->in.len > 0 || srv->draining ||
         srv->n_idle >= SG_MAX_IDLE_UPSTREAMS) {
         upstream_close(up);
