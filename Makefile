@@ -110,19 +110,33 @@ fuzz: $(FUZZ_BIN)
 e2e: $(B)/sockgate $(B)/asan/sockgate
 	@tests/e2e/run
 
+# The bench's tools: single-file programs that bench/run and
+# bench/profile-stream build through these rules (one recipe, and the
+# header they share as a dependency). Stricter than the library: an unused
+# parameter warns. The tenants section runs some inside busybox containers,
+# which have no libc of their own: those are built static (NAME-static).
+BENCH_TOOLS  := loadgen floor chunkpeek timeit
+BENCH_CFLAGS := -std=c17 -D_GNU_SOURCE -O2 -g $(filter-out -Wno-unused-parameter,$(WARN))
+$(B)/bench/%-static: bench/%.c bench/unix_addr.h
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (static)"
+	$(Q)$(CC) $(BENCH_CFLAGS) -static -o $@ $<
+$(B)/bench/%: bench/%.c bench/unix_addr.h
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(BENCH_CFLAGS) -o $@ $<
+
 # The compiler matrix: the library and the gate build warning-free with
 # both gcc and clang (into a scratch directory, nothing is installed).
 # The test bed's Ryuk (testbed/reaper.c, built static by testbed/up) too,
 # and the bench's tools, which only `make bench` runs: CI keeps them building.
 REAPER_FLAGS := -std=c17 -D_GNU_SOURCE -O2 $(WARN) -static -Isrc
-BENCH_TOOLS  := loadgen floor chunkpeek timeit
 compilers:
-	@echo "== gcc";   $(MAKE) --no-print-directory B=$(B)/cc-gcc CC=gcc $(B)/cc-gcc/sockgate
-	@echo "== clang"; $(MAKE) --no-print-directory B=$(B)/cc-clang CC=clang $(B)/cc-clang/sockgate
-	@for cc in gcc clang; do echo "  CC      testbed/reaper.c ($$cc)"; \
-	  $$cc $(REAPER_FLAGS) -o $(B)/cc-$$cc/ryuk testbed/reaper.c || exit 1; \
-	  for t in $(BENCH_TOOLS); do echo "  CC      bench/$$t.c ($$cc)"; \
-	    $$cc -std=c17 -D_GNU_SOURCE -O2 $(WARN) -o $(B)/cc-$$cc/$$t bench/$$t.c || exit 1; done; done
+	@for cc in gcc clang; do echo "== $$cc"; \
+	  $(MAKE) --no-print-directory B=$(B)/cc-$$cc CC=$$cc $(B)/cc-$$cc/sockgate \
+	    $(foreach t,$(BENCH_TOOLS),$(B)/cc-$$cc/bench/$(t)) || exit 1; \
+	  echo "  CC      testbed/reaper.c ($$cc)"; \
+	  $$cc $(REAPER_FLAGS) -o $(B)/cc-$$cc/ryuk testbed/reaper.c || exit 1; done
 
 # The command → route table must match spec/cli-api-map.tsv and cover every
 # route of the route table.

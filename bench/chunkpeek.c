@@ -34,10 +34,6 @@
 
 #include "unix_addr.h"
 
-#ifndef SO_PEEK_OFF
-#define SO_PEEK_OFF 42
-#endif
-
 #define PEEK_PIPE (256 * 1024) /* the pipe, and the most checked before a move */
 #define PEEK_HEAD 8192
 
